@@ -1,0 +1,33 @@
+# Targets for building milvault and running its tests against real Milvus
+# servers (see scripts/milvus-env.sh).
+
+# Extra go test flags for `make test`, e.g. make test TESTFLAGS='-run Restore -v'.
+TESTFLAGS ?=
+
+.PHONY: build test unit milvus-up milvus-down demo bench
+
+build:
+	go build -o bin/milvault ./cmd/milvault
+
+# test installs and starts Milvus 2.3.5 and Milvus Lite, runs go vet and
+# go test against them, then stops them.
+test:
+	bash scripts/test.sh $(TESTFLAGS)
+
+# unit runs the tests without servers; integration tests skip themselves.
+unit:
+	env -u MILVAULT_TEST_TARGETS go test ./...
+
+milvus-up:
+	bash scripts/milvus-env.sh install
+	bash scripts/milvus-env.sh start all
+	@echo 'run: source .milvus-test/env'
+
+milvus-down:
+	bash scripts/milvus-env.sh stop all
+
+demo:
+	bash scripts/demo.sh
+
+bench:
+	bash scripts/bench.sh

@@ -1,0 +1,191 @@
+// Package backup takes logical backups of Milvus collections into a
+// repository: it captures everything needed to rebuild each collection
+// (schema as the server describes it, partitions, indexes, aliases, load
+// state), flushes, streams rows in primary-key order into Parquet files with
+// per-file checksums, and commits the backup by writing its manifest last.
+package backup
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/milvault/milvault/checksum"
+	"github.com/milvault/milvault/manifest"
+	"github.com/milvault/milvault/milvus"
+	"github.com/milvault/milvault/progress"
+	"github.com/milvault/milvault/repo"
+)
+
+// DefaultChunkBytes is the target size of one data file.
+const DefaultChunkBytes = 256 << 20
+
+// Params says what to back up and how.
+type Params struct {
+	Name         string   // optional unique name
+	Database     string   // database of Collections; "" means "default"
+	AllDatabases bool     // every collection of every database
+	Collections  []string // empty: every collection of Database
+	Partitions   []string // only with exactly one collection
+
+	Compression      string // "zstd" (default) or "none"
+	CompressionLevel int    // zstd level 1-22; 0 means 3
+	Checksum         checksum.Algorithm
+	ChunkBytes       int64 // target data file size; 0 means DefaultChunkBytes
+	// SkipSpaceCheck disables the free-space estimate on local repositories.
+	SkipSpaceCheck bool
+}
+
+// Deps are the services a backup uses.
+type Deps struct {
+	Milvus      *milvus.Client
+	Repo        *repo.Repository
+	Progress    progress.Progress // nil means none
+	ToolVersion string
+	Now         func() time.Time // nil means time.Now
+}
+
+// Result describes a committed backup.
+type Result struct {
+	Manifest *manifest.Manifest
+	// Cleaned lists interrupted backups whose leftovers were removed first.
+	Cleaned  []string
+	Duration time.Duration
+}
+
+// Run takes a backup. On failure nothing is committed and the files written
+// so far are removed; the repository and Milvus are left as they were.
+func Run(ctx context.Context, deps Deps, p Params) (*Result, error) {
+	deps = deps.withDefaults()
+	p, err := p.normalize()
+	if err != nil {
+		return nil, err
+	}
+	start := deps.Now()
+	if p.Name != "" {
+		if err := deps.Repo.CheckNameFree(ctx, p.Name); err != nil {
+			return nil, err
+		}
+	}
+	targets, err := plan(ctx, deps.Milvus, p)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkSpace(ctx, deps, p, targets); err != nil {
+		return nil, err
+	}
+	cleaned, err := deps.Repo.CleanStale(ctx)
+	if err != nil {
+		return nil, err
+	}
+	m, err := run(ctx, deps, p, targets, start)
+	if err != nil {
+		return nil, err
+	}
+	deps.Progress.Done()
+	return &Result{Manifest: m, Cleaned: cleaned, Duration: deps.Now().Sub(start)}, nil
+}
+
+func (d Deps) withDefaults() Deps {
+	if d.Progress == nil {
+		d.Progress = progress.Nop
+	}
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	return d
+}
+
+func (p Params) normalize() (Params, error) {
+	if p.Name != "" {
+		if err := manifest.ValidateRef("name", p.Name); err != nil {
+			return p, err
+		}
+	}
+	if p.Database == "" {
+		p.Database = "default"
+	}
+	if p.AllDatabases && len(p.Collections) > 0 {
+		return p, errors.New("--all-databases backs up every collection: do not combine it with --collection")
+	}
+	if len(p.Partitions) > 0 && len(p.Collections) != 1 {
+		return p, errors.New("--partition needs exactly one --collection")
+	}
+	if p.Compression == "" {
+		p.Compression = "zstd"
+	}
+	if p.Compression != "zstd" && p.Compression != "none" {
+		return p, fmt.Errorf("unknown compression %q: use zstd or none", p.Compression)
+	}
+	if p.CompressionLevel == 0 {
+		p.CompressionLevel = 3
+	}
+	if p.Compression == "zstd" && (p.CompressionLevel < 1 || p.CompressionLevel > 22) {
+		return p, fmt.Errorf("zstd level %d out of range: use 1 (fastest) to 22 (smallest)", p.CompressionLevel)
+	}
+	if p.Checksum == "" {
+		p.Checksum = checksum.SHA256
+	}
+	if p.ChunkBytes == 0 {
+		p.ChunkBytes = DefaultChunkBytes
+	}
+	if p.ChunkBytes < 64<<10 {
+		return p, fmt.Errorf("chunk size %d bytes is too small: use at least 64 KiB", p.ChunkBytes)
+	}
+	return p, nil
+}
+
+// run writes the data and commits; on error it removes what it wrote.
+func run(ctx context.Context, deps Deps, p Params, targets []target, start time.Time) (*manifest.Manifest, error) {
+	r := deps.Repo
+	m := &manifest.Manifest{
+		FormatVersion: manifest.FormatVersion,
+		ID:            r.NewID(),
+		Name:          p.Name,
+		CreatedAt:     start.UTC(),
+		ToolVersion:   deps.ToolVersion,
+		Milvus:        manifest.Source{Address: deps.Milvus.Address(), Version: deps.Milvus.Version()},
+		Selection: manifest.Selection{AllDatabases: p.AllDatabases, Databases: []string{p.Database},
+			Collections: p.Collections, Partitions: p.Partitions},
+		Options: manifest.Options{Compression: p.Compression, CompressionLevel: p.CompressionLevel,
+			Checksum: string(p.Checksum), ChunkBytes: p.ChunkBytes},
+	}
+	if p.AllDatabases {
+		m.Selection.Databases = nil
+	}
+	if err := r.Begin(ctx, m.ID); err != nil {
+		return nil, err
+	}
+	err := writeAll(ctx, deps, p, targets, m)
+	if err == nil {
+		err = r.Commit(ctx, m)
+	}
+	if err != nil {
+		// The caller's context may be cancelled: clean up with a fresh one.
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+		defer cancel()
+		if aerr := r.Abort(cctx, m.ID); aerr != nil {
+			return nil, fmt.Errorf("%w (and cleaning up the partial backup %s failed: %v; the next backup removes it)", err, m.ID, aerr)
+		}
+		return nil, err
+	}
+	return m, nil
+}
+
+func writeAll(ctx context.Context, deps Deps, p Params, targets []target, m *manifest.Manifest) error {
+	for i, t := range targets {
+		c, err := captureCollection(ctx, deps.Milvus, t)
+		if err != nil {
+			return err
+		}
+		if i == 0 || m.Snapshot.Timestamp == 0 {
+			m.Snapshot = c.snapshot
+		}
+		if err := writeCollection(ctx, deps, p, m, c); err != nil {
+			return fmt.Errorf("back up %s.%s: %w", t.Database, t.Collection, err)
+		}
+		m.Collections = append(m.Collections, c.Collection)
+	}
+	return nil
+}

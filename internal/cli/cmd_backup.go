@@ -1,0 +1,171 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/milvault/milvault/backup"
+	"github.com/milvault/milvault/checksum"
+	"github.com/milvault/milvault/manifest"
+	"github.com/milvault/milvault/progress"
+)
+
+// BackupOptions are the flags of `milvault backup`.
+type BackupOptions struct {
+	Name           string
+	Database       string
+	AllDatabases   bool
+	Collections    []string
+	Partitions     []string
+	Compression    string
+	Level          int
+	Checksum       string
+	ChunkSize      string
+	SkipSpaceCheck bool
+}
+
+// AddFlags registers the flags.
+func (o *BackupOptions) AddFlags(cmd *cobra.Command) {
+	f := cmd.Flags()
+	f.StringVar(&o.Name, "name", "", "unique name for the backup (letters, digits, . _ -)")
+	f.StringVar(&o.Database, "database", "default", "database of the collections")
+	f.BoolVar(&o.AllDatabases, "all-databases", false, "back up every collection of every database")
+	f.StringArrayVarP(&o.Collections, "collection", "c", nil, "collection to back up (repeatable; default: all of --database)")
+	f.StringArrayVarP(&o.Partitions, "partition", "p", nil, "partition to back up (repeatable; needs one --collection)")
+	f.StringVar(&o.Compression, "compression", "zstd", "data file compression: zstd or none")
+	f.IntVar(&o.Level, "compression-level", 3, "zstd level, 1 (fastest) to 22 (smallest)")
+	f.StringVar(&o.Checksum, "checksum", "sha256", "file checksum: sha256, blake2b or md5")
+	f.StringVar(&o.ChunkSize, "chunk-size", "256MiB", "target size of one data file (e.g. 64MiB, 1GiB)")
+	f.BoolVar(&o.SkipSpaceCheck, "skip-space-check", false, "do not refuse when the free-space estimate says the backup will not fit")
+}
+
+func newBackupCommand(g *GlobalOptions) *cobra.Command {
+	o := &BackupOptions{}
+	cmd := &cobra.Command{
+		Use:   "backup",
+		Short: "Back up collections, partitions or whole databases",
+		Example: `  milvault backup --collection docs --name before-migration
+  milvault backup --database sales                 # every collection of a database
+  milvault backup --all-databases --json
+  milvault backup -c docs -p 2024_01 -p 2024_02    # some partitions`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error { return runBackup(cmd.Context(), g, o) },
+	}
+	o.AddFlags(cmd)
+	return cmd
+}
+
+func (o *BackupOptions) params() (backup.Params, error) {
+	alg, err := checksum.Parse(o.Checksum)
+	if err != nil {
+		return backup.Params{}, usageErrorf("%v", err)
+	}
+	chunk, err := parseSize(o.ChunkSize)
+	if err != nil {
+		return backup.Params{}, usageErrorf("--chunk-size: %v", err)
+	}
+	return backup.Params{
+		Name: o.Name, Database: o.Database, AllDatabases: o.AllDatabases,
+		Collections: o.Collections, Partitions: o.Partitions,
+		Compression: o.Compression, CompressionLevel: o.Level, Checksum: alg, ChunkBytes: chunk,
+		SkipSpaceCheck: o.SkipSpaceCheck,
+	}, nil
+}
+
+func runBackup(ctx context.Context, g *GlobalOptions, o *BackupOptions) error {
+	p, err := o.params()
+	if err != nil {
+		return err
+	}
+	if p.Name != "" {
+		if err := manifest.ValidateRef("name", p.Name); err != nil {
+			return usageErrorf("%v", err)
+		}
+	}
+	r, err := g.openOrInitRepo(ctx)
+	if err != nil {
+		return err
+	}
+	c, err := g.connect(ctx)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	res, err := backup.Run(ctx, backup.Deps{Milvus: c, Repo: r, Progress: g.progress(), ToolVersion: Version}, p)
+	if err != nil {
+		return err
+	}
+	for _, id := range res.Cleaned {
+		g.warnf("removed the leftovers of interrupted backup %s", id)
+	}
+	return printBackupResult(g, res)
+}
+
+// backupSummary is the JSON printed by `backup --json`.
+type backupSummary struct {
+	ID              string              `json:"id"`
+	Name            string              `json:"name,omitempty"`
+	Repository      string              `json:"repository"`
+	Rows            int64               `json:"rows"`
+	Bytes           int64               `json:"bytes"`
+	Files           int                 `json:"files"`
+	DurationSeconds float64             `json:"duration_seconds"`
+	Snapshot        manifest.Snapshot   `json:"snapshot"`
+	Collections     []collectionSummary `json:"collections"`
+}
+
+type collectionSummary struct {
+	Database   string `json:"database"`
+	Name       string `json:"name"`
+	Rows       int64  `json:"rows"`
+	Partitions int    `json:"partitions"`
+	Indexes    int    `json:"indexes"`
+	Aliases    int    `json:"aliases"`
+	LoadState  string `json:"load_state"`
+}
+
+func summarize(m *manifest.Manifest) []collectionSummary {
+	var out []collectionSummary
+	for _, c := range m.Collections {
+		out = append(out, collectionSummary{Database: c.Database, Name: c.Name, Rows: c.Rows,
+			Partitions: len(c.Partitions), Indexes: len(c.Indexes), Aliases: len(c.Aliases), LoadState: c.LoadState})
+	}
+	return out
+}
+
+func printBackupResult(g *GlobalOptions, res *backup.Result) error {
+	m := res.Manifest
+	if g.JSON {
+		return writeJSON(g, backupSummary{ID: m.ID, Name: m.Name, Repository: g.Repo, Rows: m.TotalRows(),
+			Bytes: m.TotalBytes(), Files: len(m.Files()), DurationSeconds: res.Duration.Seconds(),
+			Snapshot: m.Snapshot, Collections: summarize(m)})
+	}
+	var names []string
+	for _, c := range m.Collections {
+		names = append(names, c.QualifiedName())
+	}
+	g.printf("backup %s%s committed: %s rows of %s, %s in %d files, %s\n", m.ID, nameSuffix(m.Name),
+		progress.HumanCount(m.TotalRows()), strings.Join(names, ", "), progress.HumanBytes(m.TotalBytes()),
+		len(m.Files()), progress.HumanDuration(res.Duration))
+	return nil
+}
+
+func nameSuffix(name string) string {
+	if name == "" {
+		return ""
+	}
+	return " (" + name + ")"
+}
+
+func writeJSON(g *GlobalOptions, v any) error {
+	enc := json.NewEncoder(g.stdout)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(v); err != nil {
+		return fmt.Errorf("write JSON: %w", err)
+	}
+	return nil
+}

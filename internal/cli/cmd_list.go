@@ -1,0 +1,116 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/milvault/milvault/manifest"
+	"github.com/milvault/milvault/progress"
+)
+
+// ListOptions are the flags of `milvault list`.
+type ListOptions struct {
+	Collection string
+}
+
+// AddFlags registers the flags.
+func (o *ListOptions) AddFlags(cmd *cobra.Command) {
+	cmd.Flags().StringVarP(&o.Collection, "collection", "c", "", "only backups that contain this collection (name or database.name)")
+}
+
+func newListCommand(g *GlobalOptions) *cobra.Command {
+	o := &ListOptions{}
+	cmd := &cobra.Command{
+		Use:   "list",
+		Short: "List the committed backups in the repository, newest first",
+		Args:  cobra.NoArgs,
+		RunE:  func(cmd *cobra.Command, args []string) error { return runList(cmd.Context(), g, o) },
+	}
+	o.AddFlags(cmd)
+	return cmd
+}
+
+// listEntry is one row of `list --json`.
+type listEntry struct {
+	ID          string    `json:"id"`
+	Name        string    `json:"name,omitempty"`
+	CreatedAt   time.Time `json:"created_at"`
+	Collections []string  `json:"collections"`
+	Rows        int64     `json:"rows"`
+	Bytes       int64     `json:"bytes"`
+	Files       int       `json:"files"`
+	Milvus      string    `json:"milvus_version"`
+}
+
+func runList(ctx context.Context, g *GlobalOptions, o *ListOptions) error {
+	r, err := g.openRepo(ctx)
+	if err != nil {
+		return err
+	}
+	all, problems, err := r.List(ctx)
+	if err != nil {
+		return err
+	}
+	for _, p := range problems {
+		g.warnf("skipped an unreadable manifest: %v", p)
+	}
+	var entries []listEntry
+	for _, m := range all {
+		e := toListEntry(m)
+		if o.Collection == "" || slices.ContainsFunc(m.Collections, func(c manifest.Collection) bool {
+			return c.Name == o.Collection || c.QualifiedName() == o.Collection
+		}) {
+			entries = append(entries, e)
+		}
+	}
+	if g.JSON {
+		if entries == nil {
+			entries = []listEntry{}
+		}
+		return writeJSON(g, entries)
+	}
+	return printListTable(g, entries)
+}
+
+func toListEntry(m *manifest.Manifest) listEntry {
+	e := listEntry{ID: m.ID, Name: m.Name, CreatedAt: m.CreatedAt, Rows: m.TotalRows(), Bytes: m.TotalBytes(),
+		Files: len(m.Files()), Milvus: m.Milvus.Version}
+	for _, c := range m.Collections {
+		e.Collections = append(e.Collections, c.QualifiedName())
+	}
+	return e
+}
+
+func printListTable(g *GlobalOptions, entries []listEntry) error {
+	if len(entries) == 0 {
+		g.printf("no backups in %s\n", g.Repo)
+		return nil
+	}
+	tw := tabwriter.NewWriter(g.stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tNAME\tCREATED\tCOLLECTIONS\tROWS\tSIZE")
+	for _, e := range entries {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", e.ID, orDash(e.Name), e.CreatedAt.Local().Format("2006-01-02 15:04:05"),
+			abbreviate(e.Collections, 3), progress.HumanCount(e.Rows), progress.HumanBytes(e.Bytes))
+	}
+	return tw.Flush()
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+func abbreviate(items []string, n int) string {
+	if len(items) <= n {
+		return strings.Join(items, ",")
+	}
+	return strings.Join(items[:n], ",") + fmt.Sprintf(",+%d", len(items)-n)
+}

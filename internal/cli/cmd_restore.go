@@ -1,0 +1,144 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/milvault/milvault/progress"
+	"github.com/milvault/milvault/restore"
+)
+
+// RestoreOptions are the flags of `milvault restore`.
+type RestoreOptions struct {
+	Collections  []string
+	Partitions   []string
+	Database     string
+	Target       string
+	Suffix       string
+	DropExisting bool
+	Yes          bool
+	NoIndexes    bool
+	Aliases      bool
+	Load         bool
+	NoLoad       bool
+	AutoID       string
+	NoVerify     bool
+	Workers      int
+}
+
+// AddFlags registers the flags.
+func (o *RestoreOptions) AddFlags(cmd *cobra.Command) {
+	f := cmd.Flags()
+	f.StringArrayVarP(&o.Collections, "collection", "c", nil, "restore only this collection of the backup (name or database.name, repeatable)")
+	f.StringArrayVarP(&o.Partitions, "partition", "p", nil, "restore only this partition (repeatable; one collection)")
+	f.StringVar(&o.Database, "target-database", "", "restore into this database instead of the original one (created if missing)")
+	f.StringVar(&o.Target, "target", "", "restore under this collection name (one collection)")
+	f.StringVar(&o.Suffix, "suffix", "", "append this to every restored collection name")
+	f.BoolVar(&o.DropExisting, "drop-existing", false, "drop a target collection that already exists (after the backup is verified; asks for confirmation)")
+	f.BoolVarP(&o.Yes, "yes", "y", false, "confirm --drop-existing without asking")
+	f.BoolVar(&o.NoIndexes, "no-indexes", false, "do not recreate indexes")
+	f.BoolVar(&o.Aliases, "aliases", false, "recreate the backup's aliases (refuses to move an alias that points elsewhere)")
+	f.BoolVar(&o.Load, "load", false, "load restored collections (default: as they were at backup time)")
+	f.BoolVar(&o.NoLoad, "no-load", false, "leave restored collections released")
+	f.StringVar(&o.AutoID, "auto-id", restore.AutoIDPreserve, "auto_id primary keys: preserve (keep keys, auto_id off) or regenerate (keep auto_id, new keys)")
+	f.BoolVar(&o.NoVerify, "no-verify", false, "skip the checksum verification before writing (not recommended)")
+	f.IntVar(&o.Workers, "workers", 2, "parallel insert calls")
+}
+
+func newRestoreCommand(g *GlobalOptions) *cobra.Command {
+	o := &RestoreOptions{}
+	cmd := &cobra.Command{
+		Use:   "restore <backup>",
+		Short: "Restore collections from a backup (by id or name)",
+		Example: `  milvault restore nightly                         # everything, original names
+  milvault restore nightly -c docs --target docs_restored
+  milvault restore nightly --suffix _copy --no-load
+  milvault restore nightly -c docs --drop-existing --yes --aliases`,
+		Args: exactArgs(1, "the backup id or name (see milvault list)"),
+		RunE: func(cmd *cobra.Command, args []string) error { return runRestore(cmd.Context(), g, o, args[0]) },
+	}
+	o.AddFlags(cmd)
+	return cmd
+}
+
+func (o *RestoreOptions) params() (restore.Params, error) {
+	p := restore.Params{
+		Collections: o.Collections, Partitions: o.Partitions, Database: o.Database, Target: o.Target,
+		Suffix: o.Suffix, DropExisting: o.DropExisting, SkipIndexes: o.NoIndexes, Aliases: o.Aliases,
+		AutoID: o.AutoID, SkipVerify: o.NoVerify, Workers: o.Workers,
+	}
+	switch {
+	case o.Load && o.NoLoad:
+		return p, usageErrorf("--load and --no-load contradict each other")
+	case o.Load:
+		p.Load = restore.LoadAlways
+	case o.NoLoad:
+		p.Load = restore.LoadNever
+	}
+	if o.AutoID != restore.AutoIDPreserve && o.AutoID != restore.AutoIDRegenerate {
+		return p, usageErrorf("--auto-id %q: use preserve or regenerate", o.AutoID)
+	}
+	if o.Target != "" && o.Suffix != "" {
+		return p, usageErrorf("--target and --suffix both rename: use one")
+	}
+	if o.Workers < 1 || o.Workers > 64 {
+		return p, usageErrorf("--workers %d: use 1 to 64", o.Workers)
+	}
+	return p, nil
+}
+
+func runRestore(ctx context.Context, g *GlobalOptions, o *RestoreOptions, ref string) error {
+	p, err := o.params()
+	if err != nil {
+		return err
+	}
+	r, err := g.openRepo(ctx)
+	if err != nil {
+		return err
+	}
+	m, err := r.Find(ctx, ref)
+	if err != nil {
+		return err
+	}
+	if p.DropExisting {
+		if err := confirm(g, o.Yes, "drop existing target collections before restoring backup "+m.ID, "yes"); err != nil {
+			return err
+		}
+	}
+	c, err := g.connect(ctx)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	res, err := restore.Run(ctx, restore.Deps{Milvus: c, Repo: r, Progress: g.progress()}, m, p)
+	if res != nil {
+		for _, w := range res.Warnings {
+			g.warnf("%s", w)
+		}
+	}
+	if err != nil {
+		return err
+	}
+	return printRestoreResult(g, res)
+}
+
+func printRestoreResult(g *GlobalOptions, res *restore.Result) error {
+	if g.JSON {
+		return writeJSON(g, res)
+	}
+	for _, c := range res.Collections {
+		extra := []string{fmt.Sprintf("%d indexes", c.Indexes)}
+		if len(c.Aliases) > 0 {
+			extra = append(extra, "aliases "+strings.Join(c.Aliases, ","))
+		}
+		if c.Loaded {
+			extra = append(extra, "loaded")
+		}
+		g.printf("restored %s -> %s.%s: %s rows, %s\n", c.Source, c.Database, c.Name, progress.HumanCount(c.Rows), strings.Join(extra, ", "))
+	}
+	g.printf("restore of backup %s finished in %s\n", res.BackupID, progress.HumanDuration(res.Duration))
+	return nil
+}

@@ -1,0 +1,76 @@
+package cli
+
+import (
+	"os"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/milvault/milvault/repo"
+	"github.com/milvault/milvault/repo/local"
+)
+
+// fileConfig is the YAML config file.
+type fileConfig struct {
+	Milvus string `yaml:"milvus"`
+	Token  string `yaml:"token"`
+	Repo   string `yaml:"repo"`
+}
+
+// resolve fills unset options from the environment, then the config file,
+// then defaults. Flags win because they are already set.
+func (g *GlobalOptions) resolve() error {
+	if g.ConfigFile == "" {
+		g.ConfigFile = os.Getenv("MILVAULT_CONFIG")
+	}
+	var fc fileConfig
+	if g.ConfigFile != "" {
+		data, err := os.ReadFile(g.ConfigFile)
+		if err != nil {
+			return usageErrorf("config file: %v", err)
+		}
+		dec := yaml.NewDecoder(strings.NewReader(string(data)))
+		dec.KnownFields(true)
+		if err := dec.Decode(&fc); err != nil && err.Error() != "EOF" {
+			return usageErrorf("config file %s: %v (keys: milvus, token, repo)", g.ConfigFile, err)
+		}
+	}
+	g.Milvus = firstSet(g.Milvus, os.Getenv("MILVAULT_MILVUS"), fc.Milvus, "localhost:19530")
+	g.Token = firstSet(g.Token, os.Getenv("MILVAULT_TOKEN"), fc.Token, "")
+	g.Repo = firstSet(g.Repo, os.Getenv("MILVAULT_REPO"), fc.Repo, "./milvault-backups")
+	return nil
+}
+
+func firstSet(vals ...string) string {
+	for _, v := range vals {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+// openStore maps a repository location to a store. Plain paths and file://
+// URLs are local folders.
+func openStore(loc string) (repo.Store, error) {
+	scheme, rest, hasScheme := strings.Cut(loc, "://")
+	if !hasScheme {
+		return local.New(loc)
+	}
+	switch scheme {
+	case "file":
+		if rest == "" {
+			return nil, usageErrorf("repository URL %q has no path", loc)
+		}
+		return local.New(rest)
+	}
+	return nil, usageErrorf("repository URL scheme %q is not supported yet: use a local folder or file:// URL", scheme)
+}
+
+// redact hides a token for display.
+func redact(s string) string {
+	if s == "" {
+		return ""
+	}
+	return "****"
+}

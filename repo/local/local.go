@@ -1,0 +1,217 @@
+// Package local stores repository files in a directory of the local file
+// system.
+package local
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"syscall"
+
+	"github.com/milvault/milvault/repo"
+)
+
+var _ repo.Store = (*Store)(nil)
+
+// Store keeps files under a root directory. Put writes to a temporary file in
+// the target directory, syncs it and renames it into place, so a crash never
+// leaves a partial file under its final name.
+type Store struct {
+	root string
+}
+
+// New returns a store rooted at dir. The directory is created on the first
+// Put; New fails only when dir exists and is not a directory.
+func New(dir string) (*Store, error) {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, fmt.Errorf("repository path %q: %w", dir, err)
+	}
+	if fi, err := os.Stat(abs); err == nil && !fi.IsDir() {
+		return nil, fmt.Errorf("repository path %s is a file, not a directory: choose a directory with --repo", abs)
+	}
+	return &Store{root: abs}, nil
+}
+
+// Location returns the root directory.
+func (s *Store) Location() string { return s.root }
+
+// LocalPath returns the file path of name.
+func (s *Store) LocalPath(name string) string {
+	return filepath.Join(s.root, filepath.FromSlash(name))
+}
+
+func (s *Store) path(name string) (string, error) {
+	if name == "" || strings.HasPrefix(name, "/") || strings.Contains(name, "\\") {
+		return "", fmt.Errorf("invalid file name %q", name)
+	}
+	for _, part := range strings.Split(name, "/") {
+		if part == "" || part == "." || part == ".." {
+			return "", fmt.Errorf("invalid file name %q", name)
+		}
+	}
+	return s.LocalPath(name), nil
+}
+
+// Put writes r to name atomically.
+func (s *Store) Put(ctx context.Context, name string, r io.Reader) error {
+	p, err := s.path(name)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		return fmt.Errorf("put %s: %w", name, err)
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(p), ".tmp-"+filepath.Base(p)+"-*")
+	if err != nil {
+		return fmt.Errorf("put %s: %w", name, err)
+	}
+	if err := writeSync(ctx, tmp, r); err != nil {
+		os.Remove(tmp.Name())
+		return fmt.Errorf("put %s: %w", name, err)
+	}
+	if err := os.Rename(tmp.Name(), p); err != nil {
+		os.Remove(tmp.Name())
+		return fmt.Errorf("put %s: %w", name, err)
+	}
+	return syncDir(filepath.Dir(p))
+}
+
+func writeSync(ctx context.Context, f *os.File, r io.Reader) error {
+	_, err := io.Copy(f, ctxReader{ctx, r})
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// syncDir makes a rename durable; file systems that cannot sync a directory
+// are tolerated.
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return nil
+	}
+	defer d.Close()
+	_ = d.Sync()
+	return nil
+}
+
+// ctxReader stops a copy when its context is cancelled.
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (c ctxReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.r.Read(p)
+}
+
+// Open opens name for reading.
+func (s *Store) Open(ctx context.Context, name string) (io.ReadCloser, error) {
+	p, err := s.path(name)
+	if err != nil {
+		return nil, err
+	}
+	f, err := os.Open(p)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("open %s: %w", name, repo.ErrNotFound)
+	}
+	return f, err
+}
+
+// Stat describes name.
+func (s *Store) Stat(ctx context.Context, name string) (repo.FileInfo, error) {
+	p, err := s.path(name)
+	if err != nil {
+		return repo.FileInfo{}, err
+	}
+	fi, err := os.Stat(p)
+	if errors.Is(err, fs.ErrNotExist) || (err == nil && fi.IsDir()) {
+		return repo.FileInfo{}, fmt.Errorf("stat %s: %w", name, repo.ErrNotFound)
+	}
+	if err != nil {
+		return repo.FileInfo{}, err
+	}
+	return repo.FileInfo{Name: name, Size: fi.Size(), ModTime: fi.ModTime()}, nil
+}
+
+// List returns the files whose names start with prefix, sorted by name.
+// Temporary files of Puts in progress are not listed.
+func (s *Store) List(ctx context.Context, prefix string) ([]repo.FileInfo, error) {
+	var out []repo.FileInfo
+	err := filepath.WalkDir(s.root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				return nil
+			}
+			return err
+		}
+		if d.IsDir() || strings.HasPrefix(d.Name(), ".tmp-") {
+			return nil
+		}
+		rel, _ := filepath.Rel(s.root, p)
+		name := filepath.ToSlash(rel)
+		if !strings.HasPrefix(name, prefix) {
+			return nil
+		}
+		fi, err := d.Info()
+		if err != nil {
+			return nil // removed while listing
+		}
+		out = append(out, repo.FileInfo{Name: name, Size: fi.Size(), ModTime: fi.ModTime()})
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list %s: %w", s.root, err)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out, nil
+}
+
+// Delete removes name and any directories it leaves empty.
+func (s *Store) Delete(ctx context.Context, name string) error {
+	p, err := s.path(name)
+	if err != nil {
+		return err
+	}
+	if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("delete %s: %w", name, err)
+	}
+	for dir := filepath.Dir(p); dir != s.root && strings.HasPrefix(dir, s.root); dir = filepath.Dir(dir) {
+		if os.Remove(dir) != nil {
+			break
+		}
+	}
+	return nil
+}
+
+// FreeSpace returns the bytes available to this process on the file system
+// that holds the repository (or the nearest existing parent directory).
+func (s *Store) FreeSpace() (int64, error) {
+	dir := s.root
+	for {
+		var st syscall.Statfs_t
+		err := syscall.Statfs(dir, &st)
+		if err == nil {
+			return int64(st.Bavail) * int64(st.Bsize), nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir || !errors.Is(err, syscall.ENOENT) {
+			return 0, err
+		}
+		dir = parent
+	}
+}

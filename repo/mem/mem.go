@@ -1,0 +1,93 @@
+// Package mem is an in-memory Store for tests.
+package mem
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/milvault/milvault/repo"
+)
+
+var _ repo.Store = (*Store)(nil)
+
+// Store keeps files in a map.
+type Store struct {
+	mu    sync.Mutex
+	files map[string]memFile
+}
+
+type memFile struct {
+	data []byte
+	mod  time.Time
+}
+
+// New returns an empty store.
+func New() *Store { return &Store{files: map[string]memFile{}} }
+
+// Location names the store.
+func (s *Store) Location() string { return "mem://" }
+
+// Put reads r fully, then stores it.
+func (s *Store) Put(ctx context.Context, name string, r io.Reader) error {
+	data, err := io.ReadAll(r)
+	if err != nil {
+		return fmt.Errorf("put %s: %w", name, err)
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.files[name] = memFile{data: data, mod: time.Now()}
+	return nil
+}
+
+// Open returns a reader over a copy-free view of name.
+func (s *Store) Open(ctx context.Context, name string) (io.ReadCloser, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	f, ok := s.files[name]
+	if !ok {
+		return nil, fmt.Errorf("open %s: %w", name, repo.ErrNotFound)
+	}
+	return io.NopCloser(bytes.NewReader(f.data)), nil
+}
+
+// Stat describes name.
+func (s *Store) Stat(ctx context.Context, name string) (repo.FileInfo, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	f, ok := s.files[name]
+	if !ok {
+		return repo.FileInfo{}, fmt.Errorf("stat %s: %w", name, repo.ErrNotFound)
+	}
+	return repo.FileInfo{Name: name, Size: int64(len(f.data)), ModTime: f.mod}, nil
+}
+
+// List returns files under prefix sorted by name.
+func (s *Store) List(ctx context.Context, prefix string) ([]repo.FileInfo, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []repo.FileInfo
+	for name, f := range s.files {
+		if strings.HasPrefix(name, prefix) {
+			out = append(out, repo.FileInfo{Name: name, Size: int64(len(f.data)), ModTime: f.mod})
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out, nil
+}
+
+// Delete removes name.
+func (s *Store) Delete(ctx context.Context, name string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.files, name)
+	return nil
+}

@@ -1,0 +1,270 @@
+package repo
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/milvault/milvault/manifest"
+)
+
+// RepositoryVersion is the version of the repository layout (see
+// docs/repository-format.md). Readers refuse newer versions.
+const RepositoryVersion = 1
+
+const configName = "config.json"
+
+// Config is the repository's own descriptor, written once at init.
+type Config struct {
+	Format    string    `json:"format"` // always "milvault-repository"
+	Version   int       `json:"version"`
+	ID        string    `json:"id"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// NoRepositoryError reports a location that holds no milvault repository.
+type NoRepositoryError struct {
+	Location string
+	Foreign  bool // the location holds other files
+}
+
+func (e *NoRepositoryError) Error() string {
+	if e.Foreign {
+		return fmt.Sprintf("%s is not a milvault repository (it holds other files and no %s): choose an empty or new folder with --repo", e.Location, configName)
+	}
+	return fmt.Sprintf("no milvault repository at %s: check --repo (a first `milvault backup` creates one)", e.Location)
+}
+
+// BackupNotFoundError reports an unknown backup id or name.
+type BackupNotFoundError struct {
+	Ref       string
+	Available []string // ids (and names) of committed backups, newest first
+}
+
+func (e *BackupNotFoundError) Error() string {
+	if len(e.Available) == 0 {
+		return fmt.Sprintf("backup %q not found: the repository has no backups", e.Ref)
+	}
+	avail := e.Available
+	if len(avail) > 10 {
+		avail = append(avail[:10:10], fmt.Sprintf("... %d more (milvault list)", len(e.Available)-10))
+	}
+	return fmt.Sprintf("backup %q not found; available: %s", e.Ref, strings.Join(avail, ", "))
+}
+
+// Repository lays backups out in a Store.
+type Repository struct {
+	store Store
+	cfg   Config
+	now   func() time.Time
+}
+
+// Store returns the underlying store.
+func (r *Repository) Store() Store { return r.store }
+
+// Config returns the repository descriptor.
+func (r *Repository) Config() Config { return r.cfg }
+
+// Open opens an existing repository.
+func Open(ctx context.Context, s Store) (*Repository, error) {
+	rc, err := s.Open(ctx, configName)
+	if errors.Is(err, ErrNotFound) {
+		files, lerr := s.List(ctx, "")
+		if lerr != nil {
+			return nil, fmt.Errorf("open repository %s: %w", s.Location(), lerr)
+		}
+		return nil, &NoRepositoryError{Location: s.Location(), Foreign: len(files) > 0}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open repository %s: %w", s.Location(), err)
+	}
+	defer rc.Close()
+	var cfg Config
+	if err := json.NewDecoder(rc).Decode(&cfg); err != nil || cfg.Format != "milvault-repository" {
+		return nil, fmt.Errorf("%s/%s is damaged or not a milvault repository descriptor", s.Location(), configName)
+	}
+	if cfg.Version > RepositoryVersion {
+		return nil, fmt.Errorf("repository %s has layout version %d, newer than this milvault supports (%d): upgrade milvault", s.Location(), cfg.Version, RepositoryVersion)
+	}
+	return &Repository{store: s, cfg: cfg, now: time.Now}, nil
+}
+
+// OpenOrInit opens the repository in s, creating it when s is empty.
+func OpenOrInit(ctx context.Context, s Store) (*Repository, error) {
+	r, err := Open(ctx, s)
+	var nre *NoRepositoryError
+	if !errors.As(err, &nre) || nre.Foreign {
+		return r, err
+	}
+	cfg := Config{Format: "milvault-repository", Version: RepositoryVersion, ID: randomHex(8), CreatedAt: time.Now().UTC()}
+	data, _ := json.MarshalIndent(cfg, "", "  ")
+	if err := s.Put(ctx, configName, bytes.NewReader(data)); err != nil {
+		return nil, fmt.Errorf("create repository %s: %w", s.Location(), err)
+	}
+	return &Repository{store: s, cfg: cfg, now: time.Now}, nil
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// NewID returns a new backup id: the UTC start time and a random suffix, so
+// that ids sort by time.
+func (r *Repository) NewID() string {
+	return r.now().UTC().Format("20060102T150405Z") + "-" + randomHex(3)
+}
+
+// List returns the committed backups, newest first. Manifests that cannot
+// be read are reported in problems and left out of the list.
+func (r *Repository) List(ctx context.Context) (backups []*manifest.Manifest, problems []error, err error) {
+	files, err := r.store.List(ctx, "manifests/")
+	if err != nil {
+		return nil, nil, fmt.Errorf("list backups in %s: %w", r.store.Location(), err)
+	}
+	for _, f := range files {
+		if !strings.HasSuffix(f.Name, ".json") {
+			continue
+		}
+		m, err := r.load(ctx, f.Name)
+		if err != nil {
+			problems = append(problems, err)
+			continue
+		}
+		backups = append(backups, m)
+	}
+	sort.SliceStable(backups, func(i, j int) bool { return backups[i].CreatedAt.After(backups[j].CreatedAt) })
+	return backups, problems, nil
+}
+
+func (r *Repository) load(ctx context.Context, name string) (*manifest.Manifest, error) {
+	rc, err := r.store.Open(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	defer rc.Close()
+	data, err := io.ReadAll(rc)
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", name, err)
+	}
+	m, err := manifest.Decode(data)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	if manifest.Path(m.ID) != name {
+		return nil, fmt.Errorf("%s: malformed manifest: it names backup %q", name, m.ID)
+	}
+	return m, nil
+}
+
+// Find returns the backup whose id or name is ref.
+func (r *Repository) Find(ctx context.Context, ref string) (*manifest.Manifest, error) {
+	if err := manifest.ValidateRef("id or name", ref); err != nil {
+		return nil, err
+	}
+	if m, err := r.load(ctx, manifest.Path(ref)); err == nil {
+		return m, nil
+	} else if !errors.Is(err, ErrNotFound) {
+		return nil, err
+	}
+	all, problems, err := r.List(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, m := range all {
+		if m.Name == ref {
+			return m, nil
+		}
+	}
+	nf := &BackupNotFoundError{Ref: ref}
+	for _, m := range all {
+		nf.Available = append(nf.Available, m.ID+nameSuffix(m.Name))
+	}
+	if len(problems) > 0 {
+		return nil, fmt.Errorf("%w (and %d unreadable manifests, first: %v)", nf, len(problems), problems[0])
+	}
+	return nil, nf
+}
+
+func nameSuffix(name string) string {
+	if name == "" {
+		return ""
+	}
+	return " (" + name + ")"
+}
+
+// CheckNameFree returns an error when a committed backup already uses name.
+func (r *Repository) CheckNameFree(ctx context.Context, name string) error {
+	all, _, err := r.List(ctx)
+	if err != nil {
+		return err
+	}
+	for _, m := range all {
+		if m.Name == name {
+			return fmt.Errorf("a backup named %q already exists (%s): choose another --name or delete it first", name, m.ID)
+		}
+	}
+	return nil
+}
+
+// Commit makes a backup visible by writing its manifest. Every file the
+// manifest names must already be stored; Commit checks their sizes first.
+func (r *Repository) Commit(ctx context.Context, m *manifest.Manifest) error {
+	for _, f := range m.Files() {
+		fi, err := r.store.Stat(ctx, f.Path)
+		if err != nil {
+			return fmt.Errorf("commit %s: %w", m.ID, err)
+		}
+		if fi.Size != f.Size {
+			return fmt.Errorf("commit %s: %s has %d bytes, expected %d", m.ID, f.Path, fi.Size, f.Size)
+		}
+	}
+	if m.Name != "" {
+		if err := r.CheckNameFree(ctx, m.Name); err != nil {
+			return err
+		}
+	}
+	m.CompletedAt = r.now().UTC()
+	data, err := manifest.Encode(m)
+	if err != nil {
+		return fmt.Errorf("commit %s: %w", m.ID, err)
+	}
+	if err := r.store.Put(ctx, manifest.Path(m.ID), bytes.NewReader(data)); err != nil {
+		return fmt.Errorf("commit %s: %w", m.ID, err)
+	}
+	return r.store.Delete(ctx, pendingPath(m.ID))
+}
+
+// Delete removes a committed backup: its manifest first, so that it is never
+// half-visible, then its data files.
+func (r *Repository) Delete(ctx context.Context, id string) error {
+	if err := manifest.ValidateRef("id", id); err != nil {
+		return err
+	}
+	if err := r.store.Delete(ctx, manifest.Path(id)); err != nil {
+		return fmt.Errorf("delete backup %s: %w", id, err)
+	}
+	return r.deleteData(ctx, id)
+}
+
+func (r *Repository) deleteData(ctx context.Context, id string) error {
+	files, err := r.store.List(ctx, manifest.DataPrefix(id))
+	if err != nil {
+		return fmt.Errorf("delete data of %s: %w", id, err)
+	}
+	for _, f := range files {
+		if err := r.store.Delete(ctx, f.Name); err != nil {
+			return fmt.Errorf("delete data of %s: %w", id, err)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,174 @@
+package restore
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/milvus-io/milvus-proto/go-api/v2/schemapb"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/milvault/milvault/columnar"
+	"github.com/milvault/milvault/manifest"
+	"github.com/milvault/milvault/milvus"
+	"github.com/milvault/milvault/repo"
+)
+
+// insertBatch is one Insert call's worth of columns.
+type insertBatch struct {
+	partition string
+	fields    []*schemapb.FieldData
+	rows      int
+}
+
+// insertData streams every file of the job into the target collection with
+// p.Workers concurrent Insert calls, flushes, and checks the row count.
+func insertData(ctx context.Context, deps Deps, p Params, j *job) (int64, error) {
+	var want int64
+	for _, part := range j.partitions {
+		want += part.Rows
+	}
+	deps.Progress.Phase(fmt.Sprintf("restore %s -> %s.%s", j.src.QualifiedName(), j.database, j.name), want, 0)
+	g, gctx := errgroup.WithContext(ctx)
+	batches := make(chan insertBatch, p.Workers)
+	g.Go(func() error {
+		defer close(batches)
+		return readAll(gctx, deps, p, j, batches)
+	})
+	for range p.Workers {
+		g.Go(func() error { return insertWorker(gctx, deps, j, batches) })
+	}
+	if err := g.Wait(); err != nil {
+		return 0, err
+	}
+	if _, err := deps.Milvus.Flush(ctx, j.database, j.name); err != nil {
+		return 0, err
+	}
+	// The flushed statistic counts inserted rows without needing a load; a
+	// fresh collection has no deletes, so it must equal the backup's rows.
+	got, err := deps.Milvus.RowCount(ctx, j.database, j.name)
+	if err != nil {
+		return 0, err
+	}
+	if got != want {
+		return 0, fmt.Errorf("restored %d rows into %s.%s, but the backup holds %d", got, j.database, j.name, want)
+	}
+	return got, nil
+}
+
+func insertWorker(ctx context.Context, deps Deps, j *job, batches <-chan insertBatch) error {
+	for b := range batches {
+		if err := deps.Milvus.Insert(ctx, j.database, j.name, b.partition, b.fields, b.rows); err != nil {
+			return err
+		}
+		deps.Progress.Rows(int64(b.rows))
+	}
+	return nil
+}
+
+// readAll reads the job's files in order and sends insert batches.
+func readAll(ctx context.Context, deps Deps, p Params, j *job, out chan<- insertBatch) error {
+	batchRows := max(1, p.BatchBytes/int64(milvus.EstimateRowBytes(j.schema)))
+	for _, part := range j.partitions {
+		target := part.Name
+		if j.src.PartitionKey {
+			target = ""
+		}
+		for _, f := range part.Files {
+			if err := readFile(ctx, deps, p, j, f, target, batchRows, out); err != nil {
+				return fmt.Errorf("read %s: %w", f.Path, err)
+			}
+		}
+	}
+	return nil
+}
+
+func readFile(ctx context.Context, deps Deps, p Params, j *job, f manifest.File, partition string, batchRows int64, out chan<- insertBatch) error {
+	file, cleanup, err := openLocal(ctx, deps.Repo.Store(), f.Path, p.TempDir)
+	if err != nil {
+		return err
+	}
+	defer cleanup()
+	r, err := columnar.OpenFile(ctx, file, j.schema, batchRows)
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	if r.NumRows() != f.Rows {
+		return fmt.Errorf("file holds %d rows, manifest says %d", r.NumRows(), f.Rows)
+	}
+	dropKey := keyToDrop(j.schema)
+	for {
+		rec, err := r.Next()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		fields, err := columnar.ToFieldData(j.schema, rec)
+		rows := int(rec.NumRows())
+		rec.Release()
+		if err != nil {
+			return err
+		}
+		if rows == 0 {
+			continue
+		}
+		select {
+		case out <- insertBatch{partition: partition, fields: withoutField(fields, dropKey), rows: rows}:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+// keyToDrop names the primary key when the server generates keys (the
+// stored keys cannot be inserted), else "".
+func keyToDrop(s *schemapb.CollectionSchema) string {
+	if pk := milvus.PrimaryField(s); pk != nil && pk.GetAutoID() {
+		return pk.GetName()
+	}
+	return ""
+}
+
+func withoutField(fields []*schemapb.FieldData, name string) []*schemapb.FieldData {
+	if name == "" {
+		return fields
+	}
+	out := fields[:0]
+	for _, f := range fields {
+		if f.GetFieldName() != name {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// openLocal returns a random-access file for a stored file: the file itself
+// for local repositories, else a temporary copy removed by cleanup.
+func openLocal(ctx context.Context, s repo.Store, name, tempDir string) (*os.File, func(), error) {
+	if lp, ok := s.(repo.LocalPather); ok {
+		f, err := os.Open(lp.LocalPath(name))
+		if err != nil {
+			return nil, nil, err
+		}
+		return f, func() { f.Close() }, nil
+	}
+	rc, err := s.Open(ctx, name)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer rc.Close()
+	tmp, err := os.CreateTemp(tempDir, "milvault-restore-*.parquet")
+	if err != nil {
+		return nil, nil, fmt.Errorf("spool to a temporary file: %w", err)
+	}
+	cleanup := func() { tmp.Close(); os.Remove(tmp.Name()) }
+	if _, err := io.Copy(tmp, rc); err != nil {
+		cleanup()
+		return nil, nil, fmt.Errorf("spool to %s: %w", tmp.Name(), err)
+	}
+	return tmp, cleanup, nil
+}

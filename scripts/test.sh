@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# test.sh is milvault's test command: it starts real Milvus servers (Milvus
+# 2.3.5 and Milvus Lite, see milvus-env.sh), runs go vet and go test against
+# them, and always stops them again.
+#
+# Usage: scripts/test.sh [go test flags]      e.g. scripts/test.sh -run Restore -v
+#        PKGS=./internal/... scripts/test.sh  (packages to vet and test; default ./...)
+#
+# Exits with go test's status (or go vet's, or 1 if the servers do not start).
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+env_sh=scripts/milvus-env.sh
+read -r -a pkgs <<<"${PKGS:-./...}"
+
+step() { printf '==> %s\n' "$*"; }
+
+# Two runs in one tree would restart each other's servers; take turns.
+mkdir -p .milvus-test
+exec 8>.milvus-test/test.lock
+if ! flock -n 8; then
+  step "another scripts/test.sh is running in this tree; waiting for it"
+  flock 8
+fi
+
+# The servers run in their own sessions, so Ctrl-C reaches only this script
+# and go; the EXIT trap then stops them. 8>&- keeps the lock out of them.
+stop_servers() {
+  step "stopping Milvus servers"
+  bash "$env_sh" stop all 8>&- || true
+}
+trap stop_servers EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+step "installing Milvus servers into .venv"
+bash "$env_sh" install 8>&-
+
+step "starting Milvus 2.3.5 and Milvus Lite"
+bash "$env_sh" start all 8>&-
+# shellcheck source=/dev/null
+source .milvus-test/env
+export MILVAULT_TEST_TARGETS
+step "MILVAULT_TEST_TARGETS=$MILVAULT_TEST_TARGETS"
+
+step "go vet ${pkgs[*]}"
+go vet "${pkgs[@]}"
+
+step "go test -count=1 -timeout 25m ${*:+$* }${pkgs[*]}"
+status=0
+go test -count=1 -timeout 25m "$@" "${pkgs[@]}" || status=$?
+step "go test exited with status $status"
+exit "$status"
