@@ -62,6 +62,10 @@ func captureCollection(ctx context.Context, c *milvus.Client, t target) (*captur
 		return nil, err
 	}
 	cap.snapshot = manifest.Snapshot{Timestamp: ts, Time: hybridTime(ts)}
+	if ts == 0 {
+		// The server gave no flush timestamp: record when the flush returned.
+		cap.snapshot.Time = time.Now().UTC()
+	}
 	return cap, nil
 }
 
