@@ -82,7 +82,7 @@ func testServer(t *testing.T, addr string) {
 	}
 	t.Logf("server %s version %s", addr, ver.GetVersion())
 
-	plan := s.discover()
+	plan := s.discover(ver.GetVersion())
 	t.Run("nulls", func(t *testing.T) { s.with(t).probeNullForms(plan.fields) })
 	t.Run("roundtrip", func(t *testing.T) { s.with(t).roundTrip(plan.fields, plan.functions) })
 	for _, c := range plan.alone {
@@ -153,7 +153,7 @@ func bm25Candidate() candidate {
 
 // discover finds out which candidates the server supports by creating
 // collections with them.
-func (s *server) discover() testPlan {
+func (s *server) discover(version string) testPlan {
 	s.t.Helper()
 	plan := testPlan{fields: []testField{pkField(), vectorFields()[0]}}
 	if err := s.probe(plan.fields, nil, plan.fields[1:]); err != nil {
@@ -161,6 +161,11 @@ func (s *server) discover() testPlan {
 	}
 	var unsupported []string
 	for _, c := range candidates() {
+		if reason := knownCrash(version, c); reason != "" {
+			unsupported = append(unsupported, c.label)
+			s.t.Logf("unsupported: %s: not tried: %s", c.label, reason)
+			continue
+		}
 		err := s.probe(append(plan.fields, c.fields...), append(plan.functions, c.functions...), c.fields)
 		if err == nil {
 			plan.fields = append(plan.fields, c.fields...)
@@ -184,6 +189,17 @@ func (s *server) discover() testPlan {
 	s.t.Logf("supported together: %s", strings.Join(names, ", "))
 	s.t.Logf("unsupported types: %s", strings.Join(unsupported, ", "))
 	return plan
+}
+
+// knownCrash says why c must not be tried on a server of version, or "".
+// Milvus 2.3 creates and indexes Float16Vector fields, but its query node
+// dies on the first growing segment that holds one ("unsupported data type:
+// Float16Vector" in MergeFieldData), taking the server down.
+func knownCrash(version string, c candidate) string {
+	if strings.HasPrefix(version, "v2.3.") && c.label == "v_float16" {
+		return "Milvus 2.3 accepts Float16Vector fields but crashes when loading their data"
+	}
+	return ""
 }
 
 func isVector(f *schemapb.FieldSchema) bool {
@@ -276,13 +292,28 @@ func (s *server) probeNullForms(fields []testField) {
 	for _, f := range nullable {
 		fd := findColumn(res.GetFieldsData(), f.schema)
 		values, _ := wireValues(f.schema, fd)
-		s.t.Logf("query result %s (%s): %d rows, valid_data %d entries with %d null, %d values",
+		s.t.Logf("query result %s (%s): %d rows, valid_data %d entries with %d null, %d values%s",
 			f.schema.GetName(), f.schema.GetDataType(), len(inserted), len(fd.GetValidData()),
-			len(fd.GetValidData())-countTrue(fd.GetValidData()), len(values))
+			len(fd.GetValidData())-countTrue(fd.GetValidData()), len(values), placeholder(fd, values))
 	}
 	if n := compareColumns(s.t, nullable, res.GetFieldsData(), len(inserted)); n > 0 {
 		s.t.Logf("all %d rows read back with nulls and values in place", n)
 	}
+}
+
+// placeholder describes the value a full-form column holds at its first
+// null row.
+func placeholder(fd *schemapb.FieldData, values []any) string {
+	valid := fd.GetValidData()
+	if len(values) != len(valid) {
+		return ""
+	}
+	for i, ok := range valid {
+		if !ok {
+			return fmt.Sprintf("; placeholder at null row: %s", show(values[i]))
+		}
+	}
+	return ""
 }
 
 // roundTrip runs the full round trip for one collection of fields.
@@ -349,7 +380,12 @@ func (s *server) backup(src string, described *schemapb.CollectionSchema, data [
 			t.Fatal(err)
 		}
 	}
+	first := true
 	s.queryPages(src, described, func(res *milvuspb.QueryResults, n int) {
+		if first {
+			t.Logf("query returned columns: %s", columnList(res.GetFieldsData()))
+			first = false
+		}
 		compareColumns(t, data, res.GetFieldsData(), n)
 		if err := b.Append(res.GetFieldsData(), n); err != nil {
 			t.Fatalf("append: %v", err)
@@ -471,6 +507,21 @@ func (s *server) createCollection(purpose string, fields []testField, functions 
 
 func uniqueName(purpose string) string {
 	return fmt.Sprintf("columnar_%s_%d_%d", purpose, time.Now().UnixNano()%1e9, rand.Intn(1e6))
+}
+
+func columnList(fds []*schemapb.FieldData) string {
+	var parts []string
+	for _, fd := range fds {
+		p := fd.GetFieldName() + ":" + fd.GetType().String()
+		if fd.GetIsDynamic() {
+			p += "(dynamic)"
+		}
+		if len(fd.GetValidData()) > 0 {
+			p += "(valid_data)"
+		}
+		parts = append(parts, p)
+	}
+	return strings.Join(parts, ", ")
 }
 
 func fieldList(coll *schemapb.CollectionSchema) string {

@@ -1,0 +1,106 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/milvault/milvault/milvus"
+	"github.com/milvault/milvault/repo"
+	"github.com/milvault/milvault/restore"
+)
+
+func TestParseSize(t *testing.T) {
+	tests := map[string]int64{"256MiB": 256 << 20, "1GiB": 1 << 30, "64k": 64 << 10, "1048576": 1 << 20, "1.5M": 3 << 19, "2MB": 2e6}
+	for in, want := range tests {
+		if got, err := parseSize(in); err != nil || got != want {
+			t.Errorf("parseSize(%q) = %d, %v; want %d", in, got, err, want)
+		}
+	}
+	for _, bad := range []string{"", "abc", "-1M", "0"} {
+		if _, err := parseSize(bad); err == nil {
+			t.Errorf("parseSize(%q) succeeded, want error", bad)
+		}
+	}
+}
+
+func TestExitCode(t *testing.T) {
+	tests := []struct {
+		err  error
+		want int
+	}{
+		{nil, ExitOK},
+		{errors.New("x"), ExitFailure},
+		{usageErrorf("x"), ExitUsage},
+		{fmt.Errorf("wrapped: %w", &repo.BackupNotFoundError{Ref: "x"}), ExitNotFound},
+		{&milvus.CollectionNotFoundError{}, ExitNotFound},
+		{&milvus.UnreachableError{Address: "a", Err: errors.New("x")}, ExitUnreachable},
+		{&restore.ExistsError{}, ExitConflict},
+		{&restore.AliasConflictError{}, ExitConflict},
+		{context.Canceled, ExitInterrupted},
+	}
+	for _, tt := range tests {
+		if got := ExitCode(tt.err); got != tt.want {
+			t.Errorf("ExitCode(%v) = %d, want %d", tt.err, got, tt.want)
+		}
+	}
+}
+
+// run executes the CLI in-process.
+func run(t *testing.T, env map[string]string, args ...string) (string, string, error) {
+	t.Helper()
+	for k, v := range env {
+		t.Setenv(k, v)
+	}
+	var out, errOut bytes.Buffer
+	cmd := NewRootCommand(strings.NewReader(""), &out, &errOut)
+	cmd.SetArgs(args)
+	err := cmd.ExecuteContext(context.Background())
+	return out.String(), errOut.String(), err
+}
+
+func TestConfigPrecedence(t *testing.T) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "c.yaml")
+	os.WriteFile(cfg, []byte("repo: "+filepath.Join(dir, "from-file")+"\nmilvus: file:1\n"), 0o644)
+	// The file's repo does not exist: list reports it by path, proving which value won.
+	_, _, err := run(t, map[string]string{"MILVAULT_CONFIG": cfg, "MILVAULT_REPO": ""}, "list")
+	if err == nil || !strings.Contains(err.Error(), "from-file") {
+		t.Fatalf("list with config file: %v, want repo from file", err)
+	}
+	_, _, err = run(t, map[string]string{"MILVAULT_CONFIG": cfg, "MILVAULT_REPO": filepath.Join(dir, "from-env")}, "list")
+	if err == nil || !strings.Contains(err.Error(), "from-env") {
+		t.Fatalf("list with env: %v, want repo from env", err)
+	}
+	_, _, err = run(t, map[string]string{"MILVAULT_CONFIG": cfg}, "--repo", filepath.Join(dir, "from-flag"), "list")
+	if err == nil || !strings.Contains(err.Error(), "from-flag") {
+		t.Fatalf("list with flag: %v, want repo from flag", err)
+	}
+	os.WriteFile(cfg, []byte("colour: blue\n"), 0o644)
+	if _, _, err = run(t, map[string]string{"MILVAULT_CONFIG": cfg}, "list"); ExitCode(err) != ExitUsage {
+		t.Fatalf("unknown config key: %v (exit %d), want usage error", err, ExitCode(err))
+	}
+}
+
+func TestUsageErrors(t *testing.T) {
+	tests := [][]string{
+		{"show"},
+		{"backup", "--no-such-flag"},
+		{"backup", "--chunk-size", "lots"},
+		{"backup", "--checksum", "crc"},
+		{"restore", "x", "--load", "--no-load"},
+		{"restore", "x", "--auto-id", "maybe"},
+		{"--repo", "s3://bucket/x", "list"},
+	}
+	for _, args := range tests {
+		_, _, err := run(t, nil, args...)
+		if ExitCode(err) != ExitUsage {
+			t.Errorf("milvault %v: err %v (exit %d), want usage error", args, err, ExitCode(err))
+		}
+	}
+}
