@@ -32,7 +32,16 @@ const (
 const AllPartitions = "_all"
 
 // writeCollection streams every selected partition into data files.
-func writeCollection(ctx context.Context, deps Deps, p Params, m *manifest.Manifest, c *captured) error {
+func writeCollection(ctx context.Context, deps Deps, p Params, m *manifest.Manifest, c *captured) (err error) {
+	putBack, err := ensureLoaded(ctx, deps, c)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if perr := putBack(); perr != nil && err == nil {
+			err = fmt.Errorf("putting back the load state of %s: %w", c.QualifiedName(), perr)
+		}
+	}()
 	deps.Progress.Phase("backup "+c.QualifiedName(), c.ServerRowCount, 0)
 	parts := c.partitions
 	if c.PartitionKey {

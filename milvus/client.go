@@ -156,5 +156,6 @@ func isNotFound(err error) bool {
 	}
 	r := strings.ToLower(se.Reason)
 	return strings.Contains(r, "not found") || strings.Contains(r, "not exist") || strings.Contains(r, "doesn't exist") ||
+		strings.HasPrefix(r, "no index") ||
 		se.ErrorCode == commonpb.ErrorCode_CollectionNotExists.String() || se.ErrorCode == commonpb.ErrorCode_IndexNotExist.String()
 }

@@ -203,3 +203,12 @@ func (c *Client) Load(ctx context.Context, db, coll string, partitions []string)
 		}
 	}
 }
+
+// Release releases a collection from memory.
+func (c *Client) Release(ctx context.Context, db, coll string) error {
+	st, err := c.svc.ReleaseCollection(ctx, &milvuspb.ReleaseCollectionRequest{DbName: db, CollectionName: coll})
+	if err := check(wrapStatus(st), err); err != nil {
+		return fmt.Errorf("release %s.%s: %w", db, coll, err)
+	}
+	return nil
+}
