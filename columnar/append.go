@@ -30,14 +30,12 @@ func (c *column) prepare(fd *schemapb.FieldData, rows int, scratch *[]byte) (fun
 	if err := checkType(c.field, fd); err != nil {
 		return nil, err
 	}
-	switch c.field.GetDataType() {
-	case schemapb.DataType_FloatVector, schemapb.DataType_BinaryVector,
-		schemapb.DataType_Float16Vector, schemapb.DataType_BFloat16Vector,
-		schemapb.DataType_Int8Vector:
+	switch dt := c.field.GetDataType(); {
+	case isDenseVector(dt):
 		return c.prepareVector(fd, rows)
-	case schemapb.DataType_SparseFloatVector:
+	case dt == schemapb.DataType_SparseFloatVector:
 		return c.prepareSparse(fd, rows, scratch)
-	case schemapb.DataType_Array:
+	case dt == schemapb.DataType_Array:
 		return c.prepareArray(fd, rows)
 	}
 	return c.prepareScalar(fd, rows)

@@ -47,14 +47,12 @@ func toFieldData(f *schemapb.FieldSchema, arr arrow.Array) (*schemapb.FieldData,
 		IsDynamic: f.GetIsDynamic(),
 		ValidData: valid,
 	}
-	switch f.GetDataType() {
-	case schemapb.DataType_FloatVector, schemapb.DataType_BinaryVector,
-		schemapb.DataType_Float16Vector, schemapb.DataType_BFloat16Vector,
-		schemapb.DataType_Int8Vector:
+	switch dt := f.GetDataType(); {
+	case isDenseVector(dt):
 		fd.Field, err = denseVectorField(f, arr.(*array.List), valid)
-	case schemapb.DataType_SparseFloatVector:
+	case dt == schemapb.DataType_SparseFloatVector:
 		fd.Field, err = sparseVectorField(arr.(*array.String), valid)
-	case schemapb.DataType_Array:
+	case dt == schemapb.DataType_Array:
 		fd.Field, err = arrayField(f, arr.(*array.List), valid)
 	default:
 		fd.Field, err = scalarField(f, arr, valid)

@@ -25,18 +25,18 @@ func (l rowLayout) null(i int) bool {
 // values (rows of a vector), and checks that the two agree.
 func layoutOf(f *schemapb.FieldSchema, fd *schemapb.FieldData, rows, values int) (rowLayout, error) {
 	vd := fd.GetValidData()
-	if len(vd) == 0 {
+	if len(vd) != 0 && len(vd) != rows {
+		return rowLayout{}, fmt.Errorf("has %d valid_data entries for %d rows", len(vd), rows)
+	}
+	n := rows
+	if len(vd) != 0 {
+		n = countTrue(vd)
+	}
+	if n == rows {
 		if values != rows {
 			return rowLayout{}, fmt.Errorf("has %d values for %d rows", values, rows)
 		}
 		return rowLayout{rows: rows}, nil
-	}
-	if len(vd) != rows {
-		return rowLayout{}, fmt.Errorf("has %d valid_data entries for %d rows", len(vd), rows)
-	}
-	n := countTrue(vd)
-	if n == rows {
-		return layoutOf(f, &schemapb.FieldData{}, rows, values)
 	}
 	if !f.GetNullable() {
 		return rowLayout{}, fmt.Errorf("has %d null rows but the field is not nullable", rows-n)

@@ -28,7 +28,7 @@ const defaultZstdLevel = 3
 type WriterOptions struct {
 	// Compression is "zstd", the default when empty, or "none".
 	Compression string
-	// Level is the zstd level, 1 to 22; 0 means 3.
+	// Level is the zstd level, 1 to 22; 0 means 3. It is ignored for "none".
 	Level int
 	// Metadata is stored as key-value metadata in the file footer.
 	Metadata map[string]string

@@ -197,3 +197,34 @@ func TestOpenFileRejectsBadInput(t *testing.T) {
 		t.Error("opened with a batch size of 0")
 	}
 }
+
+func TestFileWriterRejectsOtherSchemas(t *testing.T) {
+	sch, err := ArrowSchema(schemaOf("c", []testField{pkField()}, false))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fw, err := NewFileWriter(io.Discard, sch, WriterOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := []testField{pkField(), scalarFields()[0]}
+	b, err := NewBuilder(memory.DefaultAllocator, schemaOf("c", other, false))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Release()
+	if err := b.Append(columns(t, other, rowRange(0, 2), compactNulls), 2); err != nil {
+		t.Fatal(err)
+	}
+	rec := b.NewRecord()
+	defer rec.Release()
+	if err := fw.Write(rec); err == nil || !strings.Contains(err.Error(), "schema") {
+		t.Errorf("got %v, want a schema error", err)
+	}
+	if err := fw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := fw.Write(rec); err == nil {
+		t.Error("Write after Close succeeded")
+	}
+}

@@ -105,6 +105,7 @@ type sparsePairs []byte
 
 func (p sparsePairs) Len() int { return len(p) / sparsePairSize }
 
+// index returns the index of pair i.
 func (p sparsePairs) index(i int) uint32 {
 	return binary.LittleEndian.Uint32(p[i*sparsePairSize:])
 }
@@ -204,6 +205,7 @@ func (p *sparseParser) span(ok func(byte) bool) string {
 	return p.s[start:p.i]
 }
 
+// skipSpace moves past JSON white space.
 func (p *sparseParser) skipSpace() {
 	p.span(func(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' })
 }

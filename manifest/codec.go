@@ -11,6 +11,12 @@ import (
 	"github.com/milvault/milvault/checksum"
 )
 
+// MalformedError reports a manifest that cannot be trusted.
+type MalformedError struct{ Err error }
+
+func (e *MalformedError) Error() string { return "malformed manifest: " + e.Err.Error() }
+func (e *MalformedError) Unwrap() error { return e.Err }
+
 // Encode renders m as indented JSON.
 func Encode(m *Manifest) ([]byte, error) {
 	if err := m.Validate(); err != nil {
@@ -26,16 +32,16 @@ func Decode(data []byte) (*Manifest, error) {
 	dec.DisallowUnknownFields()
 	var m Manifest
 	if err := dec.Decode(&m); err != nil {
-		return nil, fmt.Errorf("malformed manifest: %w", err)
+		return nil, &MalformedError{Err: err}
 	}
 	if dec.More() {
-		return nil, errors.New("malformed manifest: trailing data after the JSON document")
+		return nil, &MalformedError{Err: errors.New("trailing data after the JSON document")}
 	}
 	if m.FormatVersion > FormatVersion {
 		return nil, fmt.Errorf("manifest format version %d is newer than this milvault understands (%d): upgrade milvault", m.FormatVersion, FormatVersion)
 	}
 	if err := m.Validate(); err != nil {
-		return nil, fmt.Errorf("malformed manifest: %w", err)
+		return nil, &MalformedError{Err: err}
 	}
 	return &m, nil
 }

@@ -14,6 +14,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"strings"
 	"time"
 
@@ -66,6 +67,11 @@ func Connect(ctx context.Context, cfg Config) (*Client, error) {
 	}
 	dctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
+	// The SDK retries a refused connection until its deadline; a plain TCP
+	// dial first reports a server that is not there at once.
+	if err := probeTCP(dctx, cfg.Address); err != nil {
+		return nil, &UnreachableError{Address: cfg.Address, Err: simplifyDialError(err, timeout)}
+	}
 	sdk, err := milvusclient.New(dctx, &milvusclient.ClientConfig{
 		Address: cfg.Address,
 		APIKey:  cfg.Token,
@@ -87,6 +93,24 @@ func Connect(ctx context.Context, cfg Config) (*Client, error) {
 	}
 	c.version = resp.GetVersion()
 	return c, nil
+}
+
+// probeTCP opens and closes a TCP connection to the address's host and port
+// (default port 19530; URLs with a scheme are accepted).
+func probeTCP(ctx context.Context, address string) error {
+	hostport := address
+	if _, rest, ok := strings.Cut(address, "://"); ok {
+		hostport = rest
+	}
+	hostport, _, _ = strings.Cut(hostport, "/")
+	if _, _, err := net.SplitHostPort(hostport); err != nil {
+		hostport = net.JoinHostPort(hostport, "19530")
+	}
+	conn, err := (&net.Dialer{}).DialContext(ctx, "tcp", hostport)
+	if err != nil {
+		return err
+	}
+	return conn.Close()
 }
 
 func simplifyDialError(err error, timeout time.Duration) error {

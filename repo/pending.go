@@ -85,6 +85,15 @@ func (r *Repository) uncommittedIDs(ctx context.Context) ([]string, error) {
 			candidates[strings.TrimSuffix(id, ".json")] = true
 		}
 	}
+	if fl, ok := r.store.(FolderLister); ok {
+		dirs, err := fl.Folders(ctx, "data/")
+		if err != nil {
+			return nil, fmt.Errorf("look for interrupted backups: %w", err)
+		}
+		for _, d := range dirs {
+			candidates[d] = true
+		}
+	}
 	var out []string
 	for id := range candidates {
 		if manifest.ValidateRef("id", id) != nil {

@@ -161,7 +161,7 @@ func (r *Repository) load(ctx context.Context, name string) (*manifest.Manifest,
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	if manifest.Path(m.ID) != name {
-		return nil, fmt.Errorf("%s: malformed manifest: it names backup %q", name, m.ID)
+		return nil, fmt.Errorf("%s: %w", name, &manifest.MalformedError{Err: fmt.Errorf("it names backup %q", m.ID)})
 	}
 	return m, nil
 }
@@ -257,6 +257,9 @@ func (r *Repository) Delete(ctx context.Context, id string) error {
 }
 
 func (r *Repository) deleteData(ctx context.Context, id string) error {
+	if pd, ok := r.store.(PrefixDeleter); ok {
+		return pd.DeleteAll(ctx, manifest.DataPrefix(id))
+	}
 	files, err := r.store.List(ctx, manifest.DataPrefix(id))
 	if err != nil {
 		return fmt.Errorf("delete data of %s: %w", id, err)

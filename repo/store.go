@@ -50,6 +50,19 @@ type LocalPather interface {
 	LocalPath(name string) string
 }
 
+// PrefixDeleter is implemented by stores that can remove everything under a
+// prefix at once, including the temporary objects of interrupted Puts that
+// List does not show. Repository uses it to clean up aborted backups.
+type PrefixDeleter interface {
+	DeleteAll(ctx context.Context, prefix string) error
+}
+
+// FolderLister is implemented by stores with real folders; it names the
+// folders directly under prefix, even those holding only temporary files.
+type FolderLister interface {
+	Folders(ctx context.Context, prefix string) ([]string, error)
+}
+
 // FreeSpacer is implemented by stores that can tell how many bytes they can
 // still take (local disks); a backup checks it before it starts.
 type FreeSpacer interface {

@@ -70,21 +70,21 @@ type Deps struct {
 
 // Result reports what was restored.
 type Result struct {
-	BackupID    string
-	Collections []CollectionResult
-	Warnings    []string
-	Duration    time.Duration
+	BackupID    string             `json:"backup_id"`
+	Collections []CollectionResult `json:"collections"`
+	Warnings    []string           `json:"warnings,omitempty"`
+	Duration    time.Duration      `json:"duration_ns"`
 }
 
 // CollectionResult is one restored collection.
 type CollectionResult struct {
-	Source   string // database.name in the backup
-	Database string
-	Name     string
-	Rows     int64
-	Indexes  int
-	Aliases  []string
-	Loaded   bool
+	Source   string   `json:"source"` // database.name in the backup
+	Database string   `json:"database"`
+	Name     string   `json:"name"`
+	Rows     int64    `json:"rows"`
+	Indexes  int      `json:"indexes"`
+	Aliases  []string `json:"aliases,omitempty"`
+	Loaded   bool     `json:"loaded"`
 }
 
 // Run restores collections of backup m.

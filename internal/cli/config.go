@@ -55,16 +55,26 @@ func firstSet(vals ...string) string {
 func openStore(loc string) (repo.Store, error) {
 	scheme, rest, hasScheme := strings.Cut(loc, "://")
 	if !hasScheme {
-		return local.New(loc)
+		return newLocal(loc)
 	}
 	switch scheme {
 	case "file":
 		if rest == "" {
 			return nil, usageErrorf("repository URL %q has no path", loc)
 		}
-		return local.New(rest)
+		return newLocal(rest)
 	}
 	return nil, usageErrorf("repository URL scheme %q is not supported yet: use a local folder or file:// URL", scheme)
+}
+
+// newLocal opens a local store; a path that cannot be a repository is a
+// usage error.
+func newLocal(path string) (repo.Store, error) {
+	s, err := local.New(path)
+	if err != nil {
+		return nil, &usageError{msg: err.Error()}
+	}
+	return s, nil
 }
 
 // redact hides a token for display.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/milvault/milvault/backup"
+	"github.com/milvault/milvault/manifest"
 	"github.com/milvault/milvault/milvus"
 	"github.com/milvault/milvault/repo"
 	"github.com/milvault/milvault/restore"
@@ -54,6 +55,7 @@ func ExitCode(err error) int {
 		ex   *restore.ExistsError
 		ac   *restore.AliasConflictError
 		nosp *backup.InsufficientStorageError
+		mal  *manifest.MalformedError
 	)
 	switch {
 	case err == nil:
@@ -66,7 +68,7 @@ func ExitCode(err error) int {
 		return ExitNotFound
 	case errors.As(err, &unr):
 		return ExitUnreachable
-	case errors.As(err, &dmg):
+	case errors.As(err, &dmg), errors.As(err, &mal):
 		return ExitDamaged
 	case errors.As(err, &ex), errors.As(err, &ac), errors.As(err, &ce):
 		return ExitConflict

@@ -113,7 +113,7 @@ func (e *env) indexLines(t *testing.T, ctx context.Context, db, coll string) []s
 // vector field, with a search breadth that makes HNSW effectively exact.
 func (e *env) search(ctx context.Context, d *fixture.Dataset, coll string, vector []float32) ([]string, error) {
 	opt := milvusclient.NewSearchOption(coll, searchTopK, []entity.Vector{entity.FloatVector(vector)}).
-		WithANNSField(fixture.FieldVector).WithConsistencyLevel(entity.ClStrong).WithSearchParam("ef", "512")
+		WithANNSField(fixture.FieldVector).WithConsistencyLevel(entity.ClStrong).WithSearchParam("params", `{"ef":512}`)
 	req, err := opt.Request()
 	if err != nil {
 		return nil, err

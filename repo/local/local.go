@@ -198,6 +198,44 @@ func (s *Store) Delete(ctx context.Context, name string) error {
 	return nil
 }
 
+// DeleteAll removes the folder prefix (which must end in "/") with
+// everything in it, including temporary files of interrupted Puts.
+func (s *Store) DeleteAll(ctx context.Context, prefix string) error {
+	if !strings.HasSuffix(prefix, "/") {
+		return fmt.Errorf("delete %s: prefix must name a folder (end in /)", prefix)
+	}
+	p, err := s.path(strings.TrimSuffix(prefix, "/"))
+	if err != nil {
+		return err
+	}
+	if err := os.RemoveAll(p); err != nil {
+		return fmt.Errorf("delete %s: %w", prefix, err)
+	}
+	return nil
+}
+
+// Folders returns the names of the folders directly under prefix.
+func (s *Store) Folders(ctx context.Context, prefix string) ([]string, error) {
+	p, err := s.path(strings.TrimSuffix(prefix, "/"))
+	if err != nil {
+		return nil, err
+	}
+	entries, err := os.ReadDir(p)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("list %s: %w", prefix, err)
+	}
+	var out []string
+	for _, e := range entries {
+		if e.IsDir() {
+			out = append(out, e.Name())
+		}
+	}
+	return out, nil
+}
+
 // FreeSpace returns the bytes available to this process on the file system
 // that holds the repository (or the nearest existing parent directory).
 func (s *Store) FreeSpace() (int64, error) {

@@ -38,3 +38,26 @@ func TestRejectsTraversal(t *testing.T) {
 		}
 	}
 }
+
+// TestCleanStaleRemovesHiddenTempFiles covers a backup killed in the middle
+// of a Put: its folder holds only a temporary file that List does not show.
+func TestCleanStaleRemovesHiddenTempFiles(t *testing.T) {
+	root := t.TempDir()
+	s, _ := New(root)
+	r, err := repo.OpenOrInit(t.Context(), s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(root, "data", "20261121T000000Z-abcdef", "default", "c", "_default")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(dir, ".tmp-part-00000.parquet-123"), []byte("half"), 0o644)
+	cleaned, err := r.CleanStale(t.Context())
+	if err != nil || len(cleaned) != 1 {
+		t.Fatalf("CleanStale = %v, %v; want the killed backup", cleaned, err)
+	}
+	if _, err := os.Stat(filepath.Join(root, "data", "20261121T000000Z-abcdef")); !os.IsNotExist(err) {
+		t.Fatalf("the killed backup's folder is still there (stat error %v)", err)
+	}
+}
