@@ -2,6 +2,7 @@ package milvus
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"strconv"
@@ -85,10 +86,14 @@ func (c *Client) ListCollections(ctx context.Context, db string) ([]string, erro
 	return names, nil
 }
 
-// HasCollection reports whether db.name exists.
+// HasCollection reports whether db.name exists (false when db does not).
 func (c *Client) HasCollection(ctx context.Context, db, name string) (bool, error) {
 	names, err := c.ListCollections(ctx, db)
 	if err != nil {
+		var dnf *DatabaseNotFoundError
+		if derr := c.CheckDatabase(ctx, db); errors.As(derr, &dnf) {
+			return false, nil
+		}
 		return false, err
 	}
 	i := sort.SearchStrings(names, name)

@@ -2,7 +2,6 @@ package restore
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -180,12 +179,8 @@ func preflight(ctx context.Context, c *milvus.Client, p Params, jobs []*job, res
 
 func checkTarget(ctx context.Context, c *milvus.Client, p Params, j *job) error {
 	exists, err := c.HasCollection(ctx, j.database, j.name)
-	var dbErr *milvus.DatabaseNotFoundError
-	if err != nil && !errors.As(err, &dbErr) && c.CheckDatabase(ctx, j.database) == nil {
+	if err != nil || !exists {
 		return err
-	}
-	if !exists {
-		return nil
 	}
 	if p.DropExisting {
 		j.exists = true
