@@ -118,31 +118,23 @@ func checkAscending(keys *schemapb.FieldData, pk *schemapb.FieldSchema, last any
 	}
 	switch pk.GetDataType() {
 	case schemapb.DataType_Int64:
-		ids := keys.GetScalars().GetLongData().GetData()
-		prev, has := last.(int64)
-		for _, id := range ids {
-			if has && id <= prev {
-				return 0, nil, fmt.Errorf("server returned primary keys out of order (%d after %d); cannot stream this collection safely", id, prev)
-			}
-			prev, has = id, true
-		}
-		if len(ids) == 0 {
-			return 0, nil, nil
-		}
-		return len(ids), ids[len(ids)-1], nil
+		return ascending(keys.GetScalars().GetLongData().GetData(), last)
 	case schemapb.DataType_VarChar, schemapb.DataType_String:
-		ids := keys.GetScalars().GetStringData().GetData()
-		prev, has := last.(string)
-		for _, id := range ids {
-			if has && id <= prev {
-				return 0, nil, fmt.Errorf("server returned primary keys out of order (%q after %q); cannot stream this collection safely", id, prev)
-			}
-			prev, has = id, true
-		}
-		if len(ids) == 0 {
-			return 0, nil, nil
-		}
-		return len(ids), ids[len(ids)-1], nil
+		return ascending(keys.GetScalars().GetStringData().GetData(), last)
 	}
 	return 0, nil, fmt.Errorf("unsupported primary key type %s", pk.GetDataType())
+}
+
+func ascending[K int64 | string](ids []K, last any) (int, any, error) {
+	prev, has := last.(K)
+	for _, id := range ids {
+		if has && id <= prev {
+			return 0, nil, fmt.Errorf("server returned primary keys out of order (%q after %q); cannot stream this collection safely", fmt.Sprint(id), fmt.Sprint(prev))
+		}
+		prev, has = id, true
+	}
+	if len(ids) == 0 {
+		return 0, nil, nil
+	}
+	return len(ids), ids[len(ids)-1], nil
 }

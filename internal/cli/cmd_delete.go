@@ -29,11 +29,7 @@ func newDeleteCommand(g *GlobalOptions) *cobra.Command {
 }
 
 func runDelete(ctx context.Context, g *GlobalOptions, o *DeleteOptions, ref string) error {
-	r, err := g.openRepo(ctx)
-	if err != nil {
-		return err
-	}
-	m, err := r.Find(ctx, ref)
+	r, m, err := g.findBackup(ctx, ref)
 	if err != nil {
 		return err
 	}

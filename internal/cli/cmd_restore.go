@@ -95,11 +95,7 @@ func runRestore(ctx context.Context, g *GlobalOptions, o *RestoreOptions, ref st
 	if err != nil {
 		return err
 	}
-	r, err := g.openRepo(ctx)
-	if err != nil {
-		return err
-	}
-	m, err := r.Find(ctx, ref)
+	r, m, err := g.findBackup(ctx, ref)
 	if err != nil {
 		return err
 	}

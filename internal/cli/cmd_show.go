@@ -46,11 +46,7 @@ func exactArgs(n int, what string) cobra.PositionalArgs {
 }
 
 func runShow(ctx context.Context, g *GlobalOptions, o *ShowOptions, ref string) error {
-	r, err := g.openRepo(ctx)
-	if err != nil {
-		return err
-	}
-	m, err := r.Find(ctx, ref)
+	_, m, err := g.findBackup(ctx, ref)
 	if err != nil {
 		return err
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/milvault/milvault/manifest"
 	"github.com/milvault/milvault/milvus"
 	"github.com/milvault/milvault/progress"
 	"github.com/milvault/milvault/repo"
@@ -82,6 +83,16 @@ func (g *GlobalOptions) openRepo(ctx context.Context) (*repo.Repository, error) 
 		return nil, err
 	}
 	return repo.Open(ctx, s)
+}
+
+// findBackup opens the repository and finds backup ref (id or name).
+func (g *GlobalOptions) findBackup(ctx context.Context, ref string) (*repo.Repository, *manifest.Manifest, error) {
+	r, err := g.openRepo(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	m, err := r.Find(ctx, ref)
+	return r, m, err
 }
 
 // openOrInitRepo opens the repository, creating it when the location is empty.
