@@ -24,7 +24,7 @@ const (
 	batchTargetBytes = 4 << 20
 	maxBatchRows     = 16384
 	minBatchRows     = 64
-	rowGroupBytes    = 32 << 20
+	rowGroupBytes    = 8 << 20
 )
 
 // AllPartitions names the pseudo-partition of partition-key collections,
