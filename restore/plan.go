@@ -106,7 +106,7 @@ func findCollection(m *manifest.Manifest, ref string) (*manifest.Collection, err
 	case 1:
 		return found[0], nil
 	case 0:
-		return nil, fmt.Errorf("collection %q is not in backup %s; it holds: %s", ref, m.ID, strings.Join(names, ", "))
+		return nil, fmt.Errorf("collection %q is %w %s; it holds: %s", ref, ErrNotInBackup, m.ID, strings.Join(names, ", "))
 	}
 	return nil, fmt.Errorf("collection name %q is ambiguous in backup %s: say database.name", ref, m.ID)
 }
@@ -141,7 +141,7 @@ func selectPartitions(c *manifest.Collection, want []string) ([]manifest.Partiti
 			for _, p := range c.Partitions {
 				have = append(have, p.Name)
 			}
-			return nil, fmt.Errorf("partition %q of %s: %w; it holds: %s", w, c.QualifiedName(), errNoData, strings.Join(have, ", "))
+			return nil, fmt.Errorf("partition %q of %s is %w; it holds: %s", w, c.QualifiedName(), ErrNotInBackup, strings.Join(have, ", "))
 		}
 		out = append(out, c.Partitions[i])
 	}

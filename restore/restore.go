@@ -191,5 +191,6 @@ func fill(ctx context.Context, deps Deps, p Params, j *job) (*CollectionResult, 
 	return cr, nil
 }
 
-// errNoData is returned when a selected partition is not in the backup.
-var errNoData = errors.New("no such partition in the backup")
+// ErrNotInBackup is wrapped by errors for a selected collection or partition
+// that the backup does not hold.
+var ErrNotInBackup = errors.New("not in the backup")

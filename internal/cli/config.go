@@ -76,11 +76,3 @@ func newLocal(path string) (repo.Store, error) {
 	}
 	return s, nil
 }
-
-// redact hides a token for display.
-func redact(s string) string {
-	if s == "" {
-		return ""
-	}
-	return "****"
-}

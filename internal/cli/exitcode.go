@@ -64,7 +64,7 @@ func ExitCode(err error) int {
 		return ExitInterrupted
 	case errors.As(err, &ue):
 		return ExitUsage
-	case errors.As(err, &nre), errors.As(err, &bnf), errors.As(err, &cnf), errors.As(err, &pnf), errors.As(err, &dnf):
+	case errors.Is(err, restore.ErrNotInBackup), errors.As(err, &nre), errors.As(err, &bnf), errors.As(err, &cnf), errors.As(err, &pnf), errors.As(err, &dnf):
 		return ExitNotFound
 	case errors.As(err, &unr):
 		return ExitUnreachable
