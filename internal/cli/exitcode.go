@@ -40,8 +40,28 @@ type conflictError struct{ msg string }
 
 func (e *conflictError) Error() string { return e.msg }
 
+// CodedError carries its own exit code, for commands whose result is a
+// verdict (doctor's clean/warning/critical). A nil Err prints nothing.
+type CodedError struct {
+	Code int
+	Err  error
+}
+
+func (e *CodedError) Error() string {
+	if e.Err == nil {
+		return ""
+	}
+	return e.Err.Error()
+}
+
+func (e *CodedError) Unwrap() error { return e.Err }
+
 // ExitCode maps an error to the documented exit code.
 func ExitCode(err error) int {
+	var coded *CodedError
+	if errors.As(err, &coded) {
+		return coded.Code
+	}
 	var (
 		ue   *usageError
 		ce   *conflictError
