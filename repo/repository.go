@@ -253,20 +253,31 @@ func (r *Repository) Delete(ctx context.Context, id string) error {
 	if err := r.store.Delete(ctx, manifest.Path(id)); err != nil {
 		return fmt.Errorf("delete backup %s: %w", id, err)
 	}
-	return r.deleteData(ctx, id)
+	if err := r.deleteData(ctx, id); err != nil {
+		return err
+	}
+	return r.deletePrefix(ctx, proofPrefix(id))
 }
 
 func (r *Repository) deleteData(ctx context.Context, id string) error {
-	if pd, ok := r.store.(PrefixDeleter); ok {
-		return pd.DeleteAll(ctx, manifest.DataPrefix(id))
-	}
-	files, err := r.store.List(ctx, manifest.DataPrefix(id))
-	if err != nil {
+	if err := r.deletePrefix(ctx, manifest.DataPrefix(id)); err != nil {
 		return fmt.Errorf("delete data of %s: %w", id, err)
+	}
+	return nil
+}
+
+// deletePrefix removes every file under prefix (a folder ending in "/").
+func (r *Repository) deletePrefix(ctx context.Context, prefix string) error {
+	if pd, ok := r.store.(PrefixDeleter); ok {
+		return pd.DeleteAll(ctx, prefix)
+	}
+	files, err := r.store.List(ctx, prefix)
+	if err != nil {
+		return err
 	}
 	for _, f := range files {
 		if err := r.store.Delete(ctx, f.Name); err != nil {
-			return fmt.Errorf("delete data of %s: %w", id, err)
+			return err
 		}
 	}
 	return nil

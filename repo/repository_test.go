@@ -131,3 +131,30 @@ func TestOpenErrors(t *testing.T) {
 		t.Fatalf("OpenOrInit(foreign) = %v, want 'not a milvault repository'", err)
 	}
 }
+
+func TestProofsRecordedAndDeletedWithBackup(t *testing.T) {
+	ctx := context.Background()
+	r, s := newRepo(t)
+	m := testManifest("b1", "")
+	s.Put(ctx, m.Files()[0].Path, strings.NewReader("12345"))
+	if err := r.Commit(ctx, m); err != nil {
+		t.Fatal(err)
+	}
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	r.RecordProof(ctx, repo.Proof{BackupID: "b1", Kind: repo.ProofChecksum, OK: true, At: t0})
+	r.RecordProof(ctx, repo.Proof{BackupID: "b1", Kind: repo.ProofDrill, OK: false, At: t0.Add(time.Hour)})
+	ps, err := r.Proofs(ctx)
+	if err != nil || len(ps["b1"]) != 2 {
+		t.Fatalf("Proofs = %v, %v; want 2 for b1", ps, err)
+	}
+	last, ok := repo.LastSuccess(ps["b1"])
+	if !ok || last.Kind != repo.ProofChecksum {
+		t.Fatalf("LastSuccess = %+v, %v; want the checksum proof", last, ok)
+	}
+	if err := r.Delete(ctx, "b1"); err != nil {
+		t.Fatal(err)
+	}
+	if files, _ := s.List(ctx, "proofs/"); len(files) != 0 {
+		t.Fatalf("proofs left after delete: %v", files)
+	}
+}
