@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"strings"
 
 	"github.com/milvus-io/milvus-proto/go-api/v2/commonpb"
 	"github.com/milvus-io/milvus-proto/go-api/v2/milvuspb"
@@ -137,4 +138,26 @@ func ascending[K int64 | string](ids []K, last any) (int, any, error) {
 		return 0, nil, nil
 	}
 	return len(ids), ids[len(ids)-1], nil
+}
+
+// Get reads the rows with the given primary keys (int64 or string values)
+// with strong consistency. The collection must be queryable (loaded).
+func (c *Client) Get(ctx context.Context, db, coll string, pk *schemapb.FieldSchema, keys []any) ([]*schemapb.FieldData, error) {
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		if s, ok := k.(string); ok {
+			parts[i] = strconv.Quote(s)
+		} else {
+			parts[i] = fmt.Sprint(k)
+		}
+	}
+	resp, err := c.svc.Query(ctx, &milvuspb.QueryRequest{
+		DbName: db, CollectionName: coll, OutputFields: []string{"*"},
+		Expr:             fmt.Sprintf("%s in [%s]", pk.GetName(), strings.Join(parts, ",")),
+		ConsistencyLevel: commonpb.ConsistencyLevel_Strong,
+	})
+	if err := check(resp, err); err != nil {
+		return nil, fmt.Errorf("read keys from %s.%s: %w", db, coll, err)
+	}
+	return resp.GetFieldsData(), nil
 }

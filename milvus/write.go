@@ -212,3 +212,12 @@ func (c *Client) Release(ctx context.Context, db, coll string) error {
 	}
 	return nil
 }
+
+// Delete removes the rows matching expr (e.g. "id in [1,2]").
+func (c *Client) Delete(ctx context.Context, db, coll, expr string) error {
+	resp, err := c.svc.Delete(ctx, &milvuspb.DeleteRequest{DbName: db, CollectionName: coll, Expr: expr})
+	if err := check(resp, err); err != nil {
+		return fmt.Errorf("delete from %s.%s: %w", db, coll, err)
+	}
+	return nil
+}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
 
 	"github.com/milvus-io/milvus-proto/go-api/v2/schemapb"
 	"golang.org/x/sync/errgroup"
@@ -85,7 +84,7 @@ func readAll(ctx context.Context, deps Deps, p Params, j *job, out chan<- insert
 }
 
 func readFile(ctx context.Context, deps Deps, p Params, j *job, f manifest.File, partition string, batchRows int64, out chan<- insertBatch) error {
-	file, cleanup, err := openLocal(ctx, deps.Repo.Store(), f.Path, p.TempDir)
+	file, cleanup, err := repo.OpenLocalFile(ctx, deps.Repo.Store(), f.Path, p.TempDir)
 	if err != nil {
 		return err
 	}
@@ -144,31 +143,4 @@ func withoutField(fields []*schemapb.FieldData, name string) []*schemapb.FieldDa
 		}
 	}
 	return out
-}
-
-// openLocal returns a random-access file for a stored file: the file itself
-// for local repositories, else a temporary copy removed by cleanup.
-func openLocal(ctx context.Context, s repo.Store, name, tempDir string) (*os.File, func(), error) {
-	if lp, ok := s.(repo.LocalPather); ok {
-		f, err := os.Open(lp.LocalPath(name))
-		if err != nil {
-			return nil, nil, err
-		}
-		return f, func() { f.Close() }, nil
-	}
-	rc, err := s.Open(ctx, name)
-	if err != nil {
-		return nil, nil, err
-	}
-	defer rc.Close()
-	tmp, err := os.CreateTemp(tempDir, "milvault-restore-*.parquet")
-	if err != nil {
-		return nil, nil, fmt.Errorf("spool to a temporary file: %w", err)
-	}
-	cleanup := func() { tmp.Close(); os.Remove(tmp.Name()) }
-	if _, err := io.Copy(tmp, rc); err != nil {
-		cleanup()
-		return nil, nil, fmt.Errorf("spool to %s: %w", tmp.Name(), err)
-	}
-	return tmp, cleanup, nil
 }

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/milvault/milvault/checksum"
 	"github.com/milvault/milvault/manifest"
@@ -98,4 +99,21 @@ type progressWriter struct{ p progress.Progress }
 func (w progressWriter) Write(b []byte) (int, error) {
 	w.p.Bytes(int64(len(b)))
 	return len(b), nil
+}
+
+// ChecksumReport runs Checksums over every file of m and reports the result.
+func ChecksumReport(ctx context.Context, s repo.Store, m *manifest.Manifest, p progress.Progress) (*Report, error) {
+	start := time.Now()
+	rep := &Report{BackupID: m.ID, Mode: ModeChecksum, Files: len(m.Files()), Rows: m.TotalRows()}
+	err := Checksums(ctx, s, m, m.Files(), p)
+	var dmg *DamagedError
+	switch {
+	case errors.As(err, &dmg):
+		rep.Damaged = dmg.Files
+	case err != nil:
+		return nil, err
+	}
+	rep.OK = len(rep.Damaged) == 0
+	rep.Duration = time.Since(start)
+	return rep, nil
 }

@@ -2,12 +2,8 @@ package verify
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
-	"hash"
 
-	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/milvus-io/milvus-proto/go-api/v2/schemapb"
 
@@ -19,14 +15,14 @@ import (
 type PartitionDigest struct {
 	Partition string `json:"partition"`
 	Rows      int64  `json:"rows"`
-	SHA256    string `json:"sha256"` // over every row in primary-key order
+	SHA256    string `json:"sha256"` // order-independent hash of the rows (see setHash)
 }
 
-// Digest reads a collection in primary-key order, partition by partition,
-// and hashes a canonical text form of every stored field of every row. Two
-// collections with the same rows (same keys, same values, same partitions)
-// have equal digests, whatever their names or segment layout. Partition-key
-// collections are hashed as one pseudo-partition "_all".
+// Digest reads a collection partition by partition and hashes a canonical
+// text form of every stored field of every row, independent of row order.
+// Two collections with the same rows (same keys, same values, same
+// partitions) have equal digests, whatever their names or segment layout.
+// Partition-key collections are hashed as one pseudo-partition "_all".
 func Digest(ctx context.Context, c *milvus.Client, db, coll string) ([]PartitionDigest, error) {
 	desc, err := c.Describe(ctx, db, coll)
 	if err != nil {
@@ -56,7 +52,7 @@ func digestPartition(ctx context.Context, c *milvus.Client, db, coll string, sch
 		return PartitionDigest{}, err
 	}
 	defer b.Release()
-	h := sha256.New()
+	var h setHash
 	req := milvus.ScanRequest{Database: db, Collection: coll, PrimaryKey: milvus.PrimaryField(schema),
 		BatchRows: max(64, min(16384, (4<<20)/milvus.EstimateRowBytes(schema)))}
 	if part != "" {
@@ -68,7 +64,7 @@ func digestPartition(ctx context.Context, c *milvus.Client, db, coll string, sch
 		}
 		rec := b.NewRecord()
 		defer rec.Release()
-		hashRecord(h, rec)
+		h.addRecord(rec)
 		return nil
 	})
 	if err != nil {
@@ -77,18 +73,5 @@ func digestPartition(ctx context.Context, c *milvus.Client, db, coll string, sch
 	if part == "" {
 		part = "_all"
 	}
-	return PartitionDigest{Partition: part, Rows: res.Rows, SHA256: hex.EncodeToString(h.Sum(nil))}, nil
-}
-
-// hashRecord feeds every value of rec, row by row, in a canonical text form
-// (Arrow's ValueStr: shortest round-trip floats, JSON-like lists, "(null)").
-func hashRecord(h hash.Hash, rec arrow.Record) {
-	cols := rec.Columns()
-	for i := 0; i < int(rec.NumRows()); i++ {
-		for _, col := range cols {
-			h.Write([]byte(col.ValueStr(i)))
-			h.Write([]byte{0})
-		}
-		h.Write([]byte{'\n'})
-	}
+	return PartitionDigest{Partition: part, Rows: res.Rows, SHA256: h.hex()}, nil
 }

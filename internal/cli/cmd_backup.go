@@ -26,6 +26,7 @@ type BackupOptions struct {
 	Checksum       string
 	ChunkSize      string
 	SkipSpaceCheck bool
+	Verify         string
 }
 
 // AddFlags registers the flags.
@@ -41,6 +42,8 @@ func (o *BackupOptions) AddFlags(cmd *cobra.Command) {
 	f.StringVar(&o.Checksum, "checksum", "sha256", "file checksum: sha256, blake2b or md5")
 	f.StringVar(&o.ChunkSize, "chunk-size", "256MiB", "target size of one data file (e.g. 64MiB, 1GiB)")
 	f.BoolVar(&o.SkipSpaceCheck, "skip-space-check", false, "do not refuse when the free-space estimate says the backup will not fit")
+	f.StringVar(&o.Verify, "verify", "", "verify right after writing: --verify (checksum) or --verify=quick|deep")
+	f.Lookup("verify").NoOptDefVal = "checksum"
 }
 
 func newBackupCommand(g *GlobalOptions) *cobra.Command {
@@ -102,7 +105,19 @@ func runBackup(ctx context.Context, g *GlobalOptions, o *BackupOptions) error {
 	for _, id := range res.Cleaned {
 		g.warnf("removed the leftovers of interrupted backup %s", id)
 	}
-	return printBackupResult(g, res)
+	if o.Verify == "" {
+		return printBackupResult(g, res)
+	}
+	if !g.JSON {
+		if err := printBackupResult(g, res); err != nil {
+			return err
+		}
+	}
+	rep, err := verifyBackup(ctx, g, r, res.Manifest, o.Verify, 0.05, 0)
+	if err != nil {
+		return fmt.Errorf("backup %s was committed, but verifying it failed to run: %w", res.Manifest.ID, err)
+	}
+	return finishVerify(g, rep)
 }
 
 // backupSummary is the JSON printed by `backup --json`.

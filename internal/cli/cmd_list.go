@@ -12,6 +12,7 @@ import (
 
 	"github.com/milvault/milvault/manifest"
 	"github.com/milvault/milvault/progress"
+	"github.com/milvault/milvault/repo"
 )
 
 // ListOptions are the flags of `milvault list`.
@@ -46,6 +47,8 @@ type listEntry struct {
 	Bytes       int64     `json:"bytes"`
 	Files       int       `json:"files"`
 	Milvus      string    `json:"milvus_version"`
+	// LastProven is the newest successful verification or drill.
+	LastProven *repo.Proof `json:"last_proven,omitempty"`
 }
 
 func runList(ctx context.Context, g *GlobalOptions, o *ListOptions) error {
@@ -60,9 +63,17 @@ func runList(ctx context.Context, g *GlobalOptions, o *ListOptions) error {
 	for _, p := range problems {
 		g.warnf("skipped an unreadable manifest: %v", p)
 	}
+	proofs, err := r.Proofs(ctx)
+	if err != nil {
+		return err
+	}
 	var entries []listEntry
 	for _, m := range all {
 		e := toListEntry(m)
+		if p, ok := repo.LastSuccess(proofs[m.ID]); ok {
+			p.Report = nil
+			e.LastProven = &p
+		}
 		if o.Collection == "" || slices.ContainsFunc(m.Collections, func(c manifest.Collection) bool {
 			return c.Name == o.Collection || c.QualifiedName() == o.Collection
 		}) {
@@ -93,12 +104,19 @@ func printListTable(g *GlobalOptions, entries []listEntry) error {
 		return nil
 	}
 	tw := tabwriter.NewWriter(g.stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tNAME\tCREATED\tCOLLECTIONS\tROWS\tSIZE")
+	fmt.Fprintln(tw, "ID\tNAME\tCREATED\tCOLLECTIONS\tROWS\tSIZE\tLAST PROVEN")
 	for _, e := range entries {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", e.ID, orDash(e.Name), e.CreatedAt.Local().Format("2006-01-02 15:04:05"),
-			abbreviate(e.Collections, 3), progress.HumanCount(e.Rows), progress.HumanBytes(e.Bytes))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", e.ID, orDash(e.Name), e.CreatedAt.Local().Format("2006-01-02 15:04:05"),
+			abbreviate(e.Collections, 3), progress.HumanCount(e.Rows), progress.HumanBytes(e.Bytes), proven(e.LastProven))
 	}
 	return tw.Flush()
+}
+
+func proven(p *repo.Proof) string {
+	if p == nil {
+		return "never"
+	}
+	return p.At.Local().Format("2006-01-02 15:04") + " " + p.Kind
 }
 
 func orDash(s string) string {

@@ -23,6 +23,7 @@ const (
 	ExitDamaged     = 5 // a backup failed verification
 	ExitConflict    = 6 // target exists, alias in use, name taken, confirmation missing
 	ExitNoSpace     = 7 // not enough space in the repository
+	ExitDrillFailed = 8 // a drill failed a check or exceeded --max-rto
 	ExitInterrupted = 130
 )
 

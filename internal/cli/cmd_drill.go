@@ -1,0 +1,120 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/milvault/milvault/drill"
+	"github.com/milvault/milvault/manifest"
+	"github.com/milvault/milvault/milvus"
+	"github.com/milvault/milvault/repo"
+)
+
+// DrillOptions are the flags of `milvault drill`.
+type DrillOptions struct {
+	TargetMilvus string
+	MaxRTO       time.Duration
+	Samples      int
+	Collection   string
+	Workers      int
+}
+
+// AddFlags registers the flags.
+func (o *DrillOptions) AddFlags(cmd *cobra.Command) {
+	f := cmd.Flags()
+	f.StringVar(&o.TargetMilvus, "target-milvus", "", "Milvus to restore into (default: --milvus); scratch collections are dropped afterwards")
+	f.DurationVar(&o.MaxRTO, "max-rto", 0, "fail when the time to a loaded, searchable collection exceeds this (e.g. 15m)")
+	f.IntVar(&o.Samples, "samples", 10, "sample searches per collection")
+	f.StringVarP(&o.Collection, "collection", "c", "", "without <backup>: drill the latest backup that contains this collection")
+	f.IntVar(&o.Workers, "workers", 2, "parallel insert calls")
+}
+
+func newDrillCommand(g *GlobalOptions) *cobra.Command {
+	o := &DrillOptions{}
+	cmd := &cobra.Command{
+		Use:   "drill [backup]",
+		Short: "Disaster-recovery drill: restore into scratch collections, measure the RTO, check, clean up",
+		Example: `  milvault drill                                   # the latest backup
+  milvault drill nightly --target-milvus standby:19530 --max-rto 15m --json`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error { return runDrill(cmd.Context(), g, o, args) },
+	}
+	o.AddFlags(cmd)
+	return cmd
+}
+
+func runDrill(ctx context.Context, g *GlobalOptions, o *DrillOptions, args []string) error {
+	r, err := g.openRepo(ctx)
+	if err != nil {
+		return err
+	}
+	m, err := drillBackup(ctx, r, args, o.Collection)
+	if err != nil {
+		return err
+	}
+	addr := firstSet(o.TargetMilvus, g.Milvus)
+	c, err := milvus.Connect(ctx, milvus.Config{Address: addr, Token: g.Token})
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	p := g.progress()
+	rep, err := drill.Run(ctx, drill.Deps{Repo: r, Milvus: c, Progress: p}, m,
+		drill.Options{MaxRTO: o.MaxRTO, Samples: o.Samples, Workers: o.Workers})
+	p.Done()
+	if rep != nil {
+		if perr := printDrill(g, rep); perr != nil {
+			return perr
+		}
+	}
+	if err != nil {
+		return err
+	}
+	if !rep.OK {
+		return &CodedError{Code: ExitDrillFailed, Err: fmt.Errorf("drill of %s failed: %s", rep.BackupID, rep.Failures[0])}
+	}
+	return nil
+}
+
+// drillBackup picks the named backup, or the latest (containing coll).
+func drillBackup(ctx context.Context, r *repo.Repository, args []string, coll string) (*manifest.Manifest, error) {
+	if len(args) == 1 {
+		return r.Find(ctx, args[0])
+	}
+	all, _, err := r.List(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, m := range all {
+		if coll == "" || slices.ContainsFunc(m.Collections, func(c manifest.Collection) bool { return c.Name == coll || c.QualifiedName() == coll }) {
+			return m, nil
+		}
+	}
+	return nil, &repo.BackupNotFoundError{Ref: "latest" + map[bool]string{true: "", false: " with " + coll}[coll == ""]}
+}
+
+func printDrill(g *GlobalOptions, rep *drill.Report) error {
+	if g.JSON {
+		return writeJSON(g, rep)
+	}
+	verdict := "PASSED"
+	if !rep.OK {
+		verdict = "FAILED"
+	}
+	g.printf("drill of %s on %s: %s, RTO %.1fs", rep.BackupID, rep.Target, verdict, rep.RTOSeconds)
+	if rep.MaxRTOSeconds > 0 {
+		g.printf(" (max %.0fs)", rep.MaxRTOSeconds)
+	}
+	g.printf("\n")
+	for _, c := range rep.Collections {
+		g.printf("  %s -> %s: %d/%d rows, sample searches %d/%d found their row %s\n", c.Source, c.Scratch, c.Rows, c.ExpectedRows, c.SearchHits, c.Searches, c.SearchSkipped)
+	}
+	for _, f := range rep.Failures {
+		g.printf("  FAILURE: %s\n", f)
+	}
+	return nil
+}

@@ -1,0 +1,208 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/milvault/milvault/manifest"
+	"github.com/milvault/milvault/progress"
+	"github.com/milvault/milvault/retention"
+)
+
+// PruneOptions are the flags of `milvault prune`.
+type PruneOptions struct {
+	KeepLast, KeepDaily, KeepWeekly, KeepMonthly, MinKeep int
+	KeepWithin                                            string
+	Collection                                            string
+	DryRun                                                bool
+}
+
+// AddFlags registers the flags.
+func (o *PruneOptions) AddFlags(cmd *cobra.Command) {
+	f := cmd.Flags()
+	f.IntVar(&o.KeepLast, "keep-last", 0, "keep the N newest backups")
+	f.StringVar(&o.KeepWithin, "keep-within", "", "keep backups newer than this age, e.g. 30d, 12h, 2w")
+	f.IntVar(&o.KeepDaily, "keep-daily", 0, "keep the newest backup of each of the last N days that have one")
+	f.IntVar(&o.KeepWeekly, "keep-weekly", 0, "keep the newest backup of each of the last N ISO weeks that have one")
+	f.IntVar(&o.KeepMonthly, "keep-monthly", 0, "keep the newest backup of each of the last N months that have one")
+	f.IntVar(&o.MinKeep, "min-keep", 3, "always keep at least the N newest backups, whatever the other rules say")
+	f.StringVarP(&o.Collection, "collection", "c", "", "only consider backups that contain this collection (name or database.name)")
+	f.BoolVar(&o.DryRun, "dry-run", false, "print what would be deleted and the space freed, delete nothing")
+}
+
+func newPruneCommand(g *GlobalOptions) *cobra.Command {
+	o := &PruneOptions{}
+	cmd := &cobra.Command{
+		Use:   "prune",
+		Short: "Delete backups that the retention policy does not keep",
+		Long: `prune applies a retention policy per selection (backups of the same set of
+collections are judged together). A backup is kept when any rule keeps it;
+--min-keep newest backups are always kept.`,
+		Example: `  milvault prune --keep-daily 7 --keep-weekly 4 --keep-monthly 6 --dry-run
+  milvault prune --keep-within 30d --min-keep 3 -c docs`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error { return runPrune(cmd.Context(), g, o) },
+	}
+	o.AddFlags(cmd)
+	return cmd
+}
+
+func (o *PruneOptions) policy() (retention.Policy, error) {
+	p := retention.Policy{KeepLast: o.KeepLast, KeepDaily: o.KeepDaily, KeepWeekly: o.KeepWeekly,
+		KeepMonthly: o.KeepMonthly, MinKeep: o.MinKeep}
+	if o.KeepWithin != "" {
+		d, err := parseAge(o.KeepWithin)
+		if err != nil {
+			return p, err
+		}
+		p.KeepWithin = d
+	}
+	if err := p.Validate(); err != nil {
+		return p, usageErrorf("%v", err)
+	}
+	if p.Empty() {
+		return p, usageErrorf("give at least one of --keep-last, --keep-within, --keep-daily, --keep-weekly, --keep-monthly (prune refuses to keep only --min-keep)")
+	}
+	return p, nil
+}
+
+// parseAge reads durations with day and week units: 30d, 2w, 12h, 90m.
+func parseAge(s string) (time.Duration, error) {
+	units := map[string]time.Duration{"d": 24 * time.Hour, "w": 7 * 24 * time.Hour}
+	for suffix, unit := range units {
+		if n, ok := strings.CutSuffix(s, suffix); ok {
+			v, err := strconv.ParseFloat(n, 64)
+			if err != nil || v <= 0 {
+				return 0, usageErrorf("--keep-within %q: use e.g. 30d, 2w or 12h", s)
+			}
+			return time.Duration(v * float64(unit)), nil
+		}
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d <= 0 {
+		return 0, usageErrorf("--keep-within %q: use e.g. 30d, 2w or 12h", s)
+	}
+	return d, nil
+}
+
+// pruneRow is one backup's verdict in the report.
+type pruneRow struct {
+	ID        string    `json:"id"`
+	Name      string    `json:"name,omitempty"`
+	CreatedAt time.Time `json:"created_at"`
+	Group     string    `json:"selection"`
+	Keep      bool      `json:"keep"`
+	Reasons   []string  `json:"reasons,omitempty"`
+	Bytes     int64     `json:"bytes"`
+}
+
+type pruneReport struct {
+	DryRun     bool       `json:"dry_run"`
+	Backups    []pruneRow `json:"backups"`
+	Deleted    []string   `json:"deleted"`
+	FreedBytes int64      `json:"freed_bytes"`
+}
+
+func runPrune(ctx context.Context, g *GlobalOptions, o *PruneOptions) error {
+	pol, err := o.policy()
+	if err != nil {
+		return err
+	}
+	r, err := g.openRepo(ctx)
+	if err != nil {
+		return err
+	}
+	all, problems, err := r.List(ctx)
+	if err != nil {
+		return err
+	}
+	if len(problems) > 0 {
+		return fmt.Errorf("prune refuses to run while %d manifest(s) are unreadable (first: %v): fix or delete them first", len(problems), problems[0])
+	}
+	rep := planPrune(pol, selectBackups(all, o.Collection), time.Now(), o.DryRun)
+	if !o.DryRun {
+		for _, row := range rep.Backups {
+			if row.Keep {
+				continue
+			}
+			if err := r.Delete(ctx, row.ID); err != nil {
+				return fmt.Errorf("prune stopped after deleting %d backups: %w", len(rep.Deleted), err)
+			}
+			rep.Deleted = append(rep.Deleted, row.ID)
+		}
+	}
+	return printPrune(g, rep)
+}
+
+func selectBackups(all []*manifest.Manifest, coll string) []*manifest.Manifest {
+	if coll == "" {
+		return all
+	}
+	var out []*manifest.Manifest
+	for _, m := range all {
+		if slices.ContainsFunc(m.Collections, func(c manifest.Collection) bool { return c.Name == coll || c.QualifiedName() == coll }) {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// planPrune applies the policy; a backup's group is its set of collections.
+func planPrune(p retention.Policy, ms []*manifest.Manifest, now time.Time, dryRun bool) pruneReport {
+	byID := map[string]*manifest.Manifest{}
+	var bs []retention.Backup
+	for _, m := range ms {
+		byID[m.ID] = m
+		bs = append(bs, retention.Backup{ID: m.ID, CreatedAt: m.CreatedAt, Group: selectionKey(m)})
+	}
+	rep := pruneReport{DryRun: dryRun, Deleted: []string{}}
+	for _, d := range retention.Apply(p, bs, now) {
+		m := byID[d.Backup.ID]
+		rep.Backups = append(rep.Backups, pruneRow{ID: m.ID, Name: m.Name, CreatedAt: m.CreatedAt, Group: d.Backup.Group,
+			Keep: d.Keep, Reasons: d.Reasons, Bytes: m.TotalBytes()})
+		if !d.Keep {
+			rep.FreedBytes += m.TotalBytes()
+		}
+	}
+	return rep
+}
+
+func selectionKey(m *manifest.Manifest) string {
+	var names []string
+	for _, c := range m.Collections {
+		names = append(names, c.QualifiedName())
+	}
+	slices.Sort(names)
+	return strings.Join(names, ",")
+}
+
+func printPrune(g *GlobalOptions, rep pruneReport) error {
+	if g.JSON {
+		return writeJSON(g, rep)
+	}
+	tw := tabwriter.NewWriter(g.stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "VERDICT\tID\tNAME\tCREATED\tSELECTION\tSIZE\tWHY")
+	removed := 0
+	for _, b := range rep.Backups {
+		verdict := "keep"
+		if !b.Keep {
+			verdict, removed = "remove", removed+1
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", verdict, b.ID, orDash(b.Name), b.CreatedAt.Local().Format("2006-01-02 15:04"),
+			abbreviate(strings.Split(b.Group, ","), 2), progress.HumanBytes(b.Bytes), strings.Join(b.Reasons, ", "))
+	}
+	tw.Flush()
+	if rep.DryRun {
+		g.printf("dry run: would delete %d backups and free %s\n", removed, progress.HumanBytes(rep.FreedBytes))
+	} else {
+		g.printf("deleted %d backups, freed %s\n", len(rep.Deleted), progress.HumanBytes(rep.FreedBytes))
+	}
+	return nil
+}

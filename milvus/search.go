@@ -1,0 +1,66 @@
+package milvus
+
+import (
+	"context"
+	"encoding/binary"
+	"fmt"
+	"math"
+	"strconv"
+
+	"github.com/milvus-io/milvus-proto/go-api/v2/commonpb"
+	"github.com/milvus-io/milvus-proto/go-api/v2/milvuspb"
+	"google.golang.org/protobuf/proto"
+)
+
+// SearchRequest is a single-vector search on a float vector field.
+type SearchRequest struct {
+	Database, Collection string
+	Field                string
+	Metric               string // as the index was built: L2, IP, COSINE
+	Vector               []float32
+	TopK                 int
+	Params               string // index search params as JSON, e.g. {"ef":64}
+}
+
+// Search returns the primary keys (int64 or string) of the nearest rows,
+// best first, with strong consistency.
+func (c *Client) Search(ctx context.Context, r SearchRequest) ([]any, error) {
+	pg, err := placeholder(r.Vector)
+	if err != nil {
+		return nil, err
+	}
+	params := r.Params
+	if params == "" {
+		params = "{}"
+	}
+	resp, err := c.svc.Search(ctx, &milvuspb.SearchRequest{
+		DbName: r.Database, CollectionName: r.Collection, DslType: commonpb.DslType_BoolExprV1,
+		SearchInput: &milvuspb.SearchRequest_PlaceholderGroup{PlaceholderGroup: pg}, Nq: 1, ConsistencyLevel: commonpb.ConsistencyLevel_Strong,
+		SearchParams: []*commonpb.KeyValuePair{
+			{Key: "anns_field", Value: r.Field}, {Key: "topk", Value: strconv.Itoa(r.TopK)},
+			{Key: "metric_type", Value: r.Metric}, {Key: "params", Value: params}, {Key: "round_decimal", Value: "-1"},
+		},
+	})
+	if err := check(resp, err); err != nil {
+		return nil, fmt.Errorf("search %s.%s: %w", r.Database, r.Collection, err)
+	}
+	ids := resp.GetResults().GetIds()
+	var out []any
+	for _, id := range ids.GetIntId().GetData() {
+		out = append(out, id)
+	}
+	for _, id := range ids.GetStrId().GetData() {
+		out = append(out, id)
+	}
+	return out, nil
+}
+
+func placeholder(v []float32) ([]byte, error) {
+	buf := make([]byte, 4*len(v))
+	for i, x := range v {
+		binary.LittleEndian.PutUint32(buf[4*i:], math.Float32bits(x))
+	}
+	return proto.Marshal(&commonpb.PlaceholderGroup{Placeholders: []*commonpb.PlaceholderValue{
+		{Tag: "$0", Type: commonpb.PlaceholderType_FloatVector, Values: [][]byte{buf}},
+	}})
+}
