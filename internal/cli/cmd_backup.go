@@ -12,6 +12,7 @@ import (
 	"github.com/milvault/milvault/checksum"
 	"github.com/milvault/milvault/manifest"
 	"github.com/milvault/milvault/progress"
+	"github.com/milvault/milvault/verify"
 )
 
 // BackupOptions are the flags of `milvault backup`.
@@ -106,18 +107,19 @@ func runBackup(ctx context.Context, g *GlobalOptions, o *BackupOptions) error {
 		g.warnf("removed the leftovers of interrupted backup %s", id)
 	}
 	if o.Verify == "" {
-		return printBackupResult(g, res)
-	}
-	if !g.JSON {
-		if err := printBackupResult(g, res); err != nil {
-			return err
-		}
+		return printBackupResult(g, res, nil)
 	}
 	rep, err := verifyBackup(ctx, g, r, res.Manifest, o.Verify, 0.05, 0)
 	if err != nil {
 		return fmt.Errorf("backup %s was committed, but verifying it failed to run: %w", res.Manifest.ID, err)
 	}
-	return finishVerify(g, rep)
+	if err := printBackupResult(g, res, rep); err != nil {
+		return err
+	}
+	if !rep.OK {
+		return &verify.DamagedError{BackupID: rep.BackupID, Files: failedItems(rep)}
+	}
+	return nil
 }
 
 // backupSummary is the JSON printed by `backup --json`.
@@ -131,6 +133,7 @@ type backupSummary struct {
 	DurationSeconds float64             `json:"duration_seconds"`
 	Snapshot        manifest.Snapshot   `json:"snapshot"`
 	Collections     []collectionSummary `json:"collections"`
+	Verification    *verify.Report      `json:"verification,omitempty"`
 }
 
 type collectionSummary struct {
@@ -152,13 +155,20 @@ func summarize(m *manifest.Manifest) []collectionSummary {
 	return out
 }
 
-func printBackupResult(g *GlobalOptions, res *backup.Result) error {
+// printBackupResult prints the committed backup and, when one ran, its
+// verification (inside the same JSON document with --json).
+func printBackupResult(g *GlobalOptions, res *backup.Result, rep *verify.Report) error {
 	m := res.Manifest
 	if g.JSON {
 		return writeJSON(g, backupSummary{ID: m.ID, Name: m.Name, Repository: g.Repo, Rows: m.TotalRows(),
 			Bytes: m.TotalBytes(), Files: len(m.Files()), DurationSeconds: res.Duration.Seconds(),
-			Snapshot: m.Snapshot, Collections: summarize(m)})
+			Snapshot: m.Snapshot, Collections: summarize(m), Verification: rep})
 	}
+	defer func() {
+		if rep != nil {
+			printVerifyReport(g, rep)
+		}
+	}()
 	var names []string
 	for _, c := range m.Collections {
 		names = append(names, c.QualifiedName())
