@@ -16,7 +16,7 @@ test:
 
 # unit runs the tests without servers; integration tests skip themselves.
 unit:
-	env -u MILVAULT_TEST_TARGETS go test ./...
+	env -u MILVAULT_TEST_TARGETS -u MILVAULT_TEST_S3_ENDPOINT go test ./...
 
 milvus-up:
 	bash scripts/milvus-env.sh install

@@ -35,6 +35,12 @@ type Params struct {
 	ChunkBytes       int64 // target data file size; 0 means DefaultChunkBytes
 	// SkipSpaceCheck disables the free-space estimate on local repositories.
 	SkipSpaceCheck bool
+	// SpoolDir holds each data file while it is written, before it is
+	// stored (up to ChunkBytes per file); "" means os.TempDir().
+	SpoolDir string
+	// LockWait is how long to wait for another process's lock on the
+	// repository (see repo.Repository.Lock); 0 fails at once.
+	LockWait time.Duration
 }
 
 // Deps are the services a backup uses.
@@ -55,7 +61,9 @@ type Result struct {
 }
 
 // Run takes a backup. On failure nothing is committed and the files written
-// so far are removed; the repository and Milvus are left as they were.
+// so far are removed; the repository and Milvus are left as they were. It
+// holds the repository's exclusive lock throughout (waiting up to
+// p.LockWait), unless deps.Repo already holds one.
 func Run(ctx context.Context, deps Deps, p Params) (*Result, error) {
 	deps = deps.withDefaults()
 	p, err := p.normalize()
@@ -63,6 +71,34 @@ func Run(ctx context.Context, deps Deps, p Params) (*Result, error) {
 		return nil, err
 	}
 	start := deps.Now()
+	lctx, unlock, err := lockRepo(ctx, deps.Repo, p.LockWait)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	res, err := runLocked(lctx, deps, p, start)
+	if err != nil && lctx.Err() != nil && ctx.Err() == nil {
+		err = fmt.Errorf("backup stopped: %w", context.Cause(lctx))
+	}
+	return res, err
+}
+
+// lockRepo takes the repository's exclusive lock for the backup unless the
+// caller already holds one. A lock left behind because releasing it failed
+// is stale at once on this host (its process is gone) and after
+// repo.DefaultLockStaleAfter elsewhere.
+func lockRepo(ctx context.Context, r *repo.Repository, wait time.Duration) (context.Context, func(), error) {
+	if r.HoldsExclusiveLock() {
+		return ctx, func() {}, nil
+	}
+	l, lctx, err := r.Lock(ctx, repo.LockOptions{Exclusive: true, Operation: "backup", Wait: wait})
+	if err != nil {
+		return nil, nil, err
+	}
+	return lctx, func() { _ = l.Unlock() }, nil
+}
+
+func runLocked(ctx context.Context, deps Deps, p Params, start time.Time) (*Result, error) {
 	if p.Name != "" {
 		if err := deps.Repo.CheckNameFree(ctx, p.Name); err != nil {
 			return nil, err

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 	"regexp"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -150,7 +151,7 @@ func (w *partitionWriter) flushRowGroup(ctx context.Context) error {
 	w.cur.rows += rec.NumRows()
 	w.deps.Progress.Bytes(w.cur.hash.Count() - before)
 	if w.cur.hash.Count() >= w.p.ChunkBytes {
-		return w.closeCurrent()
+		return w.closeCurrent(ctx)
 	}
 	return nil
 }
@@ -168,7 +169,7 @@ func (w *partitionWriter) finish(ctx context.Context) error {
 		w.cur = f
 	}
 	if w.cur != nil {
-		return w.closeCurrent()
+		return w.closeCurrent(ctx)
 	}
 	return nil
 }
@@ -182,26 +183,27 @@ func (w *partitionWriter) abort() {
 	}
 }
 
-// openFile is a data file being streamed into the store.
+// openFile is a data file being written. It is spooled to a temporary
+// local file (at most one chunk, so disk use is bounded by --chunk-size and
+// memory by the row group) and handed to the store when complete: the store
+// gets an *os.File, an io.ReadSeeker, so a retrying store can replay it.
+// The checksum is computed while the file is written.
 type openFile struct {
-	name string
-	pw   *columnar.FileWriter
-	hash *checksum.Writer
-	pipe *io.PipeWriter
-	done chan error
-	rows int64
+	name  string
+	pw    *columnar.FileWriter
+	hash  *checksum.Writer
+	spool *os.File
+	rows  int64
 }
 
 func (w *partitionWriter) openNext(ctx context.Context) (*openFile, error) {
 	name := fmt.Sprintf("%spart-%05d.parquet", w.prefix, len(w.files))
-	pr, pwPipe := io.Pipe()
-	f := &openFile{name: name, pipe: pwPipe, done: make(chan error, 1)}
-	f.hash = checksum.NewWriter(pwPipe, w.p.Checksum)
-	go func() {
-		err := w.deps.Repo.Store().Put(ctx, name, pr)
-		pr.CloseWithError(err) // unblocks the writer if Put gave up early
-		f.done <- err
-	}()
+	spool, err := os.CreateTemp(w.p.SpoolDir, "milvault-chunk-*.parquet")
+	if err != nil {
+		return nil, fmt.Errorf("spool %s: %w", name, err)
+	}
+	f := &openFile{name: name, spool: spool}
+	f.hash = checksum.NewWriter(spool, w.p.Checksum)
 	pw, err := columnar.NewFileWriter(f.hash, w.sch, columnar.WriterOptions{
 		Compression: w.p.Compression, Level: w.p.CompressionLevel, Metadata: w.meta,
 	})
@@ -213,15 +215,17 @@ func (w *partitionWriter) openNext(ctx context.Context) (*openFile, error) {
 	return f, nil
 }
 
-func (w *partitionWriter) closeCurrent() error {
+func (w *partitionWriter) closeCurrent(ctx context.Context) error {
 	f := w.cur
 	w.cur = nil
+	defer f.abort()
 	if err := f.pw.Close(); err != nil {
-		f.abort()
 		return fmt.Errorf("write %s: %w", f.name, err)
 	}
-	f.pipe.Close()
-	if err := <-f.done; err != nil {
+	if _, err := f.spool.Seek(0, io.SeekStart); err != nil {
+		return fmt.Errorf("write %s: %w", f.name, err)
+	}
+	if err := w.deps.Repo.Store().Put(ctx, f.name, f.spool); err != nil {
 		return err
 	}
 	w.files = append(w.files, manifest.File{Path: f.name, Size: f.hash.Count(), Rows: f.rows, Checksum: f.hash.Digest()})
@@ -229,9 +233,11 @@ func (w *partitionWriter) closeCurrent() error {
 	return nil
 }
 
+// abort removes the spool file; it is also how a stored file's spool is
+// cleaned up.
 func (f *openFile) abort() {
-	f.pipe.CloseWithError(fmt.Errorf("backup aborted"))
-	<-f.done
+	f.spool.Close()
+	os.Remove(f.spool.Name())
 }
 
 var safePattern = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_-]*$`)

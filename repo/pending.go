@@ -53,7 +53,13 @@ func (r *Repository) Abort(ctx context.Context, id string) error {
 // no manifest whose pending marker is missing, unreadable, or belongs to a
 // process that no longer runs (on this host) or started over 24 hours ago
 // (on another host). It returns the ids it cleaned.
+//
+// CleanStale needs an exclusive lock held through r (see Lock): without it
+// a backup or copy running in another process could lose its files.
 func (r *Repository) CleanStale(ctx context.Context) ([]string, error) {
+	if !r.HoldsExclusiveLock() {
+		return nil, errors.New("clean interrupted backups: lock the repository exclusively first")
+	}
 	ids, err := r.uncommittedIDs(ctx)
 	if err != nil {
 		return nil, err

@@ -11,6 +11,7 @@ import (
 	"io"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/milvault/milvault/manifest"
@@ -65,6 +66,9 @@ type Repository struct {
 	store Store
 	cfg   Config
 	now   func() time.Time
+
+	lockMu    sync.Mutex
+	exclusive int // exclusive locks held through this Repository
 }
 
 // Store returns the underlying store.
@@ -218,6 +222,7 @@ func (r *Repository) CheckNameFree(ctx context.Context, name string) error {
 
 // Commit makes a backup visible by writing its manifest. Every file the
 // manifest names must already be stored; Commit checks their sizes first.
+// It sets CompletedAt unless the manifest has one (a copied backup).
 func (r *Repository) Commit(ctx context.Context, m *manifest.Manifest) error {
 	for _, f := range m.Files() {
 		fi, err := r.store.Stat(ctx, f.Path)
@@ -233,7 +238,9 @@ func (r *Repository) Commit(ctx context.Context, m *manifest.Manifest) error {
 			return err
 		}
 	}
-	m.CompletedAt = r.now().UTC()
+	if m.CompletedAt.IsZero() { // a copied backup keeps its own
+		m.CompletedAt = r.now().UTC()
+	}
 	data, err := manifest.Encode(m)
 	if err != nil {
 		return fmt.Errorf("commit %s: %w", m.ID, err)
@@ -245,10 +252,20 @@ func (r *Repository) Commit(ctx context.Context, m *manifest.Manifest) error {
 }
 
 // Delete removes a committed backup: its manifest first, so that it is never
-// half-visible, then its data files.
+// half-visible, then its data files. It takes the repository's exclusive
+// lock for the time it runs (failing at once when another process holds a
+// lock) unless r already holds one.
 func (r *Repository) Delete(ctx context.Context, id string) error {
 	if err := manifest.ValidateRef("id", id); err != nil {
 		return err
+	}
+	if !r.HoldsExclusiveLock() {
+		l, lctx, err := r.Lock(ctx, LockOptions{Exclusive: true, Operation: "delete"})
+		if err != nil {
+			return err
+		}
+		defer l.Unlock()
+		ctx = lctx
 	}
 	if err := r.store.Delete(ctx, manifest.Path(id)); err != nil {
 		return fmt.Errorf("delete backup %s: %w", id, err)

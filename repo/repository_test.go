@@ -106,6 +106,14 @@ func TestCleanStaleRemovesUncommittedData(t *testing.T) {
 	s.Put(ctx, "data/orphan/x.parquet", strings.NewReader("x"))
 	s.Put(ctx, "pending/dead.json", strings.NewReader(`{"id":"dead","host":"`+hostname()+`","pid":999999999}`))
 	s.Put(ctx, "data/dead/x.parquet", strings.NewReader("x"))
+	if _, err := r.CleanStale(ctx); err == nil {
+		t.Fatal("CleanStale without an exclusive lock succeeded")
+	}
+	l, _, err := r.Lock(ctx, repo.LockOptions{Exclusive: true, Operation: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Unlock()
 	cleaned, err := r.CleanStale(ctx)
 	if err != nil {
 		t.Fatal(err)

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # test.sh is milvault's test command: it starts real Milvus servers (Milvus
-# 2.3.5 and Milvus Lite, see milvus-env.sh), runs go vet and go test against
-# them, and always stops them again.
+# 2.3.5 and Milvus Lite, see milvus-env.sh) and a MinIO S3 server (see
+# minio.sh), runs go vet and go test against them, and always stops them
+# again.
 #
 # Usage: scripts/test.sh [go test flags]      e.g. scripts/test.sh -run Restore -v
 #        PKGS=./internal/... scripts/test.sh  (packages to vet and test; default ./...)
@@ -25,13 +26,21 @@ fi
 
 # The servers run in their own sessions, so Ctrl-C reaches only this script
 # and go; the EXIT trap then stops them. 8>&- keeps the lock out of them.
+minio_build=
 stop_servers() {
-  step "stopping Milvus servers"
+  [[ -z $minio_build ]] || kill -- "-$minio_build" 2>/dev/null || true
+  step "stopping Milvus and MinIO servers"
   bash "$env_sh" stop all 8>&- || true
+  bash scripts/minio.sh stop 8>&- || true
 }
 trap stop_servers EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
+
+# The first MinIO build takes minutes; it runs while Milvus installs.
+step "building MinIO in the background (cached after the first run; log in .milvus-test/minio-install.log)"
+setsid bash scripts/minio.sh install >.milvus-test/minio-install.log 2>&1 8>&- &
+minio_build=$!
 
 step "installing Milvus servers into .venv"
 bash "$env_sh" install 8>&-
@@ -42,6 +51,16 @@ bash "$env_sh" start all 8>&-
 source .milvus-test/env
 export MILVAULT_TEST_TARGETS
 step "MILVAULT_TEST_TARGETS=$MILVAULT_TEST_TARGETS"
+
+step "waiting for the MinIO build"
+wait "$minio_build" || { cat .milvus-test/minio-install.log; exit 1; }
+minio_build=
+cat .milvus-test/minio-install.log
+step "starting MinIO"
+bash scripts/minio.sh start 8>&-
+# shellcheck source=/dev/null
+source .milvus-test/minio.env
+step "MILVAULT_TEST_S3_ENDPOINT=$MILVAULT_TEST_S3_ENDPOINT"
 
 step "go vet ${pkgs[*]}"
 go vet "${pkgs[@]}"

@@ -95,7 +95,7 @@ func TestUsageErrors(t *testing.T) {
 		{"backup", "--checksum", "crc"},
 		{"restore", "x", "--load", "--no-load"},
 		{"restore", "x", "--auto-id", "maybe"},
-		{"--repo", "s3://bucket/x", "list"},
+		{"--repo", "ftp://bucket/x", "list"},
 	}
 	for _, args := range tests {
 		_, _, err := run(t, nil, args...)

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -28,6 +29,7 @@ type BackupOptions struct {
 	ChunkSize      string
 	SkipSpaceCheck bool
 	Verify         string
+	LockWait       time.Duration
 }
 
 // AddFlags registers the flags.
@@ -45,6 +47,7 @@ func (o *BackupOptions) AddFlags(cmd *cobra.Command) {
 	f.BoolVar(&o.SkipSpaceCheck, "skip-space-check", false, "do not refuse when the free-space estimate says the backup will not fit")
 	f.StringVar(&o.Verify, "verify", "", "verify right after writing: --verify (checksum) or --verify=quick|deep")
 	f.Lookup("verify").NoOptDefVal = "checksum"
+	addLockWaitFlag(f, &o.LockWait)
 }
 
 func newBackupCommand(g *GlobalOptions) *cobra.Command {
@@ -94,6 +97,11 @@ func runBackup(ctx context.Context, g *GlobalOptions, o *BackupOptions) error {
 	if err != nil {
 		return err
 	}
+	ctx, unlock, err := g.lockRepo(ctx, r, "backup", o.LockWait)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	c, err := g.connect(ctx)
 	if err != nil {
 		return err
@@ -160,7 +168,7 @@ func summarize(m *manifest.Manifest) []collectionSummary {
 func printBackupResult(g *GlobalOptions, res *backup.Result, rep *verify.Report) error {
 	m := res.Manifest
 	if g.JSON {
-		return writeJSON(g, backupSummary{ID: m.ID, Name: m.Name, Repository: g.Repo, Rows: m.TotalRows(),
+		return writeJSON(g, backupSummary{ID: m.ID, Name: m.Name, Repository: g.repoDisplay(), Rows: m.TotalRows(),
 			Bytes: m.TotalBytes(), Files: len(m.Files()), DurationSeconds: res.Duration.Seconds(),
 			Snapshot: m.Snapshot, Collections: summarize(m), Verification: rep})
 	}

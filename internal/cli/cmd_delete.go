@@ -2,18 +2,21 @@ package cli
 
 import (
 	"context"
+	"time"
 
 	"github.com/spf13/cobra"
 )
 
 // DeleteOptions are the flags of `milvault delete`.
 type DeleteOptions struct {
-	Yes bool
+	Yes      bool
+	LockWait time.Duration
 }
 
 // AddFlags registers the flags.
 func (o *DeleteOptions) AddFlags(cmd *cobra.Command) {
 	cmd.Flags().BoolVarP(&o.Yes, "yes", "y", false, "do not ask for confirmation")
+	addLockWaitFlag(cmd.Flags(), &o.LockWait)
 }
 
 func newDeleteCommand(g *GlobalOptions) *cobra.Command {
@@ -36,6 +39,11 @@ func runDelete(ctx context.Context, g *GlobalOptions, o *DeleteOptions, ref stri
 	if err := confirm(g, o.Yes, "delete backup "+m.ID+nameSuffix(m.Name), m.ID); err != nil {
 		return err
 	}
+	ctx, unlock, err := g.lockRepo(ctx, r, "delete", o.LockWait)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	if err := r.Delete(ctx, m.ID); err != nil {
 		return err
 	}

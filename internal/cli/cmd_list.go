@@ -100,7 +100,7 @@ func toListEntry(m *manifest.Manifest) listEntry {
 
 func printListTable(g *GlobalOptions, entries []listEntry) error {
 	if len(entries) == 0 {
-		g.printf("no backups in %s\n", g.Repo)
+		g.printf("no backups in %s\n", g.repoDisplay())
 		return nil
 	}
 	tw := tabwriter.NewWriter(g.stdout, 0, 0, 2, ' ', 0)

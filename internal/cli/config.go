@@ -1,12 +1,14 @@
 package cli
 
 import (
+	"context"
 	"os"
 	"strings"
 
 	"gopkg.in/yaml.v3"
 
 	"github.com/milvault/milvault/repo"
+	"github.com/milvault/milvault/repo/blob"
 	"github.com/milvault/milvault/repo/local"
 )
 
@@ -51,7 +53,8 @@ func firstSet(vals ...string) string {
 }
 
 // openStore maps a repository location to a store. Plain paths and file://
-// URLs are local folders.
+// URLs are local folders; s3://, gs://, azblob:// and mem:// URLs are
+// object-storage buckets (see package repo/blob).
 func openStore(loc string) (repo.Store, error) {
 	scheme, rest, hasScheme := strings.Cut(loc, "://")
 	if !hasScheme {
@@ -64,7 +67,14 @@ func openStore(loc string) (repo.Store, error) {
 		}
 		return newLocal(rest)
 	}
-	return nil, usageErrorf("repository URL scheme %q is not supported yet: use a local folder or file:// URL", scheme)
+	if blob.Supports(scheme) {
+		s, err := blob.Open(context.Background(), loc)
+		if err != nil {
+			return nil, &usageError{msg: err.Error()}
+		}
+		return s, nil
+	}
+	return nil, usageErrorf("repository URL scheme %q is not supported: use a local folder, file://, s3://, gs://, azblob:// or mem://", scheme)
 }
 
 // newLocal opens a local store; a path that cannot be a repository is a

@@ -8,6 +8,7 @@ import (
 	"github.com/milvault/milvault/backup"
 	"github.com/milvault/milvault/manifest"
 	"github.com/milvault/milvault/milvus"
+	"github.com/milvault/milvault/offsite"
 	"github.com/milvault/milvault/repo"
 	"github.com/milvault/milvault/restore"
 	"github.com/milvault/milvault/verify"
@@ -77,6 +78,8 @@ func ExitCode(err error) int {
 		ac   *restore.AliasConflictError
 		nosp *backup.InsufficientStorageError
 		mal  *manifest.MalformedError
+		lk   *repo.LockedError
+		sd   *offsite.SourceDamagedError
 	)
 	switch {
 	case err == nil:
@@ -89,9 +92,9 @@ func ExitCode(err error) int {
 		return ExitNotFound
 	case errors.As(err, &unr):
 		return ExitUnreachable
-	case errors.As(err, &dmg), errors.As(err, &mal):
+	case errors.As(err, &dmg), errors.As(err, &mal), errors.As(err, &sd):
 		return ExitDamaged
-	case errors.As(err, &ex), errors.As(err, &ac), errors.As(err, &ce):
+	case errors.As(err, &ex), errors.As(err, &ac), errors.As(err, &ce), errors.As(err, &lk):
 		return ExitConflict
 	case errors.As(err, &nosp):
 		return ExitNoSpace

@@ -15,6 +15,7 @@ import (
 	"github.com/milvault/milvault/milvus"
 	"github.com/milvault/milvault/progress"
 	"github.com/milvault/milvault/repo"
+	"github.com/milvault/milvault/repo/blob"
 )
 
 // Version is set at build time with -ldflags "-X .../internal/cli.Version=...".
@@ -30,6 +31,7 @@ type GlobalOptions struct {
 	ConfigFile string
 	JSON       bool
 	Quiet      bool
+	storeFlags // --retries, --upload-limit, --connections, ... (storeflags.go)
 
 	stdout, stderr io.Writer
 	stdin          io.Reader
@@ -45,6 +47,7 @@ func (o *GlobalOptions) AddFlags(cmd *cobra.Command) {
 	f.StringVar(&o.ConfigFile, "config", "", "YAML config file with keys milvus, token, repo (env MILVAULT_CONFIG)")
 	f.BoolVar(&o.JSON, "json", false, "print machine-readable JSON on stdout (progress as JSON lines on stderr)")
 	f.BoolVarP(&o.Quiet, "quiet", "q", false, "no progress output")
+	o.storeFlags.addFlags(f)
 }
 
 // NewRootCommand builds the milvault command tree.
@@ -72,7 +75,7 @@ and restores them into the same or another Milvus.`,
 	root.SetErr(stderr)
 	g.AddFlags(root)
 	root.AddCommand(newBackupCommand(g), newListCommand(g), newShowCommand(g),
-		newRestoreCommand(g), newDeleteCommand(g), newDemoCommand(g), newVerifyCommand(g), newPruneCommand(g), newDrillCommand(g))
+		newRestoreCommand(g), newDeleteCommand(g), newDemoCommand(g), newVerifyCommand(g), newPruneCommand(g), newDrillCommand(g), newCopyCommand(g), newUnlockCommand(g), newDoctorCommand(g))
 	return root
 }
 
@@ -104,8 +107,14 @@ func (g *GlobalOptions) openOrInitRepo(ctx context.Context) (*repo.Repository, e
 	return repo.OpenOrInit(ctx, s)
 }
 
+// repoDisplay is the repository location as it may be shown: URL query
+// parameters and passwords that could hold secrets are redacted.
+func (g *GlobalOptions) repoDisplay() string {
+	return blob.RedactURL(g.Repo)
+}
+
 func (g *GlobalOptions) store() (repo.Store, error) {
-	return openStore(g.Repo)
+	return g.openStoreAt(g.Repo)
 }
 
 // connect opens the Milvus connection.

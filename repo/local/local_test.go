@@ -53,6 +53,11 @@ func TestCleanStaleRemovesHiddenTempFiles(t *testing.T) {
 		t.Fatal(err)
 	}
 	os.WriteFile(filepath.Join(dir, ".tmp-part-00000.parquet-123"), []byte("half"), 0o644)
+	l, _, err := r.Lock(t.Context(), repo.LockOptions{Exclusive: true, Operation: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Unlock()
 	cleaned, err := r.CleanStale(t.Context())
 	if err != nil || len(cleaned) != 1 {
 		t.Fatalf("CleanStale = %v, %v; want the killed backup", cleaned, err)

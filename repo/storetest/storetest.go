@@ -23,6 +23,10 @@ func Run(t *testing.T, newStore func(t *testing.T) repo.Store) {
 	t.Run("FailedPutLeavesNothing", func(t *testing.T) { testFailedPut(t, newStore(t)) })
 	t.Run("Overwrite", func(t *testing.T) { testOverwrite(t, newStore(t)) })
 	t.Run("DeleteMissingSucceeds", func(t *testing.T) { testDelete(t, newStore(t)) })
+	t.Run("LargeStreamed", func(t *testing.T) { testLarge(t, newStore(t)) })
+	t.Run("FailedLargePutLeavesNothing", func(t *testing.T) { testFailedLargePut(t, newStore(t)) })
+	t.Run("CancelledPutLeavesNothing", func(t *testing.T) { testCancelledPut(t, newStore(t)) })
+	t.Run("ListManyPages", func(t *testing.T) { testListMany(t, newStore(t)) })
 }
 
 func put(t *testing.T, s repo.Store, name, content string) {

@@ -1,0 +1,103 @@
+package backup_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/milvault/milvault/backup"
+	"github.com/milvault/milvault/internal/testenv"
+	"github.com/milvault/milvault/milvus"
+	"github.com/milvault/milvault/progress"
+	"github.com/milvault/milvault/repo"
+	"github.com/milvault/milvault/repo/faulty"
+	"github.com/milvault/milvault/repo/mem"
+	"github.com/milvault/milvault/repo/retry"
+	"github.com/milvault/milvault/verify"
+)
+
+// TestBackupsUnderTransientFaults is the fault-proof test: with 10 % of all
+// store operations failing transiently (and 10 % of reads interrupted
+// half-way) under the retry wrapper, 20 backups in a row succeed and each
+// verifies.
+func TestBackupsUnderTransientFaults(t *testing.T) {
+	testenv.ForEach(t, func(t *testing.T, tg testenv.Target, c *milvus.Client) {
+		ctx := context.Background()
+		name := testenv.Collection(t, c, "bk_faults", 3000, 32)
+		inner := mem.New()
+		f := faulty.New(inner, 2026,
+			faulty.Rule{Probability: 0.1, Kind: faulty.Transient},
+			faulty.Rule{Ops: []faulty.Op{faulty.Open}, Probability: 0.1, Kind: faulty.Interrupt})
+		var retries atomic.Int64
+		store := retry.Wrap(repo.Forward(f, inner), retry.Options{IsTransient: faulty.IsTransient,
+			MaxAttempts: 10, Base: time.Millisecond, Max: 20 * time.Millisecond,
+			OnRetry: func(string, string, int, error) { retries.Add(1) }})
+		r, err := repo.OpenOrInit(ctx, store)
+		if err != nil {
+			t.Fatal(err)
+		}
+		start := time.Now()
+		for i := range 20 {
+			res, err := backup.Run(ctx, backup.Deps{Milvus: c, Repo: r}, backup.Params{Collections: []string{name}, ChunkBytes: 64 << 10})
+			if err != nil {
+				t.Fatalf("backup %d under faults: %v", i+1, err)
+			}
+			m := res.Manifest
+			if m.TotalRows() != 3000 {
+				t.Fatalf("backup %d: %d rows, want 3000", i+1, m.TotalRows())
+			}
+			if err := verify.Checksums(ctx, store, m, m.Files(), progress.Nop); err != nil {
+				t.Fatalf("backup %d does not verify: %v", i+1, err)
+			}
+		}
+		list, problems, err := r.List(ctx)
+		if err != nil || len(list) != 20 || len(problems) != 0 {
+			t.Fatalf("List = %d backups, problems %v, %v; want 20", len(list), problems, err)
+		}
+		if locks, _ := repo.Open(ctx, inner); locks != nil {
+			if ls, _ := locks.Locks(ctx); len(ls) != 0 {
+				t.Errorf("locks left behind: %v", ls)
+			}
+		}
+		t.Logf("%s: 20 backups + verifications in %s; faults injected %v; retries %d",
+			tg.Name, time.Since(start).Round(time.Millisecond), f.Injected(), retries.Load())
+	})
+}
+
+// TestPermanentFaultLeavesNothing injects a permanent failure into the 3rd
+// Put (the data file, after the lock and the pending marker) and into the
+// 4th (the manifest, at commit): the backup fails with an error that says
+// so, and nothing of it remains.
+func TestPermanentFaultLeavesNothing(t *testing.T) {
+	testenv.ForEach(t, func(t *testing.T, tg testenv.Target, c *milvus.Client) {
+		ctx := context.Background()
+		name := testenv.Collection(t, c, "bk_permanent", 3000, 32)
+		for _, nth := range []int{3, 4} {
+			inner := mem.New()
+			f := faulty.New(inner, 1, faulty.Rule{Ops: []faulty.Op{faulty.Put}, Nth: nth, Kind: faulty.Permanent})
+			store := retry.Wrap(repo.Forward(f, inner), retry.Options{IsTransient: faulty.IsTransient, Base: time.Millisecond})
+			r, err := repo.OpenOrInit(ctx, inner)
+			if err != nil {
+				t.Fatal(err)
+			}
+			r, _ = repo.Open(ctx, store)
+			_, err = backup.Run(ctx, backup.Deps{Milvus: c, Repo: r}, backup.Params{Collections: []string{name}, ChunkBytes: 64 << 10})
+			var fe *faulty.Error
+			if !errors.As(err, &fe) || !strings.Contains(err.Error(), "injected permanent fault: put") {
+				t.Fatalf("put %d failing: backup error = %v, want the injected permanent fault", nth, err)
+			}
+			t.Logf("put %d failing: %v", nth, err)
+			if list, _, _ := r.List(ctx); len(list) != 0 {
+				t.Errorf("put %d failing: %d backups listed, want none", nth, len(list))
+			}
+			for _, prefix := range []string{"data/", "pending/", "manifests/", "locks/"} {
+				if files, _ := inner.List(ctx, prefix); len(files) != 0 {
+					t.Errorf("put %d failing: %s still holds %d files", nth, prefix, len(files))
+				}
+			}
+		}
+	})
+}

@@ -1,0 +1,83 @@
+package cli
+
+import (
+	"context"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/milvault/milvault/offsite"
+	"github.com/milvault/milvault/progress"
+	"github.com/milvault/milvault/repo"
+)
+
+// CopyOptions are the flags of `milvault copy`.
+type CopyOptions struct {
+	To         string
+	LockWait   time.Duration
+	NoReadBack bool
+}
+
+// AddFlags registers the flags.
+func (o *CopyOptions) AddFlags(cmd *cobra.Command) {
+	f := cmd.Flags()
+	f.StringVar(&o.To, "to", "", "destination repository: a folder or URL (created when empty)")
+	addLockWaitFlag(f, &o.LockWait)
+	f.BoolVar(&o.NoReadBack, "no-read-back", false, "trust the destination's atomic writes and sizes instead of re-reading every copied file")
+}
+
+func newCopyCommand(g *GlobalOptions) *cobra.Command {
+	o := &CopyOptions{}
+	cmd := &cobra.Command{
+		Use:   "copy <backup> --to <repository>",
+		Short: "Copy a backup to another repository, verified; a rerun resumes an interrupted copy",
+		Example: `  milvault copy nightly --to /mnt/offsite/milvault
+  milvault copy 20260101T000000Z-0946d0 --to file:///backups/second`,
+		Args: exactArgs(1, "the backup id or name (see milvault list)"),
+		RunE: func(cmd *cobra.Command, args []string) error { return runCopy(cmd.Context(), g, o, args[0]) },
+	}
+	o.AddFlags(cmd)
+	return cmd
+}
+
+func runCopy(ctx context.Context, g *GlobalOptions, o *CopyOptions, ref string) error {
+	if o.To == "" {
+		return usageErrorf("copy needs --to <repository>")
+	}
+	src, m, err := g.findBackup(ctx, ref)
+	if err != nil {
+		return err
+	}
+	ds, err := g.openStoreAt(o.To)
+	if err != nil {
+		return err
+	}
+	dst, err := repo.OpenOrInit(ctx, ds)
+	if err != nil {
+		return err
+	}
+	lctx, unlock, err := g.lockRepo(ctx, dst, "copy", o.LockWait)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	res, err := offsite.Copy(lctx, src, dst, m, offsite.Options{Progress: g.progress(), SkipReadBack: o.NoReadBack})
+	if err != nil {
+		return err
+	}
+	if g.JSON {
+		return writeJSON(g, struct {
+			*offsite.Result
+			Name        string `json:"name,omitempty"`
+			Destination string `json:"destination"`
+		}{res, m.Name, ds.Location()})
+	}
+	if res.AlreadyCommitted {
+		g.printf("backup %s%s is already in %s: nothing to copy\n", m.ID, nameSuffix(m.Name), ds.Location())
+		return nil
+	}
+	g.printf("copied backup %s%s to %s: %d files (%s) copied, %d already there and verified, in %s\n",
+		m.ID, nameSuffix(m.Name), ds.Location(), res.Copied, progress.HumanBytes(res.Bytes), res.Present,
+		progress.HumanDuration(res.Duration))
+	return nil
+}

@@ -1,0 +1,80 @@
+package cli
+
+import (
+	"context"
+
+	"github.com/spf13/cobra"
+
+	"github.com/milvault/milvault/repo"
+)
+
+// UnlockOptions are the flags of `milvault unlock`.
+type UnlockOptions struct {
+	RemoveAll bool
+}
+
+// AddFlags registers the flags.
+func (o *UnlockOptions) AddFlags(cmd *cobra.Command) {
+	cmd.Flags().BoolVar(&o.RemoveAll, "remove-all", false, "remove every lock, also those of running processes (only when you know none runs)")
+}
+
+func newUnlockCommand(g *GlobalOptions) *cobra.Command {
+	o := &UnlockOptions{}
+	cmd := &cobra.Command{
+		Use:   "unlock",
+		Short: "Remove stale repository locks (of processes that died or stopped refreshing them)",
+		Example: `  milvault unlock               # stale locks only
+  milvault unlock --remove-all  # every lock`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error { return runUnlock(cmd.Context(), g, o) },
+	}
+	o.AddFlags(cmd)
+	return cmd
+}
+
+// unlockReport is the JSON printed by `unlock --json`.
+type unlockReport struct {
+	Removed   []lockEntry `json:"removed"`
+	Remaining []lockEntry `json:"remaining"`
+}
+
+type lockEntry struct {
+	Name string `json:"name"`
+	repo.LockInfo
+}
+
+func runUnlock(ctx context.Context, g *GlobalOptions, o *UnlockOptions) error {
+	r, err := g.openRepo(ctx)
+	if err != nil {
+		return err
+	}
+	removed, err := r.RemoveLocks(ctx, o.RemoveAll)
+	if err != nil {
+		return err
+	}
+	remaining, err := r.Locks(ctx)
+	if err != nil {
+		return err
+	}
+	if g.JSON {
+		return writeJSON(g, unlockReport{Removed: entries(removed), Remaining: entries(remaining)})
+	}
+	for _, l := range removed {
+		g.printf("removed %s: %s\n", l.Name, l)
+	}
+	for _, l := range remaining {
+		g.printf("kept %s (held by a running process): %s\n", l.Name, l)
+	}
+	if len(removed) == 0 && len(remaining) == 0 {
+		g.printf("no locks\n")
+	}
+	return nil
+}
+
+func entries(ls []repo.LockInfo) []lockEntry {
+	out := []lockEntry{}
+	for _, l := range ls {
+		out = append(out, lockEntry{Name: l.Name, LockInfo: l})
+	}
+	return out
+}

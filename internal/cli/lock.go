@@ -1,0 +1,33 @@
+package cli
+
+import (
+	"context"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"github.com/milvault/milvault/repo"
+)
+
+// addLockWaitFlag registers --lock-wait on a command that writes.
+func addLockWaitFlag(f *pflag.FlagSet, wait *time.Duration) {
+	f.DurationVar(wait, "lock-wait", 0, "wait this long for another milvault process's lock on the repository (e.g. 30s, 10m) instead of failing at once")
+}
+
+// lockRepo takes r's exclusive lock for op, warning about stale locks it
+// ignores. Work runs under the returned context, which ends if the lock is
+// lost; unlock releases it.
+func (g *GlobalOptions) lockRepo(ctx context.Context, r *repo.Repository, op string, wait time.Duration) (context.Context, func(), error) {
+	l, lctx, err := r.Lock(ctx, repo.LockOptions{Exclusive: true, Operation: op, Wait: wait,
+		OnStale: func(li repo.LockInfo) {
+			g.warnf("ignoring stale lock %s (%s); `milvault unlock` removes it", li.Name, li)
+		}})
+	if err != nil {
+		return nil, nil, err
+	}
+	return lctx, func() {
+		if err := l.Unlock(); err != nil {
+			g.warnf("%v; `milvault unlock` removes it", err)
+		}
+	}, nil
+}

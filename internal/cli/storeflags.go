@@ -1,0 +1,80 @@
+package cli
+
+import (
+	"log/slog"
+
+	"github.com/spf13/pflag"
+
+	"github.com/milvault/milvault/repo"
+	"github.com/milvault/milvault/repo/limit"
+	"github.com/milvault/milvault/repo/logged"
+	"github.com/milvault/milvault/repo/retry"
+)
+
+// storeFlags are the global options of the wrappers stacked around every
+// repository store.
+type storeFlags struct {
+	Retries       int
+	UploadLimit   string
+	DownloadLimit string
+	Connections   int
+	LogStore      bool
+}
+
+func (o *storeFlags) addFlags(f *pflag.FlagSet) {
+	f.IntVar(&o.Retries, "retries", 5, "attempts per repository operation on transient errors (1 disables retries)")
+	f.StringVar(&o.UploadLimit, "upload-limit", "", "upload bandwidth limit per process, e.g. 50MiB (per second; default unlimited)")
+	f.StringVar(&o.DownloadLimit, "download-limit", "", "download bandwidth limit per process, e.g. 100MiB (per second; default unlimited)")
+	f.IntVar(&o.Connections, "connections", 0, "most repository operations at once (default unlimited)")
+	f.BoolVar(&o.LogStore, "log-store", false, "log every repository operation with its duration on stderr")
+}
+
+// wrap stacks the wrappers around s: retries outermost, so that each
+// attempt is logged and limited, and so that Put readers reach the retry
+// wrapper still seekable.
+func (g *GlobalOptions) wrapStore(s repo.Store) (repo.Store, error) {
+	o := g.storeFlags
+	up, err := optionalSize(o.UploadLimit, "--upload-limit")
+	if err != nil {
+		return nil, err
+	}
+	down, err := optionalSize(o.DownloadLimit, "--download-limit")
+	if err != nil {
+		return nil, err
+	}
+	if o.Retries < 1 || o.Connections < 0 {
+		return nil, usageErrorf("--retries must be at least 1 and --connections not negative")
+	}
+	isTransient := repo.TransientClassifier(s)
+	if up > 0 || down > 0 || o.Connections > 0 {
+		s = limit.Wrap(s, limit.Options{Connections: o.Connections, UploadBytesPerSec: up, DownloadBytesPerSec: down})
+	}
+	if o.LogStore {
+		s = logged.Wrap(s, slog.New(slog.NewTextHandler(g.stderr, nil)), logged.Options{Level: slog.LevelInfo})
+	}
+	if o.Retries > 1 {
+		s = retry.Wrap(s, retry.Options{IsTransient: isTransient, MaxAttempts: o.Retries})
+	}
+	return s, nil
+}
+
+func optionalSize(v, flag string) (int64, error) {
+	if v == "" {
+		return 0, nil
+	}
+	n, err := parseSize(v)
+	if err != nil {
+		return 0, usageErrorf("%s: %v", flag, err)
+	}
+	return n, nil
+}
+
+// openStoreAt opens the store at a repository location with the wrappers
+// the global flags ask for.
+func (g *GlobalOptions) openStoreAt(loc string) (repo.Store, error) {
+	s, err := openStore(loc)
+	if err != nil {
+		return nil, err
+	}
+	return g.wrapStore(s)
+}

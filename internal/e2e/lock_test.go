@@ -1,0 +1,160 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/milvault/milvault/internal/testenv"
+	"github.com/milvault/milvault/progress"
+	"github.com/milvault/milvault/repo"
+	"github.com/milvault/milvault/repo/local"
+	"github.com/milvault/milvault/verify"
+)
+
+// proc is a milvault process started by a test.
+type proc struct {
+	cmd            *exec.Cmd
+	stdout, stderr bytes.Buffer
+	start          time.Time
+}
+
+func startCLI(t *testing.T, bin string, args ...string) *proc {
+	t.Helper()
+	p := &proc{cmd: exec.Command(bin, args...), start: time.Now()}
+	p.cmd.Stdout, p.cmd.Stderr = &p.stdout, &p.stderr
+	if err := p.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { p.cmd.Process.Kill(); p.cmd.Wait() })
+	return p
+}
+
+// wait returns the exit code.
+func (p *proc) wait() int {
+	err := p.cmd.Wait()
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		return ee.ExitCode()
+	}
+	if err != nil {
+		return -1
+	}
+	return 0
+}
+
+// TestConcurrentBackupsLock runs two real `milvault backup` processes
+// against one repository: the first holds the lock (slowed down by
+// --upload-limit), a second without --lock-wait fails at once naming the
+// holder (exit 6), a third with --lock-wait waits and then succeeds. Both
+// backups verify and nothing is left in locks/ or pending/.
+func TestConcurrentBackupsLock(t *testing.T) {
+	for _, tg := range targets(t) {
+		t.Run(tg.name, func(t *testing.T) {
+			e := newEnv(t, tg.addr)
+			bin := binary(t, e.root)
+			coll := testenv.Collection(t, e.client, "e2e_lock", 20000, 32)
+			dir := t.TempDir()
+			base := []string{"--milvus", e.addr, "--repo", dir, "-q"}
+			first := startCLI(t, bin, append(base, "--upload-limit", "256KiB", "backup", "-c", coll, "--name", "first")...)
+			waitForLock(t, dir, first)
+
+			rejected := startCLI(t, bin, append(base, "backup", "-c", coll)...)
+			code := rejected.wait()
+			rejectedIn := time.Since(rejected.start)
+			msg := rejected.stderr.String()
+			if code != 6 || !strings.Contains(msg, "is locked") || !strings.Contains(msg, fmt.Sprintf("for backup by pid %d", first.cmd.Process.Pid)) {
+				t.Errorf("second backup without --lock-wait: exit %d, stderr %q; want exit 6 naming pid %d", code, msg, first.cmd.Process.Pid)
+			}
+			waiter := startCLI(t, bin, append(base, "backup", "-c", coll, "--name", "second", "--lock-wait", "5m")...)
+			if code := first.wait(); code != 0 {
+				t.Fatalf("first backup: exit %d, stderr %s", code, first.stderr.String())
+			}
+			firstDone := time.Now()
+			if code := waiter.wait(); code != 0 {
+				t.Fatalf("waiting backup: exit %d, stderr %s", code, waiter.stderr.String())
+			}
+			t.Logf("first backup took %s; the rejected one exited %d in %s with %q; the waiting one started %s before the first ended and finished %s after it",
+				firstDone.Sub(first.start).Round(time.Millisecond), code, rejectedIn.Round(time.Millisecond), strings.TrimSpace(msg),
+				firstDone.Sub(waiter.start).Round(time.Millisecond), time.Since(firstDone).Round(time.Millisecond))
+			checkIntact(t, dir, 2)
+		})
+	}
+}
+
+// waitForLock waits until the backup p holds its lock in dir.
+func waitForLock(t *testing.T, dir string, p *proc) {
+	t.Helper()
+	deadline := time.Now().Add(time.Minute)
+	for time.Now().Before(deadline) {
+		if len(listDir(t, filepath.Join(dir, "locks"))) > 0 {
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("no lock appeared; first backup stderr: %s", p.stderr.String())
+}
+
+// checkIntact verifies every backup in dir and that no lock or pending
+// marker is left.
+func checkIntact(t *testing.T, dir string, want int) {
+	t.Helper()
+	ctx := context.Background()
+	s, err := local.New(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := repo.Open(ctx, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	list, problems, err := r.List(ctx)
+	if err != nil || len(list) != want || len(problems) != 0 {
+		t.Fatalf("list: %d backups, problems %v, %v; want %d", len(list), problems, err, want)
+	}
+	for _, m := range list {
+		if err := verify.Checksums(ctx, s, m, m.Files(), progress.Nop); err != nil {
+			t.Errorf("backup %s: %v", m.ID, err)
+		}
+	}
+	for _, sub := range []string{"locks", "pending"} {
+		if left := listDir(t, filepath.Join(dir, sub)); len(left) != 0 {
+			t.Errorf("%s/ holds %v after both backups", sub, left)
+		}
+	}
+}
+
+// TestUnlockRemovesStaleLocks checks `milvault unlock` on a lock of a dead
+// process and `--remove-all` on a live one.
+func TestUnlockRemovesStaleLocks(t *testing.T) {
+	dir := t.TempDir()
+	s, _ := local.New(dir)
+	r, err := repo.OpenOrInit(context.Background(), s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	host, _ := os.Hostname()
+	now := time.Now().UTC().Format(time.RFC3339)
+	os.MkdirAll(filepath.Join(dir, "locks"), 0o755)
+	os.WriteFile(filepath.Join(dir, "locks", "dead.json"), []byte(`{"exclusive":true,"operation":"backup","host":"`+host+`","pid":999999999,"created":"`+now+`","refreshed":"`+now+`"}`), 0o644)
+	l, _, err := r.Lock(context.Background(), repo.LockOptions{Operation: "restore"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Unlock()
+	res := runCLI(t, "--repo", dir, "unlock")
+	if res.code != 0 || !strings.Contains(res.stdout, "removed locks/dead.json") || !strings.Contains(res.stdout, "kept "+l.Info().Name) {
+		t.Fatalf("unlock: %s", res)
+	}
+	res = runCLI(t, "--repo", dir, "unlock", "--remove-all")
+	if res.code != 0 || !strings.Contains(res.stdout, "removed "+l.Info().Name) {
+		t.Fatalf("unlock --remove-all: %s", res)
+	}
+}

@@ -1,0 +1,242 @@
+// Package offsite copies committed backups to another repository (another
+// disk, bucket or region), so that a backup outlives the place it was taken.
+package offsite
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/milvault/milvault/checksum"
+	"github.com/milvault/milvault/manifest"
+	"github.com/milvault/milvault/progress"
+	"github.com/milvault/milvault/repo"
+)
+
+// Options configure a copy.
+type Options struct {
+	Progress progress.Progress // nil means none
+	// LockWait is how long to wait for another process's lock on the
+	// destination.
+	LockWait time.Duration
+	// SkipReadBack trusts the destination's atomic Put and its reported
+	// size instead of re-reading every written file to compare checksums.
+	SkipReadBack bool
+	// SpoolDir holds one file at a time between source and destination;
+	// "" means os.TempDir().
+	SpoolDir string
+}
+
+// Result describes a finished copy.
+type Result struct {
+	BackupID string `json:"backup_id"`
+	// AlreadyCommitted is true when the destination had the backup
+	// already; nothing was written.
+	AlreadyCommitted bool          `json:"already_committed"`
+	Copied           int           `json:"copied_files"`
+	Present          int           `json:"present_files"` // found intact at the destination
+	Bytes            int64         `json:"copied_bytes"`
+	Duration         time.Duration `json:"duration_ns"`
+}
+
+// SourceDamagedError reports a source file whose content does not match
+// the manifest; nothing of it is written to the destination.
+type SourceDamagedError struct {
+	BackupID, Path, Problem string
+}
+
+func (e *SourceDamagedError) Error() string {
+	return fmt.Sprintf("backup %s is damaged at the source: %s: %s", e.BackupID, e.Path, e.Problem)
+}
+
+// Copy copies the committed backup m from src to dst, under dst's
+// exclusive lock. Every file is checked against the manifest's checksum on
+// its way (a damaged source is never copied) and, unless SkipReadBack, read
+// back from dst and checked again. The manifest is written last, so the
+// backup appears in dst only complete. Copy is idempotent and resumable:
+// files already at dst are kept when their size and checksum match, and a
+// backup already committed at dst is left alone.
+//
+// An interrupted copy leaves its files and a pending marker at dst; a rerun
+// continues it. A backup into dst run meanwhile removes them as leftovers
+// (the rerun then copies everything again).
+func Copy(ctx context.Context, src, dst *repo.Repository, m *manifest.Manifest, o Options) (*Result, error) {
+	if o.Progress == nil {
+		o.Progress = progress.Nop
+	}
+	start := time.Now()
+	lctx, unlock, err := lockDest(ctx, dst, o.LockWait)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	res, err := copyLocked(lctx, src, dst, m, o)
+	if err != nil && lctx.Err() != nil && ctx.Err() == nil {
+		err = fmt.Errorf("copy stopped: %w", context.Cause(lctx))
+	}
+	if res != nil {
+		res.Duration = time.Since(start)
+	}
+	return res, err
+}
+
+func lockDest(ctx context.Context, dst *repo.Repository, wait time.Duration) (context.Context, func(), error) {
+	if dst.HoldsExclusiveLock() {
+		return ctx, func() {}, nil
+	}
+	l, lctx, err := dst.Lock(ctx, repo.LockOptions{Exclusive: true, Operation: "copy", Wait: wait})
+	if err != nil {
+		return nil, nil, err
+	}
+	return lctx, func() { _ = l.Unlock() }, nil
+}
+
+func copyLocked(ctx context.Context, src, dst *repo.Repository, m *manifest.Manifest, o Options) (*Result, error) {
+	res := &Result{BackupID: m.ID}
+	if _, err := dst.Find(ctx, m.ID); err == nil {
+		res.AlreadyCommitted = true
+		return res, nil
+	} else if !isNotFound(err) {
+		return nil, err
+	}
+	if m.Name != "" {
+		if err := dst.CheckNameFree(ctx, m.Name); err != nil {
+			return nil, err
+		}
+	}
+	if err := dst.Begin(ctx, m.ID); err != nil {
+		return nil, err
+	}
+	o.Progress.Phase("copy "+m.ID, 0, m.TotalBytes())
+	for _, f := range m.Files() {
+		copied, err := copyFile(ctx, src.Store(), dst.Store(), m.ID, f, o)
+		if err != nil {
+			return nil, err
+		}
+		if copied {
+			res.Copied++
+			res.Bytes += f.Size
+		} else {
+			res.Present++
+			o.Progress.Bytes(f.Size)
+		}
+	}
+	committed := *m // Commit must not touch the caller's manifest
+	if err := dst.Commit(ctx, &committed); err != nil {
+		return nil, err
+	}
+	o.Progress.Done()
+	return res, nil
+}
+
+func isNotFound(err error) bool {
+	var nf *repo.BackupNotFoundError
+	return errors.As(err, &nf)
+}
+
+// copyFile copies f unless dst already holds it intact; it reports whether
+// it wrote anything.
+func copyFile(ctx context.Context, src, dst repo.Store, id string, f manifest.File, o Options) (bool, error) {
+	if fi, err := dst.Stat(ctx, f.Path); err == nil && fi.Size == f.Size {
+		problem, err := check(ctx, dst, f, nil)
+		if err != nil {
+			return false, fmt.Errorf("check %s at the destination: %w", f.Path, err)
+		}
+		if problem == "" {
+			return false, nil
+		}
+	} else if err != nil && !errors.Is(err, repo.ErrNotFound) {
+		return false, fmt.Errorf("check %s at the destination: %w", f.Path, err)
+	}
+	spool, err := fetch(ctx, src, id, f, o)
+	if err != nil {
+		return false, err
+	}
+	defer func() { spool.Close(); os.Remove(spool.Name()) }()
+	if err := dst.Put(ctx, f.Path, spool); err != nil {
+		return false, fmt.Errorf("copy %s: %w", f.Path, err)
+	}
+	return true, confirm(ctx, dst, f, o)
+}
+
+// fetch copies a source file into a temporary file, checking it against
+// the manifest on the way, and returns the file rewound. Going through a
+// local file gives the destination a reader it can replay on a retry, and
+// keeps memory bounded whatever the file size.
+func fetch(ctx context.Context, src repo.Store, id string, f manifest.File, o Options) (*os.File, error) {
+	tmp, err := os.CreateTemp(o.SpoolDir, "milvault-copy-*")
+	if err != nil {
+		return nil, fmt.Errorf("copy %s: %w", f.Path, err)
+	}
+	fail := func(err error) (*os.File, error) { tmp.Close(); os.Remove(tmp.Name()); return nil, err }
+	problem, err := check(ctx, src, f, io.MultiWriter(tmp, progressWriter{o.Progress}))
+	if err != nil {
+		return fail(fmt.Errorf("read %s from the source: %w", f.Path, err))
+	}
+	if problem != "" {
+		return fail(&SourceDamagedError{BackupID: id, Path: f.Path, Problem: problem})
+	}
+	if _, err := tmp.Seek(0, io.SeekStart); err != nil {
+		return fail(fmt.Errorf("copy %s: %w", f.Path, err))
+	}
+	return tmp, nil
+}
+
+// confirm checks a file just written to the destination: by reading it
+// back, or (SkipReadBack) by its size, relying on the store's atomic Put
+// for the content it was given.
+func confirm(ctx context.Context, dst repo.Store, f manifest.File, o Options) error {
+	if o.SkipReadBack {
+		fi, err := dst.Stat(ctx, f.Path)
+		if err == nil && fi.Size != f.Size {
+			err = fmt.Errorf("it has %d bytes, expected %d", fi.Size, f.Size)
+		}
+		if err != nil {
+			return fmt.Errorf("confirm %s at the destination: %w", f.Path, err)
+		}
+		return nil
+	}
+	problem, err := check(ctx, dst, f, nil)
+	if err == nil && problem != "" {
+		err = errors.New(problem)
+	}
+	if err != nil {
+		return fmt.Errorf("read back %s from the destination: %w", f.Path, err)
+	}
+	return nil
+}
+
+// check reads a stored file (passing its bytes on to w, if any) and
+// describes how it differs from the manifest; "" means it matches.
+func check(ctx context.Context, s repo.Store, f manifest.File, w io.Writer) (string, error) {
+	alg, _, err := checksum.ParseDigest(f.Checksum)
+	if err != nil {
+		return "", fmt.Errorf("manifest checksum of %s: %w", f.Path, err)
+	}
+	rc, err := s.Open(ctx, f.Path)
+	if err != nil {
+		return "", err
+	}
+	defer rc.Close()
+	h := checksum.NewWriter(w, alg)
+	if _, err := io.Copy(h, rc); err != nil {
+		return "", err
+	}
+	switch {
+	case h.Count() != f.Size:
+		return fmt.Sprintf("size %d bytes, manifest says %d", h.Count(), f.Size), nil
+	case h.Digest() != f.Checksum:
+		return "checksum mismatch", nil
+	}
+	return "", nil
+}
+
+type progressWriter struct{ p progress.Progress }
+
+func (w progressWriter) Write(b []byte) (int, error) {
+	w.p.Bytes(int64(len(b)))
+	return len(b), nil
+}
