@@ -14,8 +14,9 @@ import (
 
 // TestS3RoundTrip is the core round trip with the repository in a real
 // S3-compatible server (MinIO, started by scripts/minio.sh): back up a
-// collection to s3://, drop it, restore it from there and compare every
-// row, for every Milvus target.
+// collection to s3://, copy the backup to a second bucket (twice: the rerun
+// has nothing to do), drop the collection, restore it from the copy and
+// compare every row, for every Milvus target.
 func TestS3RoundTrip(t *testing.T) {
 	s3RepoURL(t, "") // skips before anything starts when MinIO is not set up
 	for _, tg := range targets(t) {
@@ -42,12 +43,17 @@ func (e *env) testS3RoundTrip(t *testing.T, repoURL string) {
 	if strings.Contains(list.stdout+list.stderr, os.Getenv("MILVAULT_TEST_S3_SECRET_KEY")) {
 		t.Errorf("list output shows the S3 secret key")
 	}
+	copyURL := strings.Replace(repoURL, "s3://"+os.Getenv("MILVAULT_TEST_S3_BUCKET")+"/", "s3://"+os.Getenv("MILVAULT_TEST_S3_BUCKET2")+"/", 1)
+	e.mustRun(t, repoURL, "copy", sum.ID, "--to", copyURL)
+	if again := e.mustRun(t, repoURL, "copy", sum.ID, "--to", copyURL); !strings.Contains(again.stdout+again.stderr, "nothing to copy") {
+		t.Errorf("second copy did not report that nothing was left to copy: %s", again)
+	}
 	source := e.dump(t, name)
 	if err := e.client.DropCollection(testContext(t), d.Database, name); err != nil {
 		t.Fatal(err)
 	}
-	e.mustRun(t, repoURL, "restore", sum.ID)
-	sameDump(t, "restored from S3 vs source", e.dump(t, name), source)
+	e.mustRun(t, copyURL, "restore", sum.ID)
+	sameDump(t, "restored from the S3 copy vs source", e.dump(t, name), source)
 }
 
 // s3RepoURL returns a repository URL in a fresh folder (named after
