@@ -105,7 +105,7 @@ func sampleRows(ctx context.Context, d Deps, mc *manifest.Collection, field stri
 			if (seen+i)%step == 0 {
 				start, end := vecs.ValueOffsets(i)
 				v := vecs.ListValues().(*array.Float32).Float32Values()[start:end]
-				out = append(out, sample{key: keyValue(keys, i), vector: slices.Clone(v)})
+				out = append(out, sample{key: verify.KeyAt(keys, i), vector: slices.Clone(v)})
 			}
 		}
 		seen += int(rec.NumRows())
@@ -139,16 +139,6 @@ func keyAndVector(rec arrow.RecordBatch, mc *manifest.Collection, field string) 
 		return nil, nil, fmt.Errorf("column %s is not a float vector list", field)
 	}
 	return rec.Column(ki[0]), vecs, nil
-}
-
-func keyValue(col arrow.Array, i int) any {
-	switch a := col.(type) {
-	case *array.Int64:
-		return a.Value(i)
-	case *array.String:
-		return a.Value(i)
-	}
-	return col.ValueStr(i)
 }
 
 func asDamaged(err error, target **verify.DamagedError) bool {

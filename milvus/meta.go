@@ -12,6 +12,8 @@ import (
 	"github.com/milvus-io/milvus-proto/go-api/v2/commonpb"
 	"github.com/milvus-io/milvus-proto/go-api/v2/milvuspb"
 	"github.com/milvus-io/milvus-proto/go-api/v2/schemapb"
+
+	"github.com/milvault/milvault/internal/clock"
 )
 
 // CollectionNotFoundError reports an unknown collection.
@@ -219,20 +221,9 @@ func (c *Client) Flush(ctx context.Context, db, coll string) (uint64, error) {
 		if st.GetFlushed() {
 			return ts, nil
 		}
-		if err := sleep(ctx, 200*time.Millisecond); err != nil {
+		if err := clock.Sleep(ctx, 200*time.Millisecond); err != nil {
 			return 0, fmt.Errorf("wait for flush of %s.%s: %w", db, coll, err)
 		}
-	}
-}
-
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
 	}
 }
 

@@ -9,6 +9,8 @@ import (
 	"github.com/milvus-io/milvus-proto/go-api/v2/milvuspb"
 	"github.com/milvus-io/milvus-proto/go-api/v2/schemapb"
 	"google.golang.org/protobuf/proto"
+
+	"github.com/milvault/milvault/internal/clock"
 )
 
 // CreateDatabase creates db when it does not exist yet.
@@ -129,7 +131,7 @@ func (c *Client) waitIndex(ctx context.Context, db, coll, name string) error {
 		if done {
 			return nil
 		}
-		if err := sleep(ctx, 300*time.Millisecond); err != nil {
+		if err := clock.Sleep(ctx, 300*time.Millisecond); err != nil {
 			return err
 		}
 	}
@@ -198,7 +200,7 @@ func (c *Client) Load(ctx context.Context, db, coll string, partitions []string)
 		if state == LoadStateLoaded {
 			return nil
 		}
-		if err := sleep(ctx, 300*time.Millisecond); err != nil {
+		if err := clock.Sleep(ctx, 300*time.Millisecond); err != nil {
 			return fmt.Errorf("wait for load of %s.%s: %w", db, coll, err)
 		}
 	}

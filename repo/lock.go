@@ -10,6 +10,8 @@ import (
 	"os"
 	"strings"
 	"time"
+
+	"github.com/milvault/milvault/internal/clock"
 )
 
 // Lock timing defaults. A holder rewrites its lock every
@@ -130,7 +132,7 @@ func (r *Repository) Lock(ctx context.Context, o LockOptions) (*Lock, context.Co
 			return nil, nil, le
 		}
 		pause := min(o.Wait-waited, time.Duration((0.5+rand.Float64())*float64(o.PollEvery)))
-		if err := sleepCtx(ctx, pause); err != nil {
+		if err := clock.Sleep(ctx, pause); err != nil {
 			return nil, nil, err
 		}
 	}
@@ -251,15 +253,4 @@ func (r *Repository) RemoveLocks(ctx context.Context, all bool) ([]LockInfo, err
 		removed = append(removed, l)
 	}
 	return removed, nil
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }

@@ -125,7 +125,7 @@ func send(ctx context.Context, out chan<- keyedRow, rec arrow.RecordBatch, pk st
 	}
 	keys := rec.Column(idx[0])
 	for i := 0; i < int(rec.NumRows()); i++ {
-		row := keyedRow{key: keyAt(keys, i), text: rowText(rec, i)}
+		row := keyedRow{key: KeyAt(keys, i), text: rowText(rec, i)}
 		select {
 		case out <- row:
 		case <-ctx.Done():
@@ -135,7 +135,8 @@ func send(ctx context.Context, out chan<- keyedRow, rec arrow.RecordBatch, pk st
 	return nil
 }
 
-func keyAt(col arrow.Array, i int) any {
+// KeyAt returns row i of a primary-key column as int64 or string.
+func KeyAt(col arrow.Array, i int) any {
 	switch a := col.(type) {
 	case *array.Int64:
 		return a.Value(i)

@@ -141,7 +141,7 @@ func quickFile(ctx context.Context, s repo.Store, c *manifest.Collection, f mani
 		idx := rec.Schema().FieldIndices(pk)
 		for i := 0; i < int(rec.NumRows()) && len(idx) > 0; i++ {
 			if rng.Float64() < frac {
-				out = append(out, keyedRow{key: keyAt(rec.Column(idx[0]), i), text: rowText(rec, i)})
+				out = append(out, keyedRow{key: KeyAt(rec.Column(idx[0]), i), text: rowText(rec, i)})
 			}
 		}
 		return nil
@@ -224,7 +224,7 @@ func collectRows(b *columnar.Builder, fields []*schemapb.FieldData, pk string, o
 	defer rec.Release()
 	idx := rec.Schema().FieldIndices(pk)
 	for i := 0; i < int(rec.NumRows()); i++ {
-		out[fmt.Sprint(keyAt(rec.Column(idx[0]), i))] = rowText(rec, i)
+		out[fmt.Sprint(KeyAt(rec.Column(idx[0]), i))] = rowText(rec, i)
 	}
 	return nil
 }

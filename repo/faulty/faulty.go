@@ -15,6 +15,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/milvault/milvault/internal/clock"
 	"github.com/milvault/milvault/repo"
 )
 
@@ -162,7 +163,7 @@ func (s *Store) before(ctx context.Context, op Op, name string) ([]Kind, error) 
 	for _, r := range s.pick(op, name) {
 		switch r.Kind {
 		case Delay:
-			if err := sleep(ctx, r.Delay); err != nil {
+			if err := clock.Sleep(ctx, r.Delay); err != nil {
 				return nil, err
 			}
 		case Transient, Permanent:
@@ -172,17 +173,6 @@ func (s *Store) before(ctx context.Context, op Op, name string) ([]Kind, error) 
 		}
 	}
 	return readFaults, nil
-}
-
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }
 
 // Location names the wrapped store.

@@ -11,6 +11,7 @@ import (
 	"math/rand/v2"
 	"time"
 
+	"github.com/milvault/milvault/internal/clock"
 	"github.com/milvault/milvault/repo"
 )
 
@@ -48,7 +49,7 @@ func (o Options) withDefaults() Options {
 		o.Max = 15 * time.Second
 	}
 	if o.Sleep == nil {
-		o.Sleep = sleep
+		o.Sleep = clock.Sleep
 	}
 	if o.Jitter == nil {
 		o.Jitter = rand.Float64
@@ -57,17 +58,6 @@ func (o Options) withDefaults() Options {
 		o.IsTransient = func(error) bool { return false }
 	}
 	return o
-}
-
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }
 
 // Store retries the operations of the store it wraps. Open also resumes a
