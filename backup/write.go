@@ -65,7 +65,7 @@ func writePartition(ctx context.Context, deps Deps, p Params, m *manifest.Manife
 		return manifest.Partition{}, err
 	}
 	defer w.release()
-	req := milvus.ScanRequest{Database: c.Database, Collection: c.Name, PrimaryKey: c.pk, BatchRows: batchRows(c.schema)}
+	req := milvus.ScanRequest{Database: c.Database, Collection: c.Name, PrimaryKey: c.pk, BatchRows: BatchRows(c.schema)}
 	if part != AllPartitions {
 		req.Partitions = []string{part}
 	}
@@ -83,8 +83,11 @@ func writePartition(ctx context.Context, deps Deps, p Params, m *manifest.Manife
 	return manifest.Partition{Name: part, Rows: w.rows, Files: w.files}, nil
 }
 
-// batchRows sizes query batches from the schema's estimated row size.
-func batchRows(s *schemapb.CollectionSchema) int {
+// BatchRows is the number of rows a backup asks for per Query call for a
+// collection with schema s: about batchTargetBytes of raw data, between
+// minBatchRows and the server's 16,384-row window. It is exported so that
+// internal/bench drains the server with exactly the backup's batches.
+func BatchRows(s *schemapb.CollectionSchema) int {
 	n := batchTargetBytes / milvus.EstimateRowBytes(s)
 	return max(minBatchRows, min(maxBatchRows, n))
 }

@@ -66,9 +66,15 @@ func insertWorker(ctx context.Context, deps Deps, j *job, batches <-chan insertB
 	return nil
 }
 
+// BatchRows is the number of rows per Insert call for a collection with
+// schema s when each call should carry about batchBytes of raw data.
+func BatchRows(s *schemapb.CollectionSchema, batchBytes int64) int64 {
+	return max(1, batchBytes/int64(milvus.EstimateRowBytes(s)))
+}
+
 // readAll reads the job's files in order and sends insert batches.
 func readAll(ctx context.Context, deps Deps, p Params, j *job, out chan<- insertBatch) error {
-	batchRows := max(1, p.BatchBytes/int64(milvus.EstimateRowBytes(j.schema)))
+	batchRows := BatchRows(j.schema, p.BatchBytes)
 	for _, part := range j.partitions {
 		target := part.Name
 		if j.src.PartitionKey {

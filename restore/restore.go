@@ -37,6 +37,12 @@ const (
 	AutoIDRegenerate = "regenerate"
 )
 
+// Insert defaults: parallel Insert calls and the target raw size of one.
+const (
+	DefaultWorkers    = 2
+	DefaultBatchBytes = 8 << 20
+)
+
 // Params says what to restore and how.
 type Params struct {
 	// Collections selects collections of the backup by "name" or
@@ -55,8 +61,8 @@ type Params struct {
 	Load         string // LoadAsBackup (default), LoadAlways, LoadNever
 	AutoID       string // AutoIDPreserve (default) or AutoIDRegenerate
 	SkipVerify   bool   // do not verify checksums first (not recommended)
-	Workers      int    // parallel insert calls; 0 means 2
-	BatchBytes   int64  // target bytes per insert call; 0 means 8 MiB
+	Workers      int    // parallel insert calls; 0 means DefaultWorkers
+	BatchBytes   int64  // target bytes per insert call; 0 means DefaultBatchBytes
 	TempDir      string // where remote files are spooled; "" means os.TempDir
 }
 
@@ -135,10 +141,10 @@ func (p Params) withDefaults() Params {
 		p.AutoID = AutoIDPreserve
 	}
 	if p.Workers <= 0 {
-		p.Workers = 2
+		p.Workers = DefaultWorkers
 	}
 	if p.BatchBytes <= 0 {
-		p.BatchBytes = 8 << 20
+		p.BatchBytes = DefaultBatchBytes
 	}
 	return p
 }

@@ -1,8 +1,19 @@
-// Command bench measures milvault against a real Milvus: for each row count
-// it seeds the demo collection, runs `milvault backup` and `milvault restore`
-// as child processes, and reports wall time, rows/s and the child's peak
-// resident memory (from the kernel's rusage), so that memory growth with
-// collection size is measured in one run. scripts/bench.sh runs it.
+// Command bench measures milvault against the limit of a real Milvus server,
+// in one run (issue 5). For each row count it seeds a collection of the
+// benchmark schema (768-d vectors, HNSW index, loaded), then measures:
+//
+//   - the raw query drain: the backup's Query RPCs and batch size, results
+//     discarded;
+//   - `milvault backup` as a child process (wall time, peak RSS from rusage),
+//     and once more in this process through the backup library under a CPU
+//     profile;
+//   - the raw insert drain: the restore's Insert batch size and concurrency,
+//     batches built beforehand, into a fresh collection without index;
+//   - `milvault restore --no-indexes --no-load` and the full restore (index
+//     and load) as child processes;
+//   - `milvault verify` against a plain sequential read of the same files.
+//
+// scripts/bench.sh runs it.
 package main
 
 import (
@@ -15,47 +26,81 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
+
+	"github.com/milvault/milvault/milvus"
 )
 
-type measurement struct {
+// step is one measured operation.
+type step struct {
+	name  string
+	secs  float64
+	rows  int64
+	bytes int64 // bytes the MB/s figure is computed from
+	rss   int64 // peak RSS in KiB; 0 when not a child process
+}
+
+// result is everything measured for one row count.
+type result struct {
 	rows        int
-	backupSecs  float64
-	backupRSS   int64 // KiB
-	restoreSecs float64
-	restoreRSS  int64
+	rawBytes    int64
 	backupBytes int64
+	steps       map[string]step
+	order       []string
+	profileTop  string
+	profileSecs float64
+}
+
+func (r *result) add(s step) {
+	if r.steps == nil {
+		r.steps = map[string]step{}
+	}
+	r.steps[s.name] = s
+	r.order = append(r.order, s.name)
+}
+
+// Step names used for the ratios.
+const (
+	stepQuery      = "raw query drain (backup's Query RPCs and batches)"
+	stepBackup     = "milvault backup"
+	stepInsert     = "raw insert drain (restore's batches, 2 workers), Insert RPCs"
+	stepInsertF    = "raw insert drain incl. flush"
+	stepRestoreRaw = "milvault restore --no-indexes --no-load"
+	stepRestore    = "milvault restore (HNSW index + load)"
+	stepRead       = "sequential read of the backup files"
+	stepVerify     = "milvault verify (sha256 of every file)"
+)
+
+type config struct {
+	bin, addr, profileDir string
 }
 
 func main() {
-	bin := flag.String("milvault", "bin/milvault", "milvault binary")
-	addr := flag.String("milvus", "127.0.0.1:19541", "Milvus address")
-	sizes := flag.String("rows", "100000,1000000", "comma-separated row counts")
-	out := flag.String("out", "", "append a markdown table to this file")
+	var cfg config
+	flag.StringVar(&cfg.bin, "milvault", "bin/milvault", "milvault binary")
+	flag.StringVar(&cfg.addr, "milvus", "127.0.0.1:19541", "Milvus address")
+	flag.StringVar(&cfg.profileDir, "profile-dir", "", "write a CPU profile of an in-process backup to backup-<rows>.cpu.pprof here (empty: no profile)")
+	sizes := flag.String("rows", "200000", "comma-separated row counts")
+	out := flag.String("out", "", "append the results as markdown to this file")
 	flag.Parse()
-	var ms []measurement
+	ctx := context.Background()
+	var md strings.Builder
 	for _, s := range strings.Split(*sizes, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(s))
-		if err != nil {
+		if err != nil || n <= 0 {
 			fail(fmt.Errorf("bad row count %q", s))
 		}
-		m, err := measure(context.Background(), *bin, *addr, n)
+		r, err := measure(ctx, cfg, n)
 		if err != nil {
 			fail(err)
 		}
-		ms = append(ms, m)
-		fmt.Println(row(m))
+		md.WriteString(render(r))
 	}
-	table := render(ms)
-	fmt.Print(table)
+	fmt.Print(md.String())
 	if *out != "" {
-		f, err := os.OpenFile(*out, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
-		if err != nil {
+		if err := appendFile(*out, md.String()); err != nil {
 			fail(err)
 		}
-		defer f.Close()
-		f.WriteString(table)
 	}
 }
 
@@ -64,80 +109,192 @@ func fail(err error) {
 	os.Exit(1)
 }
 
-func measure(ctx context.Context, bin, addr string, rows int) (measurement, error) {
-	m := measurement{rows: rows}
-	repo, err := os.MkdirTemp("", "milvault-bench-*")
+func appendFile(path, text string) error {
+	f, err := os.OpenFile(path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
 	if err != nil {
-		return m, err
+		return err
 	}
-	defer os.RemoveAll(repo)
-	coll := fmt.Sprintf("bench_%d", rows)
-	base := []string{"--milvus", addr, "--repo", repo, "-q"}
-	run(ctx, bin, append(base, "demo", "drop", "-c", coll)...) // ignore: may not exist
-	run(ctx, bin, append(base, "demo", "drop", "-c", coll+"_r")...)
-	if _, _, err := run(ctx, bin, append(base, "demo", "seed", "-c", coll, "--rows", strconv.Itoa(rows))...); err != nil {
-		return m, fmt.Errorf("seed: %w", err)
+	if _, err := f.WriteString(text); err != nil {
+		f.Close()
+		return err
 	}
-	if m.backupSecs, m.backupRSS, err = run(ctx, bin, append(base, "backup", "-c", coll, "--name", "b")...); err != nil {
-		return m, fmt.Errorf("backup: %w", err)
-	}
-	m.backupBytes = dirSize(filepath.Join(repo, "data"))
-	if m.restoreSecs, m.restoreRSS, err = run(ctx, bin, append(base, "restore", "b", "--target", coll+"_r", "--no-load")...); err != nil {
-		return m, fmt.Errorf("restore: %w", err)
-	}
-	run(ctx, bin, append(base, "demo", "drop", "-c", coll)...)
-	run(ctx, bin, append(base, "demo", "drop", "-c", coll+"_r")...)
-	return m, nil
+	return f.Close()
 }
 
-// run executes the binary and returns wall seconds and peak RSS in KiB.
-func run(ctx context.Context, bin string, args ...string) (float64, int64, error) {
+func logf(format string, args ...any) {
+	fmt.Fprintf(os.Stderr, "bench %s: "+format+"\n", append([]any{time.Now().Format("15:04:05")}, args...)...)
+}
+
+func measure(ctx context.Context, cfg config, rows int) (*result, error) {
+	r := &result{rows: rows}
+	c, err := milvus.Connect(ctx, milvus.Config{Address: cfg.addr})
+	if err != nil {
+		return nil, err
+	}
+	defer c.Close()
+	repoDir, err := os.MkdirTemp("", "milvault-bench-*")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(repoDir)
+	coll := fmt.Sprintf("bench_%d", rows)
+	raw, restored, full := coll+"_raw", coll+"_restored", coll+"_full"
+	for _, name := range []string{coll, raw, restored, full} {
+		if err := dropIfExists(ctx, c, name); err != nil {
+			return nil, err
+		}
+	}
+	defer func() {
+		for _, name := range []string{coll, raw, restored, full} {
+			_ = dropIfExists(context.Background(), c, name)
+		}
+	}()
+
+	logf("seeding %d rows into %s", rows, coll)
+	sr, err := seed(ctx, c, coll, rows)
+	if err != nil {
+		return nil, fmt.Errorf("seed: %w", err)
+	}
+	r.rawBytes = sr.rawBytes
+	r.add(step{name: "seed: Insert RPCs (12 MiB batches, 1 worker) + flush", secs: sr.insertSecs, rows: int64(rows), bytes: sr.rawBytes})
+	r.add(step{name: "seed: HNSW index + load", secs: sr.indexSecs, rows: int64(rows), bytes: sr.rawBytes})
+
+	logf("raw query drain")
+	n, secs, err := queryDrain(ctx, c, coll)
+	if err != nil {
+		return nil, fmt.Errorf("query drain: %w", err)
+	}
+	if n != int64(rows) {
+		return nil, fmt.Errorf("query drain read %d rows, want %d", n, rows)
+	}
+	r.add(step{name: stepQuery, secs: secs, rows: n, bytes: r.rawBytes})
+
+	base := []string{"--milvus", cfg.addr, "--repo", repoDir, "-q"}
+	logf("milvault backup")
+	s, err := child(ctx, stepBackup, cfg.bin, append(base, "backup", "-c", coll, "--name", "b")...)
+	if err != nil {
+		return nil, err
+	}
+	s.rows, s.bytes = int64(rows), r.rawBytes
+	r.add(s)
+	r.backupBytes = dirSize(filepath.Join(repoDir, "data"))
+
+	if cfg.profileDir != "" {
+		path := filepath.Join(cfg.profileDir, fmt.Sprintf("backup-%d.cpu.pprof", rows))
+		logf("profiled in-process backup -> %s", path)
+		if r.profileSecs, err = profiledBackup(ctx, c, coll, path); err != nil {
+			return nil, err
+		}
+		if r.profileTop, err = topFunctions(path, 10); err != nil {
+			return nil, err
+		}
+	}
+
+	logf("sequential read and verify")
+	read, secs, err := readFiles(filepath.Join(repoDir, "data"))
+	if err != nil {
+		return nil, err
+	}
+	r.add(step{name: stepRead, secs: secs, rows: int64(rows), bytes: read})
+	if s, err = child(ctx, stepVerify, cfg.bin, append(base, "verify", "b")...); err != nil {
+		return nil, err
+	}
+	s.rows, s.bytes = int64(rows), r.backupBytes
+	r.add(s)
+
+	logf("raw insert drain into %s", raw)
+	ins, flushed, err := insertDrain(ctx, c, raw, rows)
+	if err != nil {
+		return nil, fmt.Errorf("insert drain: %w", err)
+	}
+	r.add(step{name: stepInsert, secs: ins, rows: int64(rows), bytes: r.rawBytes})
+	r.add(step{name: stepInsertF, secs: flushed, rows: int64(rows), bytes: r.rawBytes})
+	if err := dropIfExists(ctx, c, raw); err != nil {
+		return nil, err
+	}
+
+	logf("milvault restore --no-indexes --no-load")
+	if s, err = child(ctx, stepRestoreRaw, cfg.bin, append(base, "restore", "b", "--target", restored, "--no-indexes", "--no-load")...); err != nil {
+		return nil, err
+	}
+	s.rows, s.bytes = int64(rows), r.rawBytes
+	r.add(s)
+	if err := dropIfExists(ctx, c, restored); err != nil {
+		return nil, err
+	}
+
+	logf("milvault restore (index + load)")
+	if s, err = child(ctx, stepRestore, cfg.bin, append(base, "restore", "b", "--target", full)...); err != nil {
+		return nil, err
+	}
+	s.rows, s.bytes = int64(rows), r.rawBytes
+	r.add(s)
+	logf("done")
+	return r, nil
+}
+
+func dropIfExists(ctx context.Context, c *milvus.Client, name string) error {
+	ok, err := c.HasCollection(ctx, "default", name)
+	if err != nil || !ok {
+		return err
+	}
+	return c.DropCollection(ctx, "default", name)
+}
+
+// child runs the milvault binary and measures its wall time and peak RSS.
+//
+// The peak is the child's VmHWM, sampled from /proc while it runs, not
+// rusage's ru_maxrss: Go starts children with vfork semantics (the child
+// shares this process's memory until exec) and Linux carries that memory's
+// high-water mark into the child's ru_maxrss at exec, so rusage would report
+// at least this benchmark's own peak (over 1 GiB after the insert drain).
+func child(ctx context.Context, name, bin string, args ...string) (step, error) {
 	cmd := exec.CommandContext(ctx, bin, args...)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	start := time.Now()
-	err := cmd.Run()
-	secs := time.Since(start).Seconds()
+	if err := cmd.Start(); err != nil {
+		return step{name: name}, err
+	}
+	done := make(chan struct{})
+	peak := make(chan int64, 1)
+	go func() { peak <- samplePeakRSS(cmd.Process.Pid, done) }()
+	err := cmd.Wait()
+	close(done)
+	s := step{name: name, secs: time.Since(start).Seconds(), rss: <-peak}
 	if err != nil {
-		return secs, 0, fmt.Errorf("%s %s: %v: %s", bin, strings.Join(args, " "), err, stderr.String())
+		return s, fmt.Errorf("%s %s: %v: %s", bin, strings.Join(args, " "), err, stderr.String())
 	}
-	ru, _ := cmd.ProcessState.SysUsage().(*syscall.Rusage)
-	var rss int64
-	if ru != nil {
-		rss = ru.Maxrss
-	}
-	return secs, rss, nil
+	return s, nil
 }
 
-func dirSize(dir string) int64 {
-	var n int64
-	filepath.Walk(dir, func(_ string, fi os.FileInfo, err error) error {
-		if err == nil && !fi.IsDir() {
-			n += fi.Size()
+// samplePeakRSS reads VmHWM (KiB) of pid every 10 ms until done is closed
+// and returns the largest value seen. VmHWM only grows, so at most the last
+// 10 ms of growth can be missed.
+func samplePeakRSS(pid int, done <-chan struct{}) int64 {
+	var peak int64
+	path := fmt.Sprintf("/proc/%d/status", pid)
+	t := time.NewTicker(10 * time.Millisecond)
+	defer t.Stop()
+	for {
+		if b, err := os.ReadFile(path); err == nil {
+			peak = max(peak, vmHWM(b))
 		}
-		return nil
-	})
-	return n
+		select {
+		case <-done:
+			return peak
+		case <-t.C:
+		}
+	}
 }
 
-func row(m measurement) string {
-	raw := float64(m.rows) * (8 + 128*4)
-	return fmt.Sprintf("| %d | %.1f | %.0f | %.1f | %.1f | %.0f | %.1f | %.2f |", m.rows,
-		m.backupSecs, float64(m.rows)/m.backupSecs, float64(m.backupRSS)/1024,
-		m.restoreSecs, float64(m.rows)/m.restoreSecs, float64(m.restoreRSS)/1024, float64(m.backupBytes)/raw)
-}
-
-func render(ms []measurement) string {
-	var b strings.Builder
-	b.WriteString("\n| rows | backup s | backup rows/s | backup peak RSS MiB | restore s | restore rows/s | restore peak RSS MiB | backup size / raw vectors+ids |\n")
-	b.WriteString("|---:|---:|---:|---:|---:|---:|---:|---:|\n")
-	for _, m := range ms {
-		b.WriteString(row(m) + "\n")
+// vmHWM extracts the VmHWM field (KiB) of a /proc/<pid>/status file.
+func vmHWM(status []byte) int64 {
+	for _, line := range strings.Split(string(status), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			n, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
+			return n
+		}
 	}
-	if len(ms) >= 2 && ms[0].backupRSS > 0 {
-		first, last := ms[0], ms[len(ms)-1]
-		fmt.Fprintf(&b, "\nPeak RSS ratio %d rows / %d rows: backup %.2f, restore %.2f\n", last.rows, first.rows,
-			float64(last.backupRSS)/float64(first.backupRSS), float64(last.restoreRSS)/float64(first.restoreRSS))
-	}
-	return b.String()
+	return 0
 }
