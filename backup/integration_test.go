@@ -3,12 +3,7 @@ package backup_test
 import (
 	"context"
 	"errors"
-	"fmt"
-	"math/rand/v2"
 	"testing"
-
-	"github.com/milvus-io/milvus-proto/go-api/v2/commonpb"
-	"github.com/milvus-io/milvus-proto/go-api/v2/schemapb"
 
 	"github.com/milvault/milvault/backup"
 	"github.com/milvault/milvault/internal/testenv"
@@ -27,7 +22,7 @@ func (tinyDisk) FreeSpace() (int64, error) { return 1000, nil }
 func TestRefusesWhenSpaceIsShort(t *testing.T) {
 	testenv.ForEach(t, func(t *testing.T, tg testenv.Target, c *milvus.Client) {
 		ctx := context.Background()
-		name := smallCollection(t, c, 500)
+		name := testenv.Collection(t, c, "bk_space", 500, 8)
 		store := tinyDisk{mem.New()}
 		r, err := repo.OpenOrInit(ctx, store)
 		if err != nil {
@@ -58,40 +53,4 @@ func TestRefusesWhenSpaceIsShort(t *testing.T) {
 			t.Errorf("load state after backup = %s, %v; want %s", st, err, before)
 		}
 	})
-}
-
-// smallCollection creates a flushed collection of n rows (int64 key, 8-d
-// vector) and drops it when the test ends.
-func smallCollection(t *testing.T, c *milvus.Client, n int) string {
-	t.Helper()
-	ctx := context.Background()
-	name := fmt.Sprintf("bk_space_%d", rand.Uint32())
-	schema := &schemapb.CollectionSchema{Name: name, Fields: []*schemapb.FieldSchema{
-		{Name: "id", DataType: schemapb.DataType_Int64, IsPrimaryKey: true},
-		{Name: "v", DataType: schemapb.DataType_FloatVector, TypeParams: []*commonpb.KeyValuePair{{Key: "dim", Value: "8"}}},
-	}}
-	if err := c.CreateCollection(ctx, milvus.CreateCollectionRequest{Database: "default", Schema: schema}); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.DropCollection(context.Background(), "default", name) })
-	ids := make([]int64, n)
-	vecs := make([]float32, 8*n)
-	for i := range ids {
-		ids[i] = int64(i)
-		vecs[8*i] = float32(i)
-	}
-	fields := []*schemapb.FieldData{
-		{FieldName: "id", Type: schemapb.DataType_Int64, Field: &schemapb.FieldData_Scalars{Scalars: &schemapb.ScalarField{Data: &schemapb.ScalarField_LongData{LongData: &schemapb.LongArray{Data: ids}}}}},
-		{FieldName: "v", Type: schemapb.DataType_FloatVector, Field: &schemapb.FieldData_Vectors{Vectors: &schemapb.VectorField{Dim: 8, Data: &schemapb.VectorField_FloatVector{FloatVector: &schemapb.FloatArray{Data: vecs}}}}},
-	}
-	if err := c.Insert(ctx, "default", name, "", fields, n); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := c.Flush(ctx, "default", name); err != nil {
-		t.Fatal(err)
-	}
-	if err := c.CreateIndex(ctx, "default", name, "v", "v_flat", map[string]string{"index_type": "FLAT", "metric_type": "L2"}); err != nil {
-		t.Fatal(err)
-	}
-	return name
 }

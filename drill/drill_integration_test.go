@@ -130,7 +130,7 @@ func rows(first, n int, offset float32) []*schemapb.FieldData {
 		}
 	}
 	return []*schemapb.FieldData{
-		{FieldName: "id", Type: schemapb.DataType_Int64, Field: &schemapb.FieldData_Scalars{Scalars: &schemapb.ScalarField{Data: &schemapb.ScalarField_LongData{LongData: &schemapb.LongArray{Data: ids}}}}},
-		{FieldName: "v", Type: schemapb.DataType_FloatVector, Field: &schemapb.FieldData_Vectors{Vectors: &schemapb.VectorField{Dim: 8, Data: &schemapb.VectorField_FloatVector{FloatVector: &schemapb.FloatArray{Data: vs}}}}},
+		milvus.Int64Column("id", ids),
+		milvus.FloatVectorColumn("v", 8, vs),
 	}
 }

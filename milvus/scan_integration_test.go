@@ -73,8 +73,8 @@ func insertKeys(t *testing.T, c *milvus.Client, name string, keys []string) {
 	t.Helper()
 	vecs := make([]float32, 2*len(keys))
 	fields := []*schemapb.FieldData{
-		{FieldName: "k", Type: schemapb.DataType_VarChar, Field: &schemapb.FieldData_Scalars{Scalars: &schemapb.ScalarField{Data: &schemapb.ScalarField_StringData{StringData: &schemapb.StringArray{Data: keys}}}}},
-		{FieldName: "v", Type: schemapb.DataType_FloatVector, Field: &schemapb.FieldData_Vectors{Vectors: &schemapb.VectorField{Dim: 2, Data: &schemapb.VectorField_FloatVector{FloatVector: &schemapb.FloatArray{Data: vecs}}}}},
+		milvus.VarCharColumn("k", keys),
+		milvus.FloatVectorColumn("v", 2, vecs),
 	}
 	if err := c.Insert(context.Background(), "default", name, "", fields, len(keys)); err != nil {
 		t.Fatal(err)

@@ -79,9 +79,9 @@ func partitionKeyCollection(t *testing.T, c *milvus.Client, n int) string {
 		vecs[i] = rand.Float32()
 	}
 	fields := []*schemapb.FieldData{
-		{FieldName: "id", Type: schemapb.DataType_Int64, Field: &schemapb.FieldData_Scalars{Scalars: &schemapb.ScalarField{Data: &schemapb.ScalarField_LongData{LongData: &schemapb.LongArray{Data: ids}}}}},
-		{FieldName: "tenant", Type: schemapb.DataType_VarChar, Field: &schemapb.FieldData_Scalars{Scalars: &schemapb.ScalarField{Data: &schemapb.ScalarField_StringData{StringData: &schemapb.StringArray{Data: tenants}}}}},
-		{FieldName: "v", Type: schemapb.DataType_FloatVector, Field: &schemapb.FieldData_Vectors{Vectors: &schemapb.VectorField{Dim: 8, Data: &schemapb.VectorField_FloatVector{FloatVector: &schemapb.FloatArray{Data: vecs}}}}},
+		milvus.Int64Column("id", ids),
+		milvus.VarCharColumn("tenant", tenants),
+		milvus.FloatVectorColumn("v", 8, vecs),
 	}
 	if err := c.Insert(ctx, "default", name, "", fields, n); err != nil {
 		t.Fatal(err)

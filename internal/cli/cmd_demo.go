@@ -179,12 +179,12 @@ func demoBatch(rng *rand.Rand, start, n int) []*schemapb.FieldData {
 		}
 	}
 	return []*schemapb.FieldData{
-		scalarField("id", schemapb.DataType_Int64, &schemapb.ScalarField{Data: &schemapb.ScalarField_LongData{LongData: &schemapb.LongArray{Data: ids}}}),
-		scalarField("title", schemapb.DataType_VarChar, &schemapb.ScalarField{Data: &schemapb.ScalarField_StringData{StringData: &schemapb.StringArray{Data: titles}}}),
+		milvus.Int64Column("id", ids),
+		milvus.VarCharColumn("title", titles),
 		scalarField("year", schemapb.DataType_Int32, &schemapb.ScalarField{Data: &schemapb.ScalarField_IntData{IntData: &schemapb.IntArray{Data: years}}}),
 		scalarField("meta", schemapb.DataType_JSON, &schemapb.ScalarField{Data: &schemapb.ScalarField_JsonData{JsonData: &schemapb.JSONArray{Data: metas}}}),
 		{FieldName: "$meta", Type: schemapb.DataType_JSON, IsDynamic: true, Field: &schemapb.FieldData_Scalars{Scalars: &schemapb.ScalarField{Data: &schemapb.ScalarField_JsonData{JsonData: &schemapb.JSONArray{Data: dyn}}}}},
-		{FieldName: "embedding", Type: schemapb.DataType_FloatVector, Field: &schemapb.FieldData_Vectors{Vectors: &schemapb.VectorField{Dim: 128, Data: &schemapb.VectorField_FloatVector{FloatVector: &schemapb.FloatArray{Data: vecs}}}}},
+		milvus.FloatVectorColumn("embedding", 128, vecs),
 	}
 }
 

@@ -17,6 +17,7 @@ import (
 	"github.com/milvault/milvault/checksum"
 	"github.com/milvault/milvault/columnar"
 	"github.com/milvault/milvault/manifest"
+	"github.com/milvault/milvault/milvus"
 	"github.com/milvault/milvault/repo"
 )
 
@@ -94,8 +95,8 @@ func columns(first int64, n int) []*schemapb.FieldData {
 		vs = append(vs, float32(k), float32(k%7), 1, -float32(k)/3)
 	}
 	return []*schemapb.FieldData{
-		{FieldName: "id", Type: schemapb.DataType_Int64, Field: &schemapb.FieldData_Scalars{Scalars: &schemapb.ScalarField{Data: &schemapb.ScalarField_LongData{LongData: &schemapb.LongArray{Data: ids}}}}},
-		{FieldName: "s", Type: schemapb.DataType_VarChar, Field: &schemapb.FieldData_Scalars{Scalars: &schemapb.ScalarField{Data: &schemapb.ScalarField_StringData{StringData: &schemapb.StringArray{Data: ss}}}}},
-		{FieldName: "v", Type: schemapb.DataType_FloatVector, Field: &schemapb.FieldData_Vectors{Vectors: &schemapb.VectorField{Dim: 4, Data: &schemapb.VectorField_FloatVector{FloatVector: &schemapb.FloatArray{Data: vs}}}}},
+		milvus.Int64Column("id", ids),
+		milvus.VarCharColumn("s", ss),
+		milvus.FloatVectorColumn("v", 4, vs),
 	}
 }

@@ -41,8 +41,8 @@ func Collection(t testing.TB, c *milvus.Client, prefix string, rows, dim int) st
 			vecs[i] = rand.Float32()
 		}
 		fields := []*schemapb.FieldData{
-			{FieldName: "id", Type: schemapb.DataType_Int64, Field: &schemapb.FieldData_Scalars{Scalars: &schemapb.ScalarField{Data: &schemapb.ScalarField_LongData{LongData: &schemapb.LongArray{Data: ids}}}}},
-			{FieldName: "v", Type: schemapb.DataType_FloatVector, Field: &schemapb.FieldData_Vectors{Vectors: &schemapb.VectorField{Dim: int64(dim), Data: &schemapb.VectorField_FloatVector{FloatVector: &schemapb.FloatArray{Data: vecs}}}}},
+			milvus.Int64Column("id", ids),
+			milvus.FloatVectorColumn("v", dim, vecs),
 		}
 		if err := c.Insert(ctx, "default", name, "", fields, n); err != nil {
 			t.Fatal(err)
