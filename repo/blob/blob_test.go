@@ -220,6 +220,8 @@ func TestRedactURL(t *testing.T) {
 		{"s3://b/p?region=r", "s3://b/p/?region=r"},
 		{"s3://key:pw@b/p", "s3://REDACTED"},
 		{"gs://b?private_key=xyz", "gs://b?private_key=REDACTED"},
+		{"/srv/backups/milvus", "/srv/backups/milvus"},
+		{"./repo", "./repo"},
 	}
 	for _, tt := range tests {
 		if got := RedactURL(tt.in); got != tt.want {

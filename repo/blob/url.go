@@ -164,6 +164,9 @@ func longEnough(vals []string) []string {
 // secret-looking query values replaced. A URL Open would refuse is
 // returned as its scheme only.
 func RedactURL(raw string) string {
+	if !strings.Contains(raw, "://") {
+		return raw // a local path holds no secrets
+	}
 	l, err := parseLocation(raw)
 	if err != nil {
 		scheme, _, _ := strings.Cut(raw, "://")
