@@ -41,6 +41,12 @@ func insertData(ctx context.Context, deps Deps, p Params, j *job) (int64, error)
 	if err := g.Wait(); err != nil {
 		return 0, err
 	}
+	return checkRows(ctx, deps, j, want)
+}
+
+// checkRows flushes the restored collection and checks that it holds the
+// backup's want rows.
+func checkRows(ctx context.Context, deps Deps, j *job, want int64) (int64, error) {
 	if _, err := deps.Milvus.Flush(ctx, j.database, j.name); err != nil {
 		return 0, err
 	}

@@ -22,6 +22,8 @@ type job struct {
 	partitions []manifest.Partition // the partitions to restore
 	exists     bool                 // target exists and will be dropped
 	oldAliases []string             // aliases of the dropped target, recreated after
+	bulk       bool                 // load the data with bulk import (see planBulkImport)
+	warnings   []string             // found while restoring, for Result.Warnings
 }
 
 // ExistsError reports a target collection that already exists.

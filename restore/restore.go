@@ -64,6 +64,17 @@ type Params struct {
 	Workers      int    // parallel insert calls; 0 means DefaultWorkers
 	BatchBytes   int64  // target bytes per insert call; 0 means DefaultBatchBytes
 	TempDir      string // where remote files are spooled; "" means os.TempDir
+	// BulkImportDir, when set, loads data with the server's bulk import
+	// instead of Insert calls: data files are staged in a new directory
+	// under it, which the Milvus server must be able to read (see
+	// bulkimport.go for what falls back to Insert calls).
+	BulkImportDir string
+	// BulkImportServerPath is BulkImportDir as the server sees it, when
+	// that differs (a container mount); "" means the absolute BulkImportDir.
+	BulkImportServerPath string
+	// BulkImportStrict fails a restore whose collections cannot all be
+	// bulk-imported instead of falling back to Insert calls.
+	BulkImportStrict bool
 }
 
 // Deps are the services a restore uses.
@@ -91,7 +102,15 @@ type CollectionResult struct {
 	Indexes  int      `json:"indexes"`
 	Aliases  []string `json:"aliases,omitempty"`
 	Loaded   bool     `json:"loaded"`
+	// Method is how the data was loaded: "insert" or "bulk-import".
+	Method string `json:"method"`
 }
+
+// Data loading methods of CollectionResult.Method.
+const (
+	MethodInsert     = "insert"
+	MethodBulkImport = "bulk-import"
+)
 
 // Run restores collections of backup m.
 func Run(ctx context.Context, deps Deps, m *manifest.Manifest, p Params) (*Result, error) {
@@ -106,6 +125,11 @@ func Run(ctx context.Context, deps Deps, m *manifest.Manifest, p Params) (*Resul
 	if err := preflight(ctx, deps.Milvus, p, jobs, res); err != nil {
 		return nil, err
 	}
+	warnings, err := planBulkImport(ctx, deps.Milvus, p, jobs)
+	if err != nil {
+		return nil, err
+	}
+	res.Warnings = append(res.Warnings, warnings...)
 	if !p.SkipVerify {
 		if err := verify.Checksums(ctx, deps.Repo.Store(), m, jobFiles(jobs), deps.Progress); err != nil {
 			return nil, fmt.Errorf("refusing to restore: %w", err)
@@ -113,6 +137,7 @@ func Run(ctx context.Context, deps Deps, m *manifest.Manifest, p Params) (*Resul
 	}
 	for _, j := range jobs {
 		cr, err := restoreOne(ctx, deps, p, j)
+		res.Warnings = append(res.Warnings, j.warnings...)
 		if err != nil {
 			return res, err
 		}
@@ -185,8 +210,8 @@ func restoreOne(ctx context.Context, deps Deps, p Params, j *job) (*CollectionRe
 
 // fill loads data, then builds indexes, aliases and load state.
 func fill(ctx context.Context, deps Deps, p Params, j *job) (*CollectionResult, error) {
-	cr := &CollectionResult{Source: j.src.QualifiedName(), Database: j.database, Name: j.name}
-	rows, err := insertData(ctx, deps, p, j)
+	cr := &CollectionResult{Source: j.src.QualifiedName(), Database: j.database, Name: j.name, Method: MethodInsert}
+	rows, err := loadData(ctx, deps, p, j, cr)
 	if err != nil {
 		return nil, err
 	}
@@ -195,6 +220,22 @@ func fill(ctx context.Context, deps Deps, p Params, j *job) (*CollectionResult, 
 		return nil, err
 	}
 	return cr, nil
+}
+
+// loadData fills the collection by bulk import when planned, else (or when
+// the server refuses the first import request) with Insert calls.
+func loadData(ctx context.Context, deps Deps, p Params, j *job, cr *CollectionResult) (int64, error) {
+	if j.bulk {
+		rows, refused, err := importData(ctx, deps, p, j)
+		if refused == nil {
+			cr.Method = MethodBulkImport
+			return rows, err
+		}
+		w := fallbackWarning(j.database+"."+j.name, refused.Error())
+		deps.Progress.Note(w)
+		j.warnings = append(j.warnings, w)
+	}
+	return insertData(ctx, deps, p, j)
 }
 
 // ErrNotInBackup is wrapped by errors for a selected collection or partition

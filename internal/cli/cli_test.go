@@ -104,3 +104,31 @@ func TestUsageErrors(t *testing.T) {
 		}
 	}
 }
+
+func TestRestoreBulkImportFlags(t *testing.T) {
+	dir := t.TempDir()
+	tests := []struct {
+		opts RestoreOptions
+		want string // substring of the usage error; "" means valid
+	}{
+		{RestoreOptions{BulkImport: dir}, ""},
+		{RestoreOptions{BulkImport: dir, BulkImportServerPath: "/var/lib/milvus/import", BulkImportStrict: true}, ""},
+		{RestoreOptions{BulkImportStrict: true}, "need --bulk-import DIR"},
+		{RestoreOptions{BulkImportServerPath: "/x"}, "need --bulk-import DIR"},
+		{RestoreOptions{BulkImport: filepath.Join(dir, "missing")}, "does not exist"},
+	}
+	for _, tt := range tests {
+		o := tt.opts
+		o.AutoID, o.Workers = restore.AutoIDPreserve, 2
+		p, err := o.params()
+		if tt.want == "" {
+			if err != nil || p.BulkImportDir != o.BulkImport || p.BulkImportServerPath != o.BulkImportServerPath || p.BulkImportStrict != o.BulkImportStrict {
+				t.Errorf("%+v: params %+v, %v", tt.opts, p, err)
+			}
+			continue
+		}
+		if err == nil || ExitCode(err) != ExitUsage || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%+v: got %v, want a usage error containing %q", tt.opts, err, tt.want)
+		}
+	}
+}

@@ -27,6 +27,10 @@ type RestoreOptions struct {
 	AutoID       string
 	NoVerify     bool
 	Workers      int
+
+	BulkImport           string
+	BulkImportServerPath string
+	BulkImportStrict     bool
 }
 
 // AddFlags registers the flags.
@@ -45,7 +49,10 @@ func (o *RestoreOptions) AddFlags(cmd *cobra.Command) {
 	f.BoolVar(&o.NoLoad, "no-load", false, "leave restored collections released")
 	f.StringVar(&o.AutoID, "auto-id", restore.AutoIDPreserve, "auto_id primary keys: preserve (keep keys, auto_id off) or regenerate (keep auto_id, new keys)")
 	f.BoolVar(&o.NoVerify, "no-verify", false, "skip the checksum verification before writing (not recommended)")
-	f.IntVar(&o.Workers, "workers", 2, "parallel insert calls")
+	f.IntVar(&o.Workers, "workers", 2, "parallel insert calls (with --bulk-import: import tasks at a time)")
+	f.StringVar(&o.BulkImport, "bulk-import", "", "load data with Milvus bulk import: stage the backup's Parquet files in this directory, which the Milvus server must be able to read (collections that cannot be imported fall back to insert calls with a warning)")
+	f.StringVar(&o.BulkImportServerPath, "bulk-import-server-path", "", "the --bulk-import directory as the Milvus server names it, when that differs (a container mount; for a server on MinIO/S3, the key prefix in its bucket)")
+	f.BoolVar(&o.BulkImportStrict, "bulk-import-strict", false, "fail instead of falling back to insert calls when a collection cannot be bulk-imported")
 }
 
 func newRestoreCommand(g *GlobalOptions) *cobra.Command {
@@ -56,7 +63,8 @@ func newRestoreCommand(g *GlobalOptions) *cobra.Command {
 		Example: `  milvault restore nightly                         # everything, original names
   milvault restore nightly -c docs --target docs_restored
   milvault restore nightly --suffix _copy --no-load
-  milvault restore nightly -c docs --drop-existing --yes --aliases`,
+  milvault restore nightly -c docs --drop-existing --yes --aliases
+  milvault restore nightly --suffix _copy --bulk-import /var/lib/milvus/import`,
 		Args: exactArgs(1, "the backup id or name (see milvault list)"),
 		RunE: func(cmd *cobra.Command, args []string) error { return runRestore(cmd.Context(), g, o, args[0]) },
 	}
@@ -69,6 +77,7 @@ func (o *RestoreOptions) params() (restore.Params, error) {
 		Collections: o.Collections, Partitions: o.Partitions, Database: o.Database, Target: o.Target,
 		Suffix: o.Suffix, DropExisting: o.DropExisting, SkipIndexes: o.NoIndexes, Aliases: o.Aliases,
 		AutoID: o.AutoID, SkipVerify: o.NoVerify, Workers: o.Workers,
+		BulkImportDir: o.BulkImport, BulkImportServerPath: o.BulkImportServerPath, BulkImportStrict: o.BulkImportStrict,
 	}
 	switch {
 	case o.Load && o.NoLoad:
@@ -86,6 +95,15 @@ func (o *RestoreOptions) params() (restore.Params, error) {
 	}
 	if o.Workers < 1 || o.Workers > 64 {
 		return p, usageErrorf("--workers %d: use 1 to 64", o.Workers)
+	}
+	if o.BulkImport == "" {
+		if o.BulkImportServerPath != "" || o.BulkImportStrict {
+			return p, usageErrorf("--bulk-import-server-path and --bulk-import-strict need --bulk-import DIR")
+		}
+		return p, nil
+	}
+	if err := restore.CheckBulkImportDir(o.BulkImport); err != nil {
+		return p, usageErrorf("--bulk-import: %v", err)
 	}
 	return p, nil
 }
@@ -132,6 +150,9 @@ func printRestoreResult(g *GlobalOptions, res *restore.Result) error {
 		}
 		if c.Loaded {
 			extra = append(extra, "loaded")
+		}
+		if c.Method == restore.MethodBulkImport {
+			extra = append(extra, "bulk-imported")
 		}
 		g.printf("restored %s -> %s.%s: %s rows, %s\n", c.Source, c.Database, c.Name, progress.HumanCount(c.Rows), strings.Join(extra, ", "))
 	}
