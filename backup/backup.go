@@ -36,7 +36,10 @@ type Params struct {
 	// SkipSpaceCheck disables the free-space estimate on local repositories.
 	SkipSpaceCheck bool
 	// SpoolDir holds each data file while it is written, before it is
-	// stored (up to ChunkBytes per file); "" means os.TempDir().
+	// stored (up to ChunkBytes per file, two files at a time). "" means the
+	// repository's own directory for a local repository (the finished file
+	// is then linked into place, not copied; spool files are named .tmp-*
+	// and never listed), else os.TempDir().
 	SpoolDir string
 	// LockWait is how long to wait for another process's lock on the
 	// repository (see repo.Repository.Lock); 0 fails at once.

@@ -5,16 +5,19 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"regexp"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/milvus-io/milvus-proto/go-api/v2/schemapb"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/milvault/milvault/checksum"
 	"github.com/milvault/milvault/columnar"
 	"github.com/milvault/milvault/manifest"
 	"github.com/milvault/milvault/milvus"
+	"github.com/milvault/milvault/repo"
 )
 
 // Bounds of one query batch and of one Parquet row group. A query batch is
@@ -59,28 +62,76 @@ func writeCollection(ctx context.Context, deps Deps, p Params, m *manifest.Manif
 	return nil
 }
 
+// writePartition streams one partition into data files through a
+// four-stage pipeline, so that reading, encoding and storing overlap:
+//
+//	scan (Query RPCs, protobuf decoding) -> batches ->
+//	append (copy into Arrow builders) -> row groups ->
+//	sink (Parquet encoding, compression, checksum, spool file) -> files ->
+//	upload (store Put: copy and fsync, or network upload)
+//
+// The batch and row-group channels hold one item each, so memory is bounded
+// by about one query batch and three row groups whatever the partition's
+// size; the file hand-off is unbuffered, so at most two spool files (one
+// being written, one being stored) exist at a time. The first error of any
+// stage cancels the others.
 func writePartition(ctx context.Context, deps Deps, p Params, m *manifest.Manifest, c *captured, part string) (manifest.Partition, error) {
 	w, err := newPartitionWriter(deps, p, m, c, part)
 	if err != nil {
 		return manifest.Partition{}, err
 	}
 	defer w.release()
-	req := milvus.ScanRequest{Database: c.Database, Collection: c.Name, PrimaryKey: c.pk, BatchRows: BatchRows(c.schema)}
+	req := milvus.ScanRequest{Database: c.Database, Collection: c.Name, PrimaryKey: c.pk,
+		BatchRows: BatchRows(c.schema), GuaranteeTs: c.snapshot.Timestamp}
 	if part != AllPartitions {
 		req.Partitions = []string{part}
 	}
-	res, err := deps.Milvus.Scan(ctx, req, func(b milvus.Batch) error { return w.add(ctx, b) })
-	if err == nil {
-		err = w.finish(ctx)
-	}
-	if err != nil {
+	g, gctx := errgroup.WithContext(ctx)
+	batches := make(chan milvus.Batch, 1)
+	groups := make(chan arrow.RecordBatch, 1)
+	var res milvus.ScanResult
+	g.Go(func() error {
+		defer close(batches)
+		var err error
+		res, err = deps.Milvus.Scan(gctx, req, func(b milvus.Batch) error { return send(gctx, batches, b) })
+		return err
+	})
+	g.Go(func() error {
+		defer close(groups)
+		return w.appendAll(gctx, batches, groups)
+	})
+	uploads := make(chan *openFile)
+	g.Go(func() error {
+		defer close(uploads)
+		return w.sink(gctx, groups, uploads)
+	})
+	g.Go(func() error { return w.uploadAll(gctx, uploads) })
+	if err := g.Wait(); err != nil {
 		w.abort()
+		drainRecords(groups)
 		return manifest.Partition{}, err
 	}
 	if res.SessionTs != 0 && m.Snapshot.Timestamp != 0 {
 		m.Snapshot.Pinned = true
 	}
 	return manifest.Partition{Name: part, Rows: w.rows, Files: w.files}, nil
+}
+
+// send hands v to the next stage unless ctx is cancelled first.
+func send[T any](ctx context.Context, ch chan<- T, v T) error {
+	select {
+	case ch <- v:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// drainRecords releases the row groups a failed pipeline left behind.
+func drainRecords(ch <-chan arrow.RecordBatch) {
+	for rec := range ch {
+		rec.Release()
+	}
 }
 
 // BatchRows is the number of rows a backup asks for per Query call for a
@@ -100,8 +151,10 @@ type partitionWriter struct {
 	builder *columnar.Builder
 	prefix  string // store folder of this partition's files
 	meta    map[string]string
-	cur     *openFile
-	files   []manifest.File
+	cur     *openFile        // file being written (sink stage)
+	opened  int              // files opened so far (sink stage)
+	uploads chan<- *openFile // finished files for the upload stage
+	files   []manifest.File  // stored files (upload stage)
 	rows    int64
 }
 
@@ -121,23 +174,58 @@ func newPartitionWriter(deps Deps, p Params, m *manifest.Manifest, c *captured, 
 	}, nil
 }
 
-func (w *partitionWriter) add(ctx context.Context, b milvus.Batch) error {
-	if err := w.builder.Append(b.Fields, b.Rows); err != nil {
-		return err
-	}
-	w.deps.Progress.Rows(int64(b.Rows))
-	if w.builder.EstimatedBytes() >= min(rowGroupBytes, w.p.ChunkBytes) {
-		return w.flushRowGroup(ctx)
-	}
-	return nil
-}
-
-// flushRowGroup writes the buffered rows as one row group, then closes the
-// file once it has reached the target size.
-func (w *partitionWriter) flushRowGroup(ctx context.Context) error {
-	if w.builder.Rows() == 0 {
+// appendAll copies query batches into the Arrow builders and cuts a row
+// group whenever about rowGroupBytes (or --chunk-size, if smaller) are
+// buffered, and once more at the end.
+func (w *partitionWriter) appendAll(ctx context.Context, in <-chan milvus.Batch, out chan<- arrow.RecordBatch) error {
+	cut := func() error {
+		if w.builder.Rows() == 0 {
+			return nil
+		}
+		rec := w.builder.NewRecord()
+		if err := send(ctx, out, rec); err != nil {
+			rec.Release()
+			return err
+		}
 		return nil
 	}
+	for b := range in {
+		if err := w.builder.Append(b.Fields, b.Rows); err != nil {
+			return err
+		}
+		w.deps.Progress.Rows(int64(b.Rows))
+		if w.builder.EstimatedBytes() >= min(rowGroupBytes, w.p.ChunkBytes) {
+			if err := cut(); err != nil {
+				return err
+			}
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return err // the scan failed; its error is the one reported
+	}
+	return cut()
+}
+
+// sink writes row groups into data files, closing a file once it has
+// reached the chunk size, and the last one when the input ends.
+func (w *partitionWriter) sink(ctx context.Context, in <-chan arrow.RecordBatch, out chan<- *openFile) error {
+	w.uploads = out
+	for rec := range in {
+		err := w.writeRowGroup(ctx, rec)
+		rec.Release()
+		if err != nil {
+			return err
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return w.finish(ctx)
+}
+
+// writeRowGroup writes rec as one row group, then closes the file once it
+// has reached the target size.
+func (w *partitionWriter) writeRowGroup(ctx context.Context, rec arrow.RecordBatch) error {
 	if w.cur == nil {
 		f, err := w.openNext(ctx)
 		if err != nil {
@@ -145,8 +233,6 @@ func (w *partitionWriter) flushRowGroup(ctx context.Context) error {
 		}
 		w.cur = f
 	}
-	rec := w.builder.NewRecord()
-	defer rec.Release()
 	before := w.cur.hash.Count()
 	if err := w.cur.pw.Write(rec); err != nil {
 		return fmt.Errorf("write %s: %w", w.cur.name, err)
@@ -159,12 +245,10 @@ func (w *partitionWriter) flushRowGroup(ctx context.Context) error {
 	return nil
 }
 
+// finish closes the last file. An empty partition still gets one file, so
+// that its schema is kept.
 func (w *partitionWriter) finish(ctx context.Context) error {
-	if err := w.flushRowGroup(ctx); err != nil {
-		return err
-	}
 	if w.cur == nil && len(w.files) == 0 {
-		// An empty partition still gets one file, so that its schema is kept.
 		f, err := w.openNext(ctx)
 		if err != nil {
 			return err
@@ -200,8 +284,9 @@ type openFile struct {
 }
 
 func (w *partitionWriter) openNext(ctx context.Context) (*openFile, error) {
-	name := fmt.Sprintf("%spart-%05d.parquet", w.prefix, len(w.files))
-	spool, err := os.CreateTemp(w.p.SpoolDir, "milvault-chunk-*.parquet")
+	name := fmt.Sprintf("%spart-%05d.parquet", w.prefix, w.opened)
+	w.opened++
+	spool, err := os.CreateTemp(w.spoolDir(), ".tmp-milvault-chunk-*.parquet")
 	if err != nil {
 		return nil, fmt.Errorf("spool %s: %w", name, err)
 	}
@@ -218,13 +303,49 @@ func (w *partitionWriter) openNext(ctx context.Context) (*openFile, error) {
 	return f, nil
 }
 
+// spoolDir is where data files are written before they are stored: Params'
+// SpoolDir, else the root of a local repository (same file system, so the
+// store links the file instead of copying it), else os.TempDir().
+func (w *partitionWriter) spoolDir() string {
+	if w.p.SpoolDir != "" {
+		return w.p.SpoolDir
+	}
+	if lp, ok := w.deps.Repo.Store().(repo.LocalPather); ok {
+		return filepath.Dir(lp.LocalPath("spool"))
+	}
+	return ""
+}
+
+// closeCurrent finishes the current file and hands it to the upload stage.
 func (w *partitionWriter) closeCurrent(ctx context.Context) error {
 	f := w.cur
 	w.cur = nil
-	defer f.abort()
 	if err := f.pw.Close(); err != nil {
+		f.abort()
 		return fmt.Errorf("write %s: %w", f.name, err)
 	}
+	if err := send(ctx, w.uploads, f); err != nil {
+		f.abort()
+		return err
+	}
+	return nil
+}
+
+// uploadAll stores finished files in the order they were written and
+// records them for the manifest; each spool file is removed once stored or
+// on failure.
+func (w *partitionWriter) uploadAll(ctx context.Context, in <-chan *openFile) error {
+	for f := range in {
+		err := w.upload(ctx, f)
+		f.abort()
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (w *partitionWriter) upload(ctx context.Context, f *openFile) error {
 	if _, err := f.spool.Seek(0, io.SeekStart); err != nil {
 		return fmt.Errorf("write %s: %w", f.name, err)
 	}

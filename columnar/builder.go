@@ -135,9 +135,55 @@ func builderBytes(b array.Builder) int64 {
 
 // NewRecord returns the buffered rows as one record and empties the
 // Builder. The caller must Release the record.
+//
+// The emptied Builder reserves room for as many rows and bytes as the
+// record holds: record after record is about the same size (a row group), so
+// the next one is built without the builders' repeated growing and copying.
 func (b *Builder) NewRecord() arrow.RecordBatch {
 	b.rows = 0
-	return b.rb.NewRecordBatch()
+	sizes := make([]reservation, len(b.cols))
+	for i, c := range b.cols {
+		sizes[i] = measureBuilder(c.b)
+	}
+	rec := b.rb.NewRecordBatch()
+	for i, c := range b.cols {
+		sizes[i].apply(c.b)
+	}
+	return rec
+}
+
+// reservation is the room one builder (and, for lists, its value builder)
+// held: elements and, for strings and binaries, data bytes.
+type reservation struct {
+	n, data int
+	values  *reservation
+}
+
+func measureBuilder(b array.Builder) reservation {
+	r := reservation{n: b.Len()}
+	switch t := b.(type) {
+	case *array.ListBuilder:
+		v := measureBuilder(t.ValueBuilder())
+		r.values = &v
+	case interface{ DataLen() int }:
+		r.data = t.DataLen()
+	}
+	return r
+}
+
+func (r reservation) apply(b array.Builder) {
+	if r.n == 0 {
+		return
+	}
+	b.Reserve(r.n)
+	switch t := b.(type) {
+	case *array.ListBuilder:
+		if r.values != nil {
+			r.values.apply(t.ValueBuilder())
+		}
+	case interface{ ReserveData(int) }:
+		t.ReserveData(r.data)
+	}
 }
 
 // Release frees the buffered rows. The Builder must not be used afterwards.

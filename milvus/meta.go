@@ -213,6 +213,10 @@ func (c *Client) Flush(ctx context.Context, db, coll string) (uint64, error) {
 	flushed := resp.GetFlushCollSegIDs()[coll].GetData()
 	ts := resp.GetCollFlushTs()[coll]
 	req := &milvuspb.GetFlushStateRequest{DbName: db, CollectionName: coll, SegmentIDs: append(segs, flushed...), FlushTs: ts}
+	// The state turns true once the channel checkpoint passes the flush
+	// timestamp, at the server's next time tick (every 200 ms by default)
+	// even when there was nothing to flush: poll soon, then back off.
+	wait := 10 * time.Millisecond
 	for {
 		st, err := c.svc.GetFlushState(ctx, req)
 		if err := check(st, err); err != nil {
@@ -221,9 +225,10 @@ func (c *Client) Flush(ctx context.Context, db, coll string) (uint64, error) {
 		if st.GetFlushed() {
 			return ts, nil
 		}
-		if err := clock.Sleep(ctx, 200*time.Millisecond); err != nil {
+		if err := clock.Sleep(ctx, wait); err != nil {
 			return 0, fmt.Errorf("wait for flush of %s.%s: %w", db, coll, err)
 		}
+		wait = min(2*wait, 50*time.Millisecond)
 	}
 }
 

@@ -18,6 +18,12 @@ type ScanRequest struct {
 	Partitions []string // empty: all
 	PrimaryKey *schemapb.FieldSchema
 	BatchRows  int // rows asked for per Query call
+	// GuaranteeTs, when not zero, is a hybrid timestamp every read must
+	// reflect (ConsistencyLevel_Customized), such as the timestamp of the
+	// flush a backup starts with. A timestamp already in the past lets the
+	// server answer at once; zero asks for strong consistency, which waits
+	// for the server's next time tick on every call.
+	GuaranteeTs uint64
 }
 
 // Batch is one Query response.
@@ -46,7 +52,11 @@ func (c *Client) Scan(ctx context.Context, req ScanRequest, fn func(Batch) error
 	var last any
 	pk := req.PrimaryKey
 	for {
-		q := c.scanQuery(req, last, res.SessionTs)
+		ts := req.GuaranteeTs
+		if res.SessionTs != 0 {
+			ts = res.SessionTs
+		}
+		q := c.scanQuery(req, last, ts)
 		resp, err := c.svc.Query(ctx, q)
 		if err := check(resp, err); err != nil {
 			return res, fmt.Errorf("read %s.%s: %w", req.Database, req.Collection, err)
@@ -70,7 +80,7 @@ func (c *Client) Scan(ctx context.Context, req ScanRequest, fn func(Batch) error
 	}
 }
 
-func (c *Client) scanQuery(req ScanRequest, last any, sessionTs uint64) *milvuspb.QueryRequest {
+func (c *Client) scanQuery(req ScanRequest, last any, guaranteeTs uint64) *milvuspb.QueryRequest {
 	q := &milvuspb.QueryRequest{
 		DbName:         req.Database,
 		CollectionName: req.Collection,
@@ -84,9 +94,9 @@ func (c *Client) scanQuery(req ScanRequest, last any, sessionTs uint64) *milvusp
 		},
 		ConsistencyLevel: commonpb.ConsistencyLevel_Strong,
 	}
-	if sessionTs != 0 {
+	if guaranteeTs != 0 {
 		q.ConsistencyLevel = commonpb.ConsistencyLevel_Customized
-		q.GuaranteeTimestamp = sessionTs
+		q.GuaranteeTimestamp = guaranteeTs
 	}
 	return q
 }

@@ -33,6 +33,10 @@ type FileInfo struct {
 //   - Open and Stat return an error wrapping ErrNotFound for a missing name.
 //   - List returns files whose names start with prefix, sorted by name.
 //   - Delete of a missing file succeeds.
+//
+// A caller that passes an *os.File to Put must not change that file
+// afterwards: a local store may keep the file itself (a hard link) instead
+// of a copy.
 type Store interface {
 	Put(ctx context.Context, name string, r io.Reader) error
 	Open(ctx context.Context, name string) (io.ReadCloser, error)

@@ -6,6 +6,9 @@
 #   BENCH_ROWS=1000000 make bench       # 1M rows (slow on 2 cores)
 #   BENCH_ROWS=100000,1000000 make bench   # several sizes, one after the other
 #   BENCH_TARGET=lite make bench
+#   BENCH_INDEX=FLAT BENCH_ROWS=100000,1000000 make bench
+#                                       # memory check at 1M rows without the
+#                                       # long HNSW builds (HNSW is the default)
 # Prints the results and appends them, with the machine description and the
 # command, to docs/benchmarks.md. The CPU profile of the backup is kept in
 # bin/backup-<rows>.cpu.pprof (go tool pprof -http :8080 <file>).
@@ -13,6 +16,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 target=${BENCH_TARGET:-milvus23}
 rows=${BENCH_ROWS:-200000}
+index=${BENCH_INDEX:-HNSW}
+case "$index" in
+  HNSW) index_desc="HNSW M=16 efConstruction=64" ;;
+  IVF_FLAT) index_desc="IVF_FLAT nlist=1024" ;;
+  FLAT) index_desc="FLAT" ;;
+  *) echo "BENCH_INDEX must be HNSW, IVF_FLAT or FLAT" >&2; exit 2 ;;
+esac
 case "$target" in
   milvus23) port=${MILVUS23_PORT:-19541} ;;
   lite) port=${MILVUS_LITE_PORT:-19542} ;;
@@ -25,11 +35,12 @@ scripts/milvus-env.sh install
 scripts/milvus-env.sh start "$target"
 version=$(.venv/bin/python -c "import importlib.metadata as m; print(m.version('milvus') if '$target'=='milvus23' else m.version('milvus-lite'))")
 {
-  printf '\n## %s: `BENCH_TARGET=%s BENCH_ROWS=%s make bench`\n\n' "$(date -u +%Y-%m-%d)" "$target" "$rows"
+  printf '\n## %s: `BENCH_TARGET=%s BENCH_ROWS=%s BENCH_INDEX=%s make bench`\n\n' "$(date -u +%Y-%m-%d)" "$target" "$rows" "$index"
   printf 'Machine: %s cores, %s RAM, %s; server %s %s on the same machine (loopback).\n' \
     "$(nproc)" "$(free -h | awk '/Mem:/{print $2}')" "$(go version | cut -d' ' -f3-)" "$target" "$version"
-  printf 'Collection: int64 pk, 768-d float vector (HNSW M=16 efConstruction=64, L2, loaded), VarChar (~60 B), JSON (~80 B), int32, float; one partition, one shard. milvault defaults: zstd level 3, sha256, 256 MiB files; restore 8 MiB insert batches, 2 workers. One run of each step; MB = 10^6 bytes of raw data unless the step reads files.\n'
+  printf 'Collection: int64 pk, 768-d float vector (%s, L2, loaded), VarChar (~60 B), JSON (~80 B), int32, float; one partition, one shard. milvault defaults: zstd level 3, sha256, 256 MiB files; restore 8 MiB insert batches, 2 workers. One run of each step; MB = 10^6 bytes of raw data unless the step reads files. CPU columns: user+system seconds of milvault (of the bench process for the raw drains) and of the Milvus server process group during the step.\n' "$index_desc"
 } > "$section"
-go run ./internal/bench -milvault bin/milvault -milvus "127.0.0.1:$port" -rows "$rows" -profile-dir bin -out "$section"
+go run ./internal/bench -milvault bin/milvault -milvus "127.0.0.1:$port" -rows "$rows" -index "$index" \
+  -server-pgid "$(cat ".milvus-test/$target.pid")" -profile-dir bin -out "$section"
 # Appended only after a complete run, so a failed run leaves the file as it was.
 cat "$section" >> docs/benchmarks.md

@@ -1,6 +1,7 @@
 // Command bench measures milvault against the limit of a real Milvus server,
 // in one run (issue 5). For each row count it seeds a collection of the
-// benchmark schema (768-d vectors, HNSW index, loaded), then measures:
+// benchmark schema (768-d vectors, HNSW index by default, loaded), then
+// measures:
 //
 //   - the raw query drain: the backup's Query RPCs and batch size, results
 //     discarded;
@@ -11,6 +12,10 @@
 //     batches built beforehand, into a fresh collection without index;
 //   - `milvault restore --no-indexes --no-load` and the full restore (index
 //     and load) as child processes;
+//   - `milvault restore --bulk-import --no-indexes --no-load` (the server's
+//     bulk import of the staged backup files) as a child process, when the
+//     server has bulk import; the staging directory is a temporary
+//     directory on this machine, which a local server reads;
 //   - `milvault verify` against a plain sequential read of the same files.
 //
 // scripts/bench.sh runs it.
@@ -38,6 +43,9 @@ type step struct {
 	rows  int64
 	bytes int64 // bytes the MB/s figure is computed from
 	rss   int64 // peak RSS in KiB; 0 when not a child process
+	// CPU seconds (user+system) of milvault (or of this process for the raw
+	// drains) and of the Milvus server during the step; -1 unknown.
+	cpu, serverCPU float64
 }
 
 // result is everything measured for one row count.
@@ -61,28 +69,36 @@ func (r *result) add(s step) {
 
 // Step names used for the ratios.
 const (
-	stepQuery      = "raw query drain (backup's Query RPCs and batches)"
-	stepBackup     = "milvault backup"
-	stepInsert     = "raw insert drain (restore's batches, 2 workers), Insert RPCs"
-	stepInsertF    = "raw insert drain incl. flush"
-	stepRestoreRaw = "milvault restore --no-indexes --no-load"
-	stepRestore    = "milvault restore (HNSW index + load)"
-	stepRead       = "sequential read of the backup files"
-	stepVerify     = "milvault verify (sha256 of every file)"
+	stepQuery       = "raw query drain (backup's Query RPCs and batches)"
+	stepBackup      = "milvault backup"
+	stepInsert      = "raw insert drain (restore's batches, 2 workers), Insert RPCs"
+	stepInsertF     = "raw insert drain incl. flush"
+	stepRestoreRaw  = "milvault restore --no-indexes --no-load"
+	stepRestoreBulk = "milvault restore --bulk-import --no-indexes --no-load"
+	stepRestore     = "milvault restore (index + load)"
+	stepRead        = "sequential read of the backup files"
+	stepVerify      = "milvault verify (sha256 of every file)"
 )
 
 type config struct {
-	bin, addr, profileDir string
+	bin, addr, profileDir, index, bulkDir string
+	cpu                                   cpuMeter
 }
 
 func main() {
 	var cfg config
 	flag.StringVar(&cfg.bin, "milvault", "bin/milvault", "milvault binary")
 	flag.StringVar(&cfg.addr, "milvus", "127.0.0.1:19541", "Milvus address")
+	flag.StringVar(&cfg.index, "index", "HNSW", "vector index of the seeded collection: HNSW (M=16, efConstruction=64), IVF_FLAT (nlist=1024) or FLAT (no build; for memory runs at 1M rows)")
+	flag.IntVar(&cfg.cpu.serverPgid, "server-pgid", 0, "process group of the Milvus server, to report its CPU time per step (0: not reported)")
 	flag.StringVar(&cfg.profileDir, "profile-dir", "", "write a CPU profile of an in-process backup to backup-<rows>.cpu.pprof here (empty: no profile)")
+	flag.StringVar(&cfg.bulkDir, "bulk-import-dir", "", "staging directory for the bulk import restore, readable by the server (empty: a temporary directory, for a server on this machine)")
 	sizes := flag.String("rows", "200000", "comma-separated row counts")
 	out := flag.String("out", "", "append the results as markdown to this file")
 	flag.Parse()
+	if _, ok := indexParams[cfg.index]; !ok {
+		fail(fmt.Errorf("unknown -index %q: use HNSW, IVF_FLAT or FLAT", cfg.index))
+	}
 	ctx := context.Background()
 	var md strings.Builder
 	for _, s := range strings.Split(*sizes, ",") {
@@ -138,28 +154,29 @@ func measure(ctx context.Context, cfg config, rows int) (*result, error) {
 	}
 	defer os.RemoveAll(repoDir)
 	coll := fmt.Sprintf("bench_%d", rows)
-	raw, restored, full := coll+"_raw", coll+"_restored", coll+"_full"
-	for _, name := range []string{coll, raw, restored, full} {
+	raw, restored, bulk, full := coll+"_raw", coll+"_restored", coll+"_bulk", coll+"_full"
+	for _, name := range []string{coll, raw, restored, bulk, full} {
 		if err := dropIfExists(ctx, c, name); err != nil {
 			return nil, err
 		}
 	}
 	defer func() {
-		for _, name := range []string{coll, raw, restored, full} {
+		for _, name := range []string{coll, raw, restored, bulk, full} {
 			_ = dropIfExists(context.Background(), c, name)
 		}
 	}()
 
 	logf("seeding %d rows into %s", rows, coll)
-	sr, err := seed(ctx, c, coll, rows)
+	sr, err := seed(ctx, c, coll, rows, cfg.index)
 	if err != nil {
 		return nil, fmt.Errorf("seed: %w", err)
 	}
 	r.rawBytes = sr.rawBytes
 	r.add(step{name: "seed: Insert RPCs (12 MiB batches, 1 worker) + flush", secs: sr.insertSecs, rows: int64(rows), bytes: sr.rawBytes})
-	r.add(step{name: "seed: HNSW index + load", secs: sr.indexSecs, rows: int64(rows), bytes: sr.rawBytes})
+	r.add(step{name: "seed: " + cfg.index + " index + load", secs: sr.indexSecs, rows: int64(rows), bytes: sr.rawBytes})
 
 	logf("raw query drain")
+	sp := cfg.cpu.start()
 	n, secs, err := queryDrain(ctx, c, coll)
 	if err != nil {
 		return nil, fmt.Errorf("query drain: %w", err)
@@ -167,11 +184,13 @@ func measure(ctx context.Context, cfg config, rows int) (*result, error) {
 	if n != int64(rows) {
 		return nil, fmt.Errorf("query drain read %d rows, want %d", n, rows)
 	}
-	r.add(step{name: stepQuery, secs: secs, rows: n, bytes: r.rawBytes})
+	st := step{name: stepQuery, secs: secs, rows: n, bytes: r.rawBytes}
+	st.cpu, st.serverCPU = sp.end()
+	r.add(st)
 
 	base := []string{"--milvus", cfg.addr, "--repo", repoDir, "-q"}
 	logf("milvault backup")
-	s, err := child(ctx, stepBackup, cfg.bin, append(base, "backup", "-c", coll, "--name", "b")...)
+	s, err := child(ctx, cfg.cpu, stepBackup, cfg.bin, append(base, "backup", "-c", coll, "--name", "b")...)
 	if err != nil {
 		return nil, err
 	}
@@ -196,25 +215,25 @@ func measure(ctx context.Context, cfg config, rows int) (*result, error) {
 		return nil, err
 	}
 	r.add(step{name: stepRead, secs: secs, rows: int64(rows), bytes: read})
-	if s, err = child(ctx, stepVerify, cfg.bin, append(base, "verify", "b")...); err != nil {
+	if s, err = child(ctx, cfg.cpu, stepVerify, cfg.bin, append(base, "verify", "b")...); err != nil {
 		return nil, err
 	}
 	s.rows, s.bytes = int64(rows), r.backupBytes
 	r.add(s)
 
 	logf("raw insert drain into %s", raw)
-	ins, flushed, err := insertDrain(ctx, c, raw, rows)
+	ins, flushed, cpu, err := insertDrain(ctx, c, cfg.cpu, raw, rows)
 	if err != nil {
 		return nil, fmt.Errorf("insert drain: %w", err)
 	}
-	r.add(step{name: stepInsert, secs: ins, rows: int64(rows), bytes: r.rawBytes})
-	r.add(step{name: stepInsertF, secs: flushed, rows: int64(rows), bytes: r.rawBytes})
+	r.add(step{name: stepInsert, secs: ins, rows: int64(rows), bytes: r.rawBytes, cpu: -1, serverCPU: -1})
+	r.add(step{name: stepInsertF, secs: flushed, rows: int64(rows), bytes: r.rawBytes, cpu: cpu[0], serverCPU: cpu[1]})
 	if err := dropIfExists(ctx, c, raw); err != nil {
 		return nil, err
 	}
 
 	logf("milvault restore --no-indexes --no-load")
-	if s, err = child(ctx, stepRestoreRaw, cfg.bin, append(base, "restore", "b", "--target", restored, "--no-indexes", "--no-load")...); err != nil {
+	if s, err = child(ctx, cfg.cpu, stepRestoreRaw, cfg.bin, append(base, "restore", "b", "--target", restored, "--no-indexes", "--no-load")...); err != nil {
 		return nil, err
 	}
 	s.rows, s.bytes = int64(rows), r.rawBytes
@@ -223,14 +242,47 @@ func measure(ctx context.Context, cfg config, rows int) (*result, error) {
 		return nil, err
 	}
 
+	if err := bulkRestore(ctx, c, cfg, r, base, bulk); err != nil {
+		return nil, err
+	}
+
 	logf("milvault restore (index + load)")
-	if s, err = child(ctx, stepRestore, cfg.bin, append(base, "restore", "b", "--target", full)...); err != nil {
+	if s, err = child(ctx, cfg.cpu, stepRestore, cfg.bin, append(base, "restore", "b", "--target", full)...); err != nil {
 		return nil, err
 	}
 	s.rows, s.bytes = int64(rows), r.rawBytes
 	r.add(s)
 	logf("done")
 	return r, nil
+}
+
+// bulkRestore measures the bulk import restore when the server has bulk
+// import (--bulk-import-strict, so that a fallback to inserts is not
+// measured as an import).
+func bulkRestore(ctx context.Context, c *milvus.Client, cfg config, r *result, base []string, target string) error {
+	ok, err := c.CanImport(ctx)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		logf("skipping %s: Milvus %s has no bulk import", stepRestoreBulk, c.Version())
+		return nil
+	}
+	dir := cfg.bulkDir
+	if dir == "" {
+		if dir, err = os.MkdirTemp("", "milvault-bench-import-*"); err != nil {
+			return err
+		}
+		defer os.RemoveAll(dir)
+	}
+	logf("%s", stepRestoreBulk)
+	s, err := child(ctx, cfg.cpu, stepRestoreBulk, cfg.bin, append(base, "restore", "b", "--target", target, "--no-indexes", "--no-load", "--bulk-import", dir, "--bulk-import-strict")...)
+	if err != nil {
+		return err
+	}
+	s.rows, s.bytes = int64(r.rows), r.rawBytes
+	r.add(s)
+	return dropIfExists(ctx, c, target)
 }
 
 func dropIfExists(ctx context.Context, c *milvus.Client, name string) error {
@@ -248,10 +300,11 @@ func dropIfExists(ctx context.Context, c *milvus.Client, name string) error {
 // shares this process's memory until exec) and Linux carries that memory's
 // high-water mark into the child's ru_maxrss at exec, so rusage would report
 // at least this benchmark's own peak (over 1 GiB after the insert drain).
-func child(ctx context.Context, name, bin string, args ...string) (step, error) {
+func child(ctx context.Context, m cpuMeter, name, bin string, args ...string) (step, error) {
 	cmd := exec.CommandContext(ctx, bin, args...)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
+	sp := m.start()
 	start := time.Now()
 	if err := cmd.Start(); err != nil {
 		return step{name: name}, err
@@ -262,6 +315,8 @@ func child(ctx context.Context, name, bin string, args ...string) (step, error) 
 	err := cmd.Wait()
 	close(done)
 	s := step{name: name, secs: time.Since(start).Seconds(), rss: <-peak}
+	_, s.serverCPU = sp.end()
+	s.cpu = (cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()).Seconds()
 	if err != nil {
 		return s, fmt.Errorf("%s %s: %v: %s", bin, strings.Join(args, " "), err, stderr.String())
 	}

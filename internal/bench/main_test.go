@@ -17,3 +17,14 @@ func TestVmHWM(t *testing.T) {
 		}
 	}
 }
+
+func TestParseStat(t *testing.T) {
+	line := "4242 (milvus (run) x) S 1 4200 4200 0 -1 4194560 100 0 0 0 1234 567 0 0 20 0 30 0 100 0 0"
+	pgrp, ticks, ok := parseStat(line)
+	if !ok || pgrp != 4200 || ticks != 1234+567 {
+		t.Fatalf("parseStat = %d, %d, %v; want 4200, 1801, true", pgrp, ticks, ok)
+	}
+	if _, _, ok := parseStat("garbage"); ok {
+		t.Fatal("parseStat accepted a line without a command name")
+	}
+}

@@ -11,14 +11,14 @@ func render(r *result) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "\n%d rows; raw data %.1f MB (ids, vectors, scalars, string and JSON payloads); backup on disk %.1f MB (%.2f × raw).\n",
 		r.rows, mb(r.rawBytes), mb(r.backupBytes), float64(r.backupBytes)/float64(r.rawBytes))
-	b.WriteString("\n| step | s | rows/s | MB/s | peak RSS MiB |\n|---|---:|---:|---:|---:|\n")
+	b.WriteString("\n| step | s | rows/s | MB/s | peak RSS MiB | client CPU s | server CPU s |\n|---|---:|---:|---:|---:|---:|---:|\n")
 	for _, name := range r.order {
 		s := r.steps[name]
 		rss := "–"
 		if s.rss > 0 {
 			rss = fmt.Sprintf("%.1f", float64(s.rss)/1024)
 		}
-		fmt.Fprintf(&b, "| %s | %.1f | %.0f | %.1f | %s |\n", s.name, s.secs, float64(s.rows)/s.secs, mb(s.bytes)/s.secs, rss)
+		fmt.Fprintf(&b, "| %s | %.1f | %.0f | %.1f | %s | %s | %s |\n", s.name, s.secs, float64(s.rows)/s.secs, mb(s.bytes)/s.secs, rss, cpuText(s.cpu), cpuText(s.serverCPU))
 	}
 	b.WriteString("\nRatios (rate of milvault / rate of the baseline, same run):\n\n")
 	ratio := func(label, a, base string) {
@@ -28,6 +28,12 @@ func render(r *result) string {
 	ratio("restore --no-indexes --no-load / raw insert drain (Insert RPCs)", stepRestoreRaw, stepInsert)
 	ratio("restore --no-indexes --no-load / raw insert drain incl. flush", stepRestoreRaw, stepInsertF)
 	ratio("full restore / raw insert drain incl. flush", stepRestore, stepInsertF)
+	if _, ok := r.steps[stepRestoreBulk]; ok {
+		ratio("restore --bulk-import / restore with Insert calls (both --no-indexes --no-load)", stepRestoreBulk, stepRestoreRaw)
+		ratio("restore --bulk-import --no-indexes --no-load / raw insert drain incl. flush", stepRestoreBulk, stepInsertF)
+	} else {
+		b.WriteString("- restore --bulk-import: not measured (the server has no bulk import)\n")
+	}
 	rd, vf := r.steps[stepRead], r.steps[stepVerify]
 	fmt.Fprintf(&b, "- verify / sequential read (MB/s): %.2f\n", (mb(vf.bytes)/vf.secs)/(mb(rd.bytes)/rd.secs))
 	if r.profileTop != "" {
@@ -38,3 +44,11 @@ func render(r *result) string {
 }
 
 func mb(n int64) float64 { return float64(n) / 1e6 }
+
+// cpuText formats CPU seconds; unknown (-1) and unmeasured (0) are "–".
+func cpuText(secs float64) string {
+	if secs <= 0 {
+		return "–"
+	}
+	return fmt.Sprintf("%.1f", secs)
+}

@@ -97,12 +97,12 @@ func batches(rows, batchRows int) ([]batch, int64) {
 type seedResult struct {
 	rawBytes   int64
 	insertSecs float64 // inserts and flush
-	indexSecs  float64 // HNSW build and load
+	indexSecs  float64 // index build and load
 }
 
 // seed creates coll with rows rows in batches under 16 MiB, flushes it,
-// builds an HNSW/L2 index and loads it, as a real deployment would be.
-func seed(ctx context.Context, c *milvus.Client, coll string, rows int) (seedResult, error) {
+// builds the chosen L2 index (HNSW by default) and loads it, as a real deployment would be.
+func seed(ctx context.Context, c *milvus.Client, coll string, rows int, index string) (seedResult, error) {
 	var res seedResult
 	schema := benchSchema(coll)
 	if err := c.CreateCollection(ctx, milvus.CreateCollectionRequest{Database: "default", Schema: schema, ShardsNum: 1}); err != nil {
@@ -123,7 +123,7 @@ func seed(ctx context.Context, c *milvus.Client, coll string, rows int) (seedRes
 	}
 	res.insertSecs = time.Since(start).Seconds()
 	start = time.Now()
-	if err := createIndex(ctx, c, coll); err != nil {
+	if err := createIndex(ctx, c, coll, index); err != nil {
 		return res, err
 	}
 	if err := c.Load(ctx, "default", coll, nil); err != nil {
@@ -133,7 +133,14 @@ func seed(ctx context.Context, c *milvus.Client, coll string, rows int) (seedRes
 	return res, nil
 }
 
-func createIndex(ctx context.Context, c *milvus.Client, coll string) error {
-	return c.CreateIndex(ctx, "default", coll, "embedding", "embedding_hnsw",
-		map[string]string{"index_type": "HNSW", "metric_type": "L2", "params": `{"M":16,"efConstruction":64}`})
+// indexParams are the build parameters of the indexes -index offers.
+var indexParams = map[string]string{
+	"HNSW":     `{"M":16,"efConstruction":64}`,
+	"IVF_FLAT": `{"nlist":1024}`,
+	"FLAT":     `{}`,
+}
+
+func createIndex(ctx context.Context, c *milvus.Client, coll, index string) error {
+	return c.CreateIndex(ctx, "default", coll, "embedding", "embedding_idx",
+		map[string]string{"index_type": index, "metric_type": "L2", "params": indexParams[index]})
 }

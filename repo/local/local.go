@@ -60,6 +60,14 @@ func (s *Store) path(name string) (string, error) {
 }
 
 // Put writes r to name atomically.
+//
+// When r is an *os.File at offset 0 whose whole content is to be stored, on
+// the same file system as the store (a finished spool file: backups spool
+// their data files in the repository's directory), the file is synced and
+// hard-linked into place instead of copied, which saves reading and writing
+// every byte again. Callers must not change such a file after Put (see
+// repo.Store). Any other reader, or a link the file system refuses, is
+// copied.
 func (s *Store) Put(ctx context.Context, name string, r io.Reader) error {
 	p, err := s.path(name)
 	if err != nil {
@@ -67,6 +75,14 @@ func (s *Store) Put(ctx context.Context, name string, r io.Reader) error {
 	}
 	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 		return fmt.Errorf("put %s: %w", name, err)
+	}
+	if f, ok := r.(*os.File); ok {
+		if linked, err := linkInto(ctx, f, p); linked || err != nil {
+			if err != nil {
+				return fmt.Errorf("put %s: %w", name, err)
+			}
+			return syncDir(filepath.Dir(p))
+		}
 	}
 	tmp, err := os.CreateTemp(filepath.Dir(p), ".tmp-"+filepath.Base(p)+"-*")
 	if err != nil {
@@ -81,6 +97,39 @@ func (s *Store) Put(ctx context.Context, name string, r io.Reader) error {
 		return fmt.Errorf("put %s: %w", name, err)
 	}
 	return syncDir(filepath.Dir(p))
+}
+
+// linkInto stores f at p by a hard link under a temporary name, renamed
+// into place. It reports false, with no error, when f is not a candidate
+// (not at offset 0, its path no longer names it) or the link is refused
+// (another file system, no link support): the caller then copies.
+func linkInto(ctx context.Context, f *os.File, p string) (bool, error) {
+	if err := ctx.Err(); err != nil {
+		return false, err
+	}
+	if off, err := f.Seek(0, io.SeekCurrent); err != nil || off != 0 || !filepath.IsAbs(f.Name()) {
+		return false, nil
+	}
+	byFD, err := f.Stat()
+	if err != nil || !byFD.Mode().IsRegular() {
+		return false, nil
+	}
+	if byPath, err := os.Stat(f.Name()); err != nil || !os.SameFile(byFD, byPath) {
+		return false, nil
+	}
+	tmp := filepath.Join(filepath.Dir(p), fmt.Sprintf(".tmp-%s-%d-%p", filepath.Base(p), os.Getpid(), f))
+	if err := os.Link(f.Name(), tmp); err != nil {
+		return false, nil
+	}
+	if err := f.Sync(); err != nil {
+		os.Remove(tmp)
+		return false, err
+	}
+	if err := os.Rename(tmp, p); err != nil {
+		os.Remove(tmp)
+		return false, err
+	}
+	return true, nil
 }
 
 func writeSync(ctx context.Context, f *os.File, r io.Reader) error {

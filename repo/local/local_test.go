@@ -66,3 +66,59 @@ func TestCleanStaleRemovesHiddenTempFiles(t *testing.T) {
 		t.Fatalf("the killed backup's folder is still there (stat error %v)", err)
 	}
 }
+
+// TestPutLinksFinishedFiles: an *os.File at offset 0 on the store's file
+// system is linked into place (same inode, no copy); one at another offset,
+// or any other reader, is copied.
+func TestPutLinksFinishedFiles(t *testing.T) {
+	dir := t.TempDir()
+	s, _ := New(dir)
+	spool := func(content string) *os.File {
+		f, err := os.CreateTemp(dir, ".tmp-spool-*")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.WriteString(content); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { f.Close() })
+		return f
+	}
+	check := func(name, want string, linkedTo *os.File) {
+		t.Helper()
+		got, err := os.ReadFile(s.LocalPath(name))
+		if err != nil || string(got) != want {
+			t.Fatalf("%s holds %q, %v; want %q", name, got, err, want)
+		}
+		byPath, _ := os.Stat(s.LocalPath(name))
+		byFD, _ := linkedTo.Stat()
+		if linked := os.SameFile(byPath, byFD); linked != (linkedTo != nil && want == "whole file") {
+			t.Fatalf("%s linked = %v", name, linked)
+		}
+	}
+
+	f := spool("whole file")
+	if _, err := f.Seek(0, 0); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Put(t.Context(), "data/a", f); err != nil {
+		t.Fatal(err)
+	}
+	check("data/a", "whole file", f)
+	os.Remove(f.Name()) // the caller drops its spool; the stored file stays
+	check("data/a", "whole file", f)
+
+	g := spool("skip:rest")
+	if _, err := g.Seek(5, 0); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Put(t.Context(), "data/b", g); err != nil {
+		t.Fatal(err)
+	}
+	check("data/b", "rest", g)
+
+	list, err := s.List(t.Context(), "")
+	if err != nil || len(list) != 2 {
+		t.Fatalf("List = %v, %v; want data/a and data/b only (no temporary names)", list, err)
+	}
+}
