@@ -70,11 +70,11 @@ func writeCollection(ctx context.Context, deps Deps, p Params, m *manifest.Manif
 //	sink (Parquet encoding, compression, checksum, spool file) -> files ->
 //	upload (store Put: copy and fsync, or network upload)
 //
-// The batch and row-group channels hold one item each, so memory is bounded
-// by about one query batch and three row groups whatever the partition's
-// size; the file hand-off is unbuffered, so at most two spool files (one
-// being written, one being stored) exist at a time. The first error of any
-// stage cancels the others.
+// The hand-offs are unbuffered: each stage holds the one item it works on,
+// so memory is bounded by about two query batches and two row groups (plus
+// the Parquet writer's buffers) whatever the partition's size, and at most
+// two spool files (one being written, one being stored) exist at a time.
+// The first error of any stage cancels the others.
 func writePartition(ctx context.Context, deps Deps, p Params, m *manifest.Manifest, c *captured, part string) (manifest.Partition, error) {
 	w, err := newPartitionWriter(deps, p, m, c, part)
 	if err != nil {
@@ -87,8 +87,8 @@ func writePartition(ctx context.Context, deps Deps, p Params, m *manifest.Manife
 		req.Partitions = []string{part}
 	}
 	g, gctx := errgroup.WithContext(ctx)
-	batches := make(chan milvus.Batch, 1)
-	groups := make(chan arrow.RecordBatch, 1)
+	batches := make(chan milvus.Batch)
+	groups := make(chan arrow.RecordBatch)
 	var res milvus.ScanResult
 	g.Go(func() error {
 		defer close(batches)
