@@ -118,6 +118,7 @@ func runLocked(ctx context.Context, deps Deps, p Params, start time.Time) (*Resu
 	if err != nil {
 		return nil, err
 	}
+	removeStaleSpools(deps)
 	m, err := run(ctx, deps, p, targets, start)
 	if err != nil {
 		return nil, err

@@ -3,13 +3,18 @@ package backup_test
 import (
 	"context"
 	"errors"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/milvault/milvault/backup"
 	"github.com/milvault/milvault/internal/testenv"
 	"github.com/milvault/milvault/milvus"
 	"github.com/milvault/milvault/repo"
+	"github.com/milvault/milvault/progress"
+	"github.com/milvault/milvault/repo/local"
 	"github.com/milvault/milvault/repo/mem"
+	"github.com/milvault/milvault/verify"
 )
 
 // tinyDisk is a store that reports almost no free space.
@@ -51,6 +56,40 @@ func TestRefusesWhenSpaceIsShort(t *testing.T) {
 		}
 		if st, err := c.LoadState(ctx, "default", name); err != nil || st != before {
 			t.Errorf("load state after backup = %s, %v; want %s", st, err, before)
+		}
+	})
+}
+
+// TestLocalRepositorySpoolsInPlace: in a local repository data files are
+// spooled in the repository's folder and linked into place (nothing is left
+// under a temporary name), and spool files a killed backup left behind are
+// removed by the next backup.
+func TestLocalRepositorySpoolsInPlace(t *testing.T) {
+	testenv.ForEach(t, func(t *testing.T, tg testenv.Target, c *milvus.Client) {
+		ctx := context.Background()
+		name := testenv.Collection(t, c, "bk_spool", 2000, 16)
+		dir := t.TempDir()
+		store, err := local.New(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := repo.OpenOrInit(ctx, store)
+		if err != nil {
+			t.Fatal(err)
+		}
+		stale := filepath.Join(dir, ".tmp-milvault-chunk-123.parquet")
+		if err := os.WriteFile(stale, []byte("left by a killed backup"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		res, err := backup.Run(ctx, backup.Deps{Milvus: c, Repo: r}, backup.Params{Collections: []string{name}, ChunkBytes: 64 << 10})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if left, _ := filepath.Glob(filepath.Join(dir, ".tmp-*")); len(left) != 0 {
+			t.Fatalf("temporary files left in the repository: %v", left)
+		}
+		if err := verify.Checksums(ctx, store, res.Manifest, res.Manifest.Files(), progress.Nop); err != nil {
+			t.Fatalf("backup does not verify: %v", err)
 		}
 	})
 }

@@ -286,7 +286,7 @@ type openFile struct {
 func (w *partitionWriter) openNext(ctx context.Context) (*openFile, error) {
 	name := fmt.Sprintf("%spart-%05d.parquet", w.prefix, w.opened)
 	w.opened++
-	spool, err := os.CreateTemp(w.spoolDir(), ".tmp-milvault-chunk-*.parquet")
+	spool, err := os.CreateTemp(w.spoolDir(), spoolPattern)
 	if err != nil {
 		return nil, fmt.Errorf("spool %s: %w", name, err)
 	}
@@ -314,6 +314,25 @@ func (w *partitionWriter) spoolDir() string {
 		return filepath.Dir(lp.LocalPath("spool"))
 	}
 	return ""
+}
+
+// spoolPattern names the spool files of data files being written.
+const spoolPattern = ".tmp-milvault-chunk-*.parquet"
+
+// removeStaleSpools deletes spool files that a killed backup left in the
+// root of a local repository. Only backups create them, and a backup holds
+// the repository's exclusive lock, so under that lock every one is stale.
+func removeStaleSpools(deps Deps) {
+	lp, ok := deps.Repo.Store().(repo.LocalPather)
+	if !ok {
+		return
+	}
+	stale, _ := filepath.Glob(filepath.Join(filepath.Dir(lp.LocalPath("spool")), spoolPattern))
+	for _, f := range stale {
+		if err := os.Remove(f); err == nil {
+			deps.Progress.Note("removed " + filepath.Base(f) + ", a spool file an interrupted backup left behind")
+		}
+	}
 }
 
 // closeCurrent finishes the current file and hands it to the upload stage.

@@ -6,6 +6,11 @@
 #   BENCH_ROWS=1000000 make bench       # 1M rows (slow on 2 cores)
 #   BENCH_ROWS=100000,1000000 make bench   # several sizes, one after the other
 #   BENCH_TARGET=lite make bench
+#   BENCH_PIN=1 make bench              # server on core 0, milvault and the raw
+#                                       # drains on core 1: isolates milvault's
+#                                       # own cost from CPU contention
+#   BENCH_ROUNDS=3 make bench           # drain and backup measured 3 times,
+#                                       # alternately (server speed varies)
 #   BENCH_INDEX=FLAT BENCH_ROWS=100000,1000000 make bench
 #                                       # memory check at 1M rows without the
 #                                       # long HNSW builds (HNSW is the default)
@@ -16,6 +21,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 target=${BENCH_TARGET:-milvus23}
 rows=${BENCH_ROWS:-200000}
+rounds=${BENCH_ROUNDS:-1}
 index=${BENCH_INDEX:-HNSW}
 case "$index" in
   HNSW) index_desc="HNSW M=16 efConstruction=64" ;;
@@ -33,14 +39,27 @@ trap 'rm -f "$section"; scripts/milvus-env.sh stop "$target" >/dev/null 2>&1 || 
 go build -o bin/milvault ./cmd/milvault
 scripts/milvus-env.sh install
 scripts/milvus-env.sh start "$target"
+pgid=$(cat ".milvus-test/$target.pid")
+run=()
+placement="server and milvault share all cores"
+if [[ ${BENCH_PIN:-0} == 1 ]]; then
+  (( $(nproc) >= 2 )) || { echo "BENCH_PIN=1 needs at least 2 cores" >&2; exit 2; }
+  # Every thread of every process of the server's group onto core 0; the
+  # bench (its in-process drains and the milvault children it starts) onto
+  # core 1. Threads the server starts later inherit core 0.
+  for pid in $(ps -o pid= -g "$pgid"); do taskset -a -p -c 0 "$pid" >/dev/null; done
+  run=(taskset -c 1)
+  placement="pinned: server on core 0, milvault and the raw drains on core 1 (BENCH_PIN=1)"
+fi
 version=$(.venv/bin/python -c "import importlib.metadata as m; print(m.version('milvus') if '$target'=='milvus23' else m.version('milvus-lite'))")
 {
-  printf '\n## %s: `BENCH_TARGET=%s BENCH_ROWS=%s BENCH_INDEX=%s make bench`\n\n' "$(date -u +%Y-%m-%d)" "$target" "$rows" "$index"
-  printf 'Machine: %s cores, %s RAM, %s; server %s %s on the same machine (loopback).\n' \
-    "$(nproc)" "$(free -h | awk '/Mem:/{print $2}')" "$(go version | cut -d' ' -f3-)" "$target" "$version"
+  printf '\n## %s: `BENCH_TARGET=%s BENCH_ROWS=%s BENCH_INDEX=%s BENCH_PIN=%s BENCH_ROUNDS=%s make bench`\n\n' "$(date -u +%Y-%m-%d)" "$target" "$rows" "$index" "${BENCH_PIN:-0}" "$rounds"
+  printf 'Machine: %s cores, %s RAM, %s; server %s %s on the same machine (loopback); %s.\n' \
+    "$(nproc)" "$(free -h | awk '/Mem:/{print $2}')" "$(go version | cut -d' ' -f3-)" "$target" "$version" "$placement"
   printf 'Collection: int64 pk, 768-d float vector (%s, L2, loaded), VarChar (~60 B), JSON (~80 B), int32, float; one partition, one shard. milvault defaults: zstd level 3, sha256, 256 MiB files; restore 8 MiB insert batches, 2 workers. One run of each step; MB = 10^6 bytes of raw data unless the step reads files. CPU columns: user+system seconds of milvault (of the bench process for the raw drains) and of the Milvus server process group during the step.\n' "$index_desc"
 } > "$section"
-go run ./internal/bench -milvault bin/milvault -milvus "127.0.0.1:$port" -rows "$rows" -index "$index" \
-  -server-pgid "$(cat ".milvus-test/$target.pid")" -profile-dir bin -out "$section"
+go build -o bin/bench ./internal/bench
+"${run[@]}" bin/bench -milvault bin/milvault -milvus "127.0.0.1:$port" -rows "$rows" -index "$index" -rounds "$rounds" \
+  -server-pgid "$pgid" -profile-dir bin -out "$section"
 # Appended only after a complete run, so a failed run leaves the file as it was.
 cat "$section" >> docs/benchmarks.md

@@ -55,6 +55,7 @@ type result struct {
 	backupBytes int64
 	steps       map[string]step
 	order       []string
+	rounds      int // drain/backup rounds measured
 	profileTop  string
 	profileSecs float64
 }
@@ -82,6 +83,7 @@ const (
 
 type config struct {
 	bin, addr, profileDir, index, bulkDir string
+	rounds                                int
 	cpu                                   cpuMeter
 }
 
@@ -90,6 +92,7 @@ func main() {
 	flag.StringVar(&cfg.bin, "milvault", "bin/milvault", "milvault binary")
 	flag.StringVar(&cfg.addr, "milvus", "127.0.0.1:19541", "Milvus address")
 	flag.StringVar(&cfg.index, "index", "HNSW", "vector index of the seeded collection: HNSW (M=16, efConstruction=64), IVF_FLAT (nlist=1024) or FLAT (no build; for memory runs at 1M rows)")
+	flag.IntVar(&cfg.rounds, "rounds", 1, "measure the raw query drain and the backup this many times, alternately")
 	flag.IntVar(&cfg.cpu.serverPgid, "server-pgid", 0, "process group of the Milvus server, to report its CPU time per step (0: not reported)")
 	flag.StringVar(&cfg.profileDir, "profile-dir", "", "write a CPU profile of an in-process backup to backup-<rows>.cpu.pprof here (empty: no profile)")
 	flag.StringVar(&cfg.bulkDir, "bulk-import-dir", "", "staging directory for the bulk import restore, readable by the server (empty: a temporary directory, for a server on this machine)")
@@ -197,6 +200,9 @@ func measure(ctx context.Context, cfg config, rows int) (*result, error) {
 	s.rows, s.bytes = int64(rows), r.rawBytes
 	r.add(s)
 	r.backupBytes = dirSize(filepath.Join(repoDir, "data"))
+	if err := moreRounds(ctx, c, cfg, r, coll, base); err != nil {
+		return nil, err
+	}
 
 	if cfg.profileDir != "" {
 		path := filepath.Join(cfg.profileDir, fmt.Sprintf("backup-%d.cpu.pprof", rows))
@@ -284,6 +290,33 @@ func bulkRestore(ctx context.Context, c *milvus.Client, cfg config, r *result, b
 	r.add(s)
 	return dropIfExists(ctx, c, target)
 }
+
+// moreRounds repeats the raw query drain and the backup, alternately,
+// cfg.rounds-1 more times, so that the spread of the server's own speed
+// between runs of the same queries shows next to the ratio.
+func moreRounds(ctx context.Context, c *milvus.Client, cfg config, r *result, coll string, base []string) error {
+	for k := 2; k <= cfg.rounds; k++ {
+		logf("round %d: raw query drain and backup", k)
+		sp := cfg.cpu.start()
+		n, secs, err := queryDrain(ctx, c, coll)
+		if err != nil {
+			return fmt.Errorf("query drain: %w", err)
+		}
+		st := step{name: roundName(stepQuery, k), secs: secs, rows: n, bytes: r.rawBytes}
+		st.cpu, st.serverCPU = sp.end()
+		r.add(st)
+		s, err := child(ctx, cfg.cpu, roundName(stepBackup, k), cfg.bin, append(base, "backup", "-c", coll, "--name", fmt.Sprintf("round%d", k))...)
+		if err != nil {
+			return err
+		}
+		s.rows, s.bytes = int64(r.rows), r.rawBytes
+		r.add(s)
+	}
+	r.rounds = max(1, cfg.rounds)
+	return nil
+}
+
+func roundName(step string, k int) string { return fmt.Sprintf("%s, round %d", step, k) }
 
 func dropIfExists(ctx context.Context, c *milvus.Client, name string) error {
 	ok, err := c.HasCollection(ctx, "default", name)

@@ -25,6 +25,9 @@ func render(r *result) string {
 		fmt.Fprintf(&b, "- %s: %.2f\n", label, r.steps[base].secs/r.steps[a].secs)
 	}
 	ratio("backup / raw query drain", stepBackup, stepQuery)
+	for k := 2; k <= r.rounds; k++ {
+		ratio(fmt.Sprintf("backup / raw query drain, round %d", k), roundName(stepBackup, k), roundName(stepQuery, k))
+	}
 	ratio("restore --no-indexes --no-load / raw insert drain (Insert RPCs)", stepRestoreRaw, stepInsert)
 	ratio("restore --no-indexes --no-load / raw insert drain incl. flush", stepRestoreRaw, stepInsertF)
 	ratio("full restore / raw insert drain incl. flush", stepRestore, stepInsertF)
