@@ -14,6 +14,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/milvault/milvault/checksum"
+	"github.com/milvault/milvault/internal/ctxio"
 	"github.com/milvault/milvault/manifest"
 	"github.com/milvault/milvault/milvus"
 )
@@ -289,7 +290,7 @@ func (im *importer) stage(ctx context.Context, f manifest.File, dst string) erro
 		alg = a
 	}
 	w := checksum.NewWriter(out, alg)
-	_, err = io.Copy(w, contextReader{ctx, rc})
+	_, err = io.Copy(w, ctxio.Reader(ctx, rc))
 	if cerr := out.Close(); err == nil {
 		err = cerr
 	}
@@ -338,17 +339,4 @@ func importHint(err error) string {
 		return " (the server cannot read the staged file: --bulk-import must name a directory the Milvus server can read at the same path, or give --bulk-import-server-path with the path under which the server sees it)"
 	}
 	return ""
-}
-
-// contextReader stops a copy when ctx is cancelled.
-type contextReader struct {
-	ctx context.Context
-	r   io.Reader
-}
-
-func (c contextReader) Read(p []byte) (int, error) {
-	if err := c.ctx.Err(); err != nil {
-		return 0, err
-	}
-	return c.r.Read(p)
 }

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/milvault/milvault/internal/ctxio"
 	"github.com/milvault/milvault/repo"
 )
 
@@ -133,7 +134,7 @@ func linkInto(ctx context.Context, f *os.File, p string) (bool, error) {
 }
 
 func writeSync(ctx context.Context, f *os.File, r io.Reader) error {
-	_, err := io.Copy(f, ctxReader{ctx, r})
+	_, err := io.Copy(f, ctxio.Reader(ctx, r))
 	if err == nil {
 		err = f.Sync()
 	}
@@ -153,19 +154,6 @@ func syncDir(dir string) error {
 	defer d.Close()
 	_ = d.Sync()
 	return nil
-}
-
-// ctxReader stops a copy when its context is cancelled.
-type ctxReader struct {
-	ctx context.Context
-	r   io.Reader
-}
-
-func (c ctxReader) Read(p []byte) (int, error) {
-	if err := c.ctx.Err(); err != nil {
-		return 0, err
-	}
-	return c.r.Read(p)
 }
 
 // Open opens name for reading.
