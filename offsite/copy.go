@@ -10,10 +10,10 @@ import (
 	"os"
 	"time"
 
-	"github.com/milvault/milvault/checksum"
 	"github.com/milvault/milvault/manifest"
 	"github.com/milvault/milvault/progress"
 	"github.com/milvault/milvault/repo"
+	"github.com/milvault/milvault/verify"
 )
 
 // Options configure a copy.
@@ -141,7 +141,7 @@ func isNotFound(err error) bool {
 // it wrote anything.
 func copyFile(ctx context.Context, src, dst repo.Store, id string, f manifest.File, o Options) (bool, error) {
 	if fi, err := dst.Stat(ctx, f.Path); err == nil && fi.Size == f.Size {
-		problem, err := check(ctx, dst, f, nil)
+		problem, err := verify.ReadChecked(ctx, dst, f, nil)
 		if err != nil {
 			return false, fmt.Errorf("check %s at the destination: %w", f.Path, err)
 		}
@@ -172,7 +172,7 @@ func fetch(ctx context.Context, src repo.Store, id string, f manifest.File, o Op
 		return nil, fmt.Errorf("copy %s: %w", f.Path, err)
 	}
 	fail := func(err error) (*os.File, error) { tmp.Close(); os.Remove(tmp.Name()); return nil, err }
-	problem, err := check(ctx, src, f, io.MultiWriter(tmp, progressWriter{o.Progress}))
+	problem, err := verify.ReadChecked(ctx, src, f, io.MultiWriter(tmp, progress.BytesWriter(o.Progress)))
 	if err != nil {
 		return fail(fmt.Errorf("read %s from the source: %w", f.Path, err))
 	}
@@ -199,7 +199,7 @@ func confirm(ctx context.Context, dst repo.Store, f manifest.File, o Options) er
 		}
 		return nil
 	}
-	problem, err := check(ctx, dst, f, nil)
+	problem, err := verify.ReadChecked(ctx, dst, f, nil)
 	if err == nil && problem != "" {
 		err = errors.New(problem)
 	}
@@ -207,36 +207,4 @@ func confirm(ctx context.Context, dst repo.Store, f manifest.File, o Options) er
 		return fmt.Errorf("read back %s from the destination: %w", f.Path, err)
 	}
 	return nil
-}
-
-// check reads a stored file (passing its bytes on to w, if any) and
-// describes how it differs from the manifest; "" means it matches.
-func check(ctx context.Context, s repo.Store, f manifest.File, w io.Writer) (string, error) {
-	alg, _, err := checksum.ParseDigest(f.Checksum)
-	if err != nil {
-		return "", fmt.Errorf("manifest checksum of %s: %w", f.Path, err)
-	}
-	rc, err := s.Open(ctx, f.Path)
-	if err != nil {
-		return "", err
-	}
-	defer rc.Close()
-	h := checksum.NewWriter(w, alg)
-	if _, err := io.Copy(h, rc); err != nil {
-		return "", err
-	}
-	switch {
-	case h.Count() != f.Size:
-		return fmt.Sprintf("size %d bytes, manifest says %d", h.Count(), f.Size), nil
-	case h.Digest() != f.Checksum:
-		return "checksum mismatch", nil
-	}
-	return "", nil
-}
-
-type progressWriter struct{ p progress.Progress }
-
-func (w progressWriter) Write(b []byte) (int, error) {
-	w.p.Bytes(int64(len(b)))
-	return len(b), nil
 }

@@ -96,3 +96,14 @@ func termWidth(w io.Writer) int {
 	}
 	return width
 }
+
+// BytesWriter returns a writer that counts what is written to it as bytes
+// done on p and discards it (for io.MultiWriter and hashing writers).
+func BytesWriter(p Progress) io.Writer { return bytesWriter{p} }
+
+type bytesWriter struct{ p Progress }
+
+func (w bytesWriter) Write(b []byte) (int, error) {
+	w.p.Bytes(int64(len(b)))
+	return len(b), nil
+}

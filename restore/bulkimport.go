@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path"
 	"path/filepath"
@@ -13,10 +12,9 @@ import (
 	"github.com/milvus-io/milvus-proto/go-api/v2/schemapb"
 	"golang.org/x/sync/errgroup"
 
-	"github.com/milvault/milvault/checksum"
-	"github.com/milvault/milvault/internal/ctxio"
 	"github.com/milvault/milvault/manifest"
 	"github.com/milvault/milvault/milvus"
+	"github.com/milvault/milvault/verify"
 )
 
 // Bulk import
@@ -276,30 +274,20 @@ func (im *importer) submit(ctx context.Context, i int, f stagedFile) (int64, str
 // stage copies a backup file to dst and checks its size and checksum again
 // (unless verification is off).
 func (im *importer) stage(ctx context.Context, f manifest.File, dst string) error {
-	rc, err := im.deps.Repo.Store().Open(ctx, f.Path)
-	if err != nil {
-		return err
-	}
-	defer rc.Close()
 	out, err := os.OpenFile(dst, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o644)
 	if err != nil {
 		return err
 	}
-	alg := checksum.SHA256
-	if a, _, err := checksum.ParseDigest(f.Checksum); err == nil {
-		alg = a
-	}
-	w := checksum.NewWriter(out, alg)
-	_, err = io.Copy(w, ctxio.Reader(ctx, rc))
+	n, digest, err := verify.ReadHashed(ctx, im.deps.Repo.Store(), f, out)
 	if cerr := out.Close(); err == nil {
 		err = cerr
 	}
 	switch {
 	case err != nil:
-	case w.Count() != f.Size:
-		err = fmt.Errorf("file has %d bytes, manifest says %d (it changed since it was verified)", w.Count(), f.Size)
-	case !im.p.SkipVerify && w.Digest() != f.Checksum:
-		err = fmt.Errorf("checksum %s does not match the manifest's %s (it changed since it was verified)", w.Digest(), f.Checksum)
+	case n != f.Size:
+		err = fmt.Errorf("file has %d bytes, manifest says %d (it changed since it was verified)", n, f.Size)
+	case !im.p.SkipVerify && digest != f.Checksum:
+		err = fmt.Errorf("checksum %s does not match the manifest's %s (it changed since it was verified)", digest, f.Checksum)
 	}
 	if err != nil {
 		os.Remove(dst)

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/milvault/milvault/checksum"
+	"github.com/milvault/milvault/internal/ctxio"
 	"github.com/milvault/milvault/manifest"
 	"github.com/milvault/milvault/progress"
 	"github.com/milvault/milvault/repo"
@@ -69,36 +70,52 @@ func Checksums(ctx context.Context, s repo.Store, m *manifest.Manifest, files []
 }
 
 func checkFile(ctx context.Context, s repo.Store, f manifest.File, p progress.Progress) (string, error) {
-	alg, _, err := checksum.ParseDigest(f.Checksum)
-	if err != nil {
+	if _, _, err := checksum.ParseDigest(f.Checksum); err != nil {
 		return "unreadable checksum in manifest: " + err.Error(), nil
 	}
-	rc, err := s.Open(ctx, f.Path)
+	problem, err := ReadChecked(ctx, s, f, progress.BytesWriter(p))
 	if errors.Is(err, repo.ErrNotFound) {
 		return "missing", nil
 	}
+	return problem, err
+}
+
+// ReadChecked reads the stored file f (passing its bytes on to w, if not
+// nil) and describes how it differs from the manifest: "" when its size and
+// digest match. Errors are those of reading, or a manifest digest that
+// cannot be parsed.
+func ReadChecked(ctx context.Context, s repo.Store, f manifest.File, w io.Writer) (string, error) {
+	n, digest, err := ReadHashed(ctx, s, f, w)
 	if err != nil {
 		return "", err
 	}
-	defer rc.Close()
-	w := checksum.NewWriter(progressWriter{p}, alg)
-	if _, err := io.Copy(w, rc); err != nil {
-		return "", err
-	}
 	switch {
-	case w.Count() != f.Size:
-		return fmt.Sprintf("size %d bytes, manifest says %d", w.Count(), f.Size), nil
-	case w.Digest() != f.Checksum:
-		return fmt.Sprintf("checksum mismatch (%s, manifest says %s)", w.Digest(), f.Checksum), nil
+	case n != f.Size:
+		return fmt.Sprintf("size %d bytes, manifest says %d", n, f.Size), nil
+	case digest != f.Checksum:
+		return fmt.Sprintf("checksum mismatch (%s, manifest says %s)", digest, f.Checksum), nil
 	}
 	return "", nil
 }
 
-type progressWriter struct{ p progress.Progress }
-
-func (w progressWriter) Write(b []byte) (int, error) {
-	w.p.Bytes(int64(len(b)))
-	return len(b), nil
+// ReadHashed reads the stored file f (passing its bytes on to w, if not
+// nil) with the hash algorithm of its manifest digest, and returns how many
+// bytes it read and their "algorithm:hex" digest.
+func ReadHashed(ctx context.Context, s repo.Store, f manifest.File, w io.Writer) (int64, string, error) {
+	alg, _, err := checksum.ParseDigest(f.Checksum)
+	if err != nil {
+		return 0, "", fmt.Errorf("manifest checksum of %s: %w", f.Path, err)
+	}
+	rc, err := s.Open(ctx, f.Path)
+	if err != nil {
+		return 0, "", err
+	}
+	defer rc.Close()
+	h := checksum.NewWriter(w, alg)
+	if _, err := io.Copy(h, ctxio.Reader(ctx, rc)); err != nil {
+		return h.Count(), "", err
+	}
+	return h.Count(), h.Digest(), nil
 }
 
 // ChecksumReport runs Checksums over every file of m and reports the result.
