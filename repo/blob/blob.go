@@ -40,10 +40,7 @@ import (
 	"github.com/milvault/milvault/repo"
 )
 
-var (
-	_ repo.Store         = (*Store)(nil)
-	_ repo.PrefixDeleter = (*Store)(nil)
-)
+var _ repo.Store = (*Store)(nil)
 
 // DefaultPartSize is the size of one part of a multipart upload (S3), one
 // block (Azure) or one resumable-upload chunk (GCS). A Put holds at most
@@ -199,6 +196,20 @@ func (s *Store) Open(ctx context.Context, name string) (io.ReadCloser, error) {
 	return r, nil
 }
 
+// OpenRange streams length bytes of name from offset (to the end when
+// length is negative) with one ranged request.
+func (s *Store) OpenRange(ctx context.Context, name string, offset, length int64) (io.ReadCloser, error) {
+	key, err := s.key(name)
+	if err != nil {
+		return nil, err
+	}
+	r, err := s.bucket.NewRangeReader(ctx, key, offset, length, nil)
+	if err != nil {
+		return nil, s.wrap("open", name, err)
+	}
+	return r, nil
+}
+
 // Stat describes name.
 func (s *Store) Stat(ctx context.Context, name string) (repo.FileInfo, error) {
 	key, err := s.key(name)
@@ -262,4 +273,24 @@ func (s *Store) DeleteAll(ctx context.Context, prefix string) error {
 		}
 	}
 	return nil
+}
+
+// Folders returns the first path segments after prefix of the keys under
+// it that lie in a folder.
+func (s *Store) Folders(ctx context.Context, prefix string) ([]string, error) {
+	files, err := s.List(ctx, prefix)
+	if err != nil {
+		return nil, err
+	}
+	return repo.FoldersOf(files, prefix), nil
+}
+
+// FreeSpace is not supported: buckets have no fixed size.
+func (s *Store) FreeSpace(ctx context.Context) (int64, error) {
+	return 0, fmt.Errorf("free space of %s: %w", s.Location(), repo.ErrUnsupported)
+}
+
+// SpoolDir is not supported: the store keeps no local files.
+func (s *Store) SpoolDir(ctx context.Context) (string, error) {
+	return "", fmt.Errorf("spool directory of %s: %w", s.Location(), repo.ErrUnsupported)
 }

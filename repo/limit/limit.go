@@ -28,15 +28,14 @@ type Options struct {
 
 // Store applies the limits to the store it wraps.
 type Store struct {
-	repo.Optional
-	inner    repo.Store
+	repo.Store
 	slots    chan struct{} // nil when unlimited
 	up, down *rate.Limiter // nil when unlimited
 }
 
 // New wraps inner.
 func New(inner repo.Store, o Options) *Store {
-	s := &Store{Optional: repo.Optional{Inner: inner}, inner: inner,
+	s := &Store{Store: inner,
 		up: limiter(o.UploadBytesPerSec), down: limiter(o.DownloadBytesPerSec)}
 	if o.Connections > 0 {
 		s.slots = make(chan struct{}, o.Connections)
@@ -44,8 +43,8 @@ func New(inner repo.Store, o Options) *Store {
 	return s
 }
 
-// Wrap is New, exposing the optional interfaces of inner (see repo.Forward).
-func Wrap(inner repo.Store, o Options) repo.Store { return repo.Forward(New(inner, o), inner) }
+// Wrap is New returning the repo.Store interface.
+func Wrap(inner repo.Store, o Options) repo.Store { return New(inner, o) }
 
 // limiter returns a token bucket of bytesPerSec whose burst, one read's
 // worth, is at most a quarter second of traffic (and at least 4 KiB).
@@ -69,9 +68,6 @@ func (s *Store) acquire(ctx context.Context) (release func(), err error) {
 	}
 }
 
-// Location names the wrapped store.
-func (s *Store) Location() string { return s.inner.Location() }
-
 // Put holds a slot for the whole upload and paces the reader.
 func (s *Store) Put(ctx context.Context, name string, r io.Reader) error {
 	release, err := s.acquire(ctx)
@@ -79,16 +75,26 @@ func (s *Store) Put(ctx context.Context, name string, r io.Reader) error {
 		return err
 	}
 	defer release()
-	return s.inner.Put(ctx, name, pace(ctx, r, s.up))
+	return s.Store.Put(ctx, name, pace(ctx, r, s.up))
 }
 
 // Open holds a slot while opening and paces the returned reader.
 func (s *Store) Open(ctx context.Context, name string) (io.ReadCloser, error) {
+	return s.paced(ctx, func() (io.ReadCloser, error) { return s.Store.Open(ctx, name) })
+}
+
+// OpenRange holds a slot while opening and paces the returned reader.
+func (s *Store) OpenRange(ctx context.Context, name string, offset, length int64) (io.ReadCloser, error) {
+	return s.paced(ctx, func() (io.ReadCloser, error) { return s.Store.OpenRange(ctx, name, offset, length) })
+}
+
+// paced opens a reader with open while holding a slot, and paces it.
+func (s *Store) paced(ctx context.Context, open func() (io.ReadCloser, error)) (io.ReadCloser, error) {
 	release, err := s.acquire(ctx)
 	if err != nil {
 		return nil, err
 	}
-	rc, err := s.inner.Open(ctx, name)
+	rc, err := open()
 	release()
 	if err != nil || s.down == nil {
 		return rc, err
@@ -106,7 +112,7 @@ func (s *Store) Stat(ctx context.Context, name string) (repo.FileInfo, error) {
 		return repo.FileInfo{}, err
 	}
 	defer release()
-	return s.inner.Stat(ctx, name)
+	return s.Store.Stat(ctx, name)
 }
 
 // List holds a slot.
@@ -116,7 +122,7 @@ func (s *Store) List(ctx context.Context, prefix string) ([]repo.FileInfo, error
 		return nil, err
 	}
 	defer release()
-	return s.inner.List(ctx, prefix)
+	return s.Store.List(ctx, prefix)
 }
 
 // Delete holds a slot.
@@ -126,7 +132,7 @@ func (s *Store) Delete(ctx context.Context, name string) error {
 		return err
 	}
 	defer release()
-	return s.inner.Delete(ctx, name)
+	return s.Store.Delete(ctx, name)
 }
 
 // DeleteAll holds a slot.
@@ -136,7 +142,7 @@ func (s *Store) DeleteAll(ctx context.Context, prefix string) error {
 		return err
 	}
 	defer release()
-	return s.Optional.DeleteAll(ctx, prefix)
+	return s.Store.DeleteAll(ctx, prefix)
 }
 
 // pacedReader waits for tokens for every byte it delivers.
