@@ -65,7 +65,7 @@ func (o Options) withDefaults() Options {
 // what was already read.
 type Store struct {
 	repo.Store
-	o     Options
+	o Options
 }
 
 // New wraps inner.
