@@ -118,7 +118,9 @@ func runLocked(ctx context.Context, deps Deps, p Params, start time.Time) (*Resu
 	if err != nil {
 		return nil, err
 	}
-	removeStaleSpools(deps)
+	for _, name := range deps.Repo.RemoveStaleSpools(ctx) {
+		deps.Progress.Note("removed " + name + ", a spool file an interrupted backup left behind")
+	}
 	m, err := run(ctx, deps, p, targets, start)
 	if err != nil {
 		return nil, err

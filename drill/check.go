@@ -35,10 +35,8 @@ func checkCollections(ctx context.Context, d Deps, m *manifest.Manifest, o Optio
 }
 
 func findCollection(m *manifest.Manifest, qualified string) *manifest.Collection {
-	for i := range m.Collections {
-		if m.Collections[i].QualifiedName() == qualified {
-			return &m.Collections[i]
-		}
+	if c := m.CollectionNamed(qualified); c != nil {
+		return c
 	}
 	return &manifest.Collection{}
 }
@@ -81,6 +79,9 @@ func sampleSearches(ctx context.Context, d Deps, mc *manifest.Collection, rc res
 	return nil
 }
 
+// sampleBatchRows is the batch size used when reading sample rows.
+const sampleBatchRows = 2048
+
 type sample struct {
 	key    any
 	vector []float32
@@ -93,11 +94,19 @@ func sampleRows(ctx context.Context, d Deps, mc *manifest.Collection, field stri
 	if !ok {
 		return nil, nil
 	}
+	schema, err := mc.DecodeSchema()
+	if err != nil {
+		return nil, err
+	}
+	pk := milvus.PrimaryField(schema)
+	if pk == nil {
+		return nil, fmt.Errorf("schema of %s has no primary key", mc.QualifiedName())
+	}
 	var out []sample
 	step := max(1, int(f.Rows)/n)
 	seen := 0
-	err := verify.EachRecord(ctx, d.Repo.Store(), mc, f, func(rec arrow.RecordBatch) error {
-		keys, vecs, err := keyAndVector(rec, mc, field)
+	err = d.Repo.EachRecord(ctx, schema, f, sampleBatchRows, func(rec arrow.RecordBatch) error {
+		keys, vecs, err := keyAndVector(rec, pk.GetName(), field)
 		if err != nil {
 			return err
 		}
@@ -125,11 +134,7 @@ func firstFile(mc *manifest.Collection) (manifest.File, bool) {
 	return manifest.File{}, false
 }
 
-func keyAndVector(rec arrow.RecordBatch, mc *manifest.Collection, field string) (arrow.Array, *array.List, error) {
-	pk, err := verify.PrimaryKeyName(mc)
-	if err != nil {
-		return nil, nil, err
-	}
+func keyAndVector(rec arrow.RecordBatch, pk, field string) (arrow.Array, *array.List, error) {
 	ki, vi := rec.Schema().FieldIndices(pk), rec.Schema().FieldIndices(field)
 	if len(ki) == 0 || len(vi) == 0 {
 		return nil, nil, fmt.Errorf("backup files lack column %s or %s", pk, field)

@@ -71,9 +71,6 @@ type Repository struct {
 	exclusive int // exclusive locks held through this Repository
 }
 
-// Store returns the underlying store.
-func (r *Repository) Store() Store { return r.store }
-
 // Config returns the repository descriptor.
 func (r *Repository) Config() Config { return r.cfg }
 
