@@ -10,8 +10,8 @@ import (
 	"github.com/milvault/milvault/backup"
 	"github.com/milvault/milvault/internal/testenv"
 	"github.com/milvault/milvault/milvus"
-	"github.com/milvault/milvault/repo"
 	"github.com/milvault/milvault/progress"
+	"github.com/milvault/milvault/repo"
 	"github.com/milvault/milvault/repo/local"
 	"github.com/milvault/milvault/repo/mem"
 )

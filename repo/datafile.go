@@ -171,3 +171,50 @@ func (r *Repository) FreeSpace(ctx context.Context) (int64, error) {
 	}
 	return n, err
 }
+
+// CopyFile copies the data file f from src into r, spooled as CreateFile
+// does (spoolDir "" means r's own), passing the bytes read on to w (nowhere
+// when nil). The bytes are checked against f on the way: a damaged source
+// returns a *ContentError and stores nothing. Errors of reading the source
+// say so.
+func (r *Repository) CopyFile(ctx context.Context, src *Repository, f manifest.File, spoolDir string, w io.Writer) error {
+	alg, _, err := checksum.ParseDigest(f.Checksum)
+	if err != nil {
+		return fmt.Errorf("manifest checksum of %s: %w", f.Path, err)
+	}
+	fw, err := r.CreateFile(ctx, f.Path, alg, spoolDir)
+	if err != nil {
+		return err
+	}
+	defer fw.Abort()
+	if err := src.copyTo(ctx, f.Path, fw, w); err != nil {
+		return err
+	}
+	switch {
+	case fw.Size() != f.Size:
+		return &ContentError{Path: f.Path, Problem: fmt.Sprintf("size %d bytes, manifest says %d", fw.Size(), f.Size)}
+	case fw.hash.Digest() != f.Checksum:
+		return &ContentError{Path: f.Path, Problem: fmt.Sprintf("checksum mismatch (%s, manifest says %s)", fw.hash.Digest(), f.Checksum)}
+	}
+	if _, err := fw.Commit(ctx); err != nil {
+		return fmt.Errorf("copy %s: %w", f.Path, err)
+	}
+	return nil
+}
+
+// copyTo copies the stored file name to fw and w.
+func (r *Repository) copyTo(ctx context.Context, name string, fw *FileWriter, w io.Writer) error {
+	rc, err := r.store.Open(ctx, name)
+	if err == nil {
+		defer rc.Close()
+		var dst io.Writer = fw
+		if w != nil {
+			dst = io.MultiWriter(fw, w)
+		}
+		_, err = io.Copy(dst, ctxio.Reader(ctx, rc))
+	}
+	if err != nil {
+		return fmt.Errorf("read %s from the source: %w", name, err)
+	}
+	return nil
+}
