@@ -1,10 +1,12 @@
 // Package limit is a store wrapper that bounds how many operations run at
-// once and how fast data moves in and out of the store.
+// once and how fast data moves in and out of the store, and counts the
+// bytes read from it.
 package limit
 
 import (
 	"context"
 	"io"
+	"sync/atomic"
 
 	"golang.org/x/time/rate"
 
@@ -31,7 +33,13 @@ type Store struct {
 	repo.Store
 	slots    chan struct{} // nil when unlimited
 	up, down *rate.Limiter // nil when unlimited
+
+	downloaded atomic.Int64
 }
+
+// Downloaded returns the bytes delivered by the readers of Open and
+// OpenRange so far.
+func (s *Store) Downloaded() int64 { return s.downloaded.Load() }
 
 // New wraps inner.
 func New(inner repo.Store, o Options) *Store {
@@ -75,7 +83,10 @@ func (s *Store) Put(ctx context.Context, name string, r io.Reader) error {
 		return err
 	}
 	defer release()
-	return s.Store.Put(ctx, name, pace(ctx, r, s.up))
+	if s.up == nil {
+		return s.Store.Put(ctx, name, r) // unchanged, so a local store can link a file
+	}
+	return s.Store.Put(ctx, name, pace(ctx, r, s.up, nil))
 }
 
 // Open holds a slot while opening and paces the returned reader.
@@ -96,13 +107,13 @@ func (s *Store) paced(ctx context.Context, open func() (io.ReadCloser, error)) (
 	}
 	rc, err := open()
 	release()
-	if err != nil || s.down == nil {
+	if err != nil {
 		return rc, err
 	}
 	return struct {
 		io.Reader
 		io.Closer
-	}{pace(ctx, rc, s.down), rc}, nil
+	}{pace(ctx, rc, s.down, &s.downloaded), rc}, nil
 }
 
 // Stat holds a slot.
@@ -145,26 +156,28 @@ func (s *Store) DeleteAll(ctx context.Context, prefix string) error {
 	return s.Store.DeleteAll(ctx, prefix)
 }
 
-// pacedReader waits for tokens for every byte it delivers.
+// pacedReader waits for tokens for every byte it delivers (when it has a
+// limiter) and counts them (when it has a counter).
 type pacedReader struct {
-	ctx context.Context
-	r   io.Reader
-	lim *rate.Limiter
+	ctx   context.Context
+	r     io.Reader
+	lim   *rate.Limiter // nil: no limit
+	count *atomic.Int64 // nil: not counted
 }
 
-func pace(ctx context.Context, r io.Reader, lim *rate.Limiter) io.Reader {
-	if lim == nil {
-		return r
-	}
-	return &pacedReader{ctx: ctx, r: r, lim: lim}
+func pace(ctx context.Context, r io.Reader, lim *rate.Limiter, count *atomic.Int64) io.Reader {
+	return &pacedReader{ctx: ctx, r: r, lim: lim, count: count}
 }
 
 func (p *pacedReader) Read(b []byte) (int, error) {
-	if len(b) > p.lim.Burst() {
+	if p.lim != nil && len(b) > p.lim.Burst() {
 		b = b[:p.lim.Burst()]
 	}
 	n, err := p.r.Read(b)
-	if n > 0 {
+	if p.count != nil {
+		p.count.Add(int64(n))
+	}
+	if n > 0 && p.lim != nil {
 		if werr := p.lim.WaitN(p.ctx, n); werr != nil {
 			return n, werr
 		}
