@@ -1,7 +1,10 @@
 // Package repo defines where backups live: a small Store interface in the
 // words of the domain (put, open, stat, list, delete named files) and the
-// Repository that lays backups out in a store, commits them by writing their
-// manifest last, and trusts nothing else.
+// Repository that lays backups out in a store, writes and reads their data
+// files (checked against the manifest on the way), commits them by writing
+// their manifest last, and trusts nothing else. Callers go through the
+// Repository, never the store beneath it, so that whatever wraps the store
+// (limits, logging, retries, fault injection) sees every byte.
 package repo
 
 import (

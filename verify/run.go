@@ -41,20 +41,15 @@ type Options struct {
 	Suffix  string  // deep: scratch collection suffix; "" picks a random one
 }
 
-// UsageError reports options that cannot work, before anything is read.
-type UsageError struct{ Msg string }
-
-func (e *UsageError) Error() string { return e.Msg }
-
 func (o Options) check() error {
 	switch o.Mode {
 	case ModeChecksum, ModeDeep:
 	case ModeQuick:
 		if o.Sample <= 0 || o.Sample > 1 {
-			return &UsageError{Msg: fmt.Sprintf("quick verification needs a sample between 0 and 1, not %g", o.Sample)}
+			return fmt.Errorf("quick verification needs a sample between 0 and 1, not %g", o.Sample)
 		}
 	default:
-		return &UsageError{Msg: fmt.Sprintf("--mode %q: use checksum, quick or deep", o.Mode)}
+		return fmt.Errorf("verification mode %q: use checksum, quick or deep", o.Mode)
 	}
 	return nil
 }

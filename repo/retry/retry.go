@@ -60,9 +60,10 @@ func (o Options) withDefaults() Options {
 	return o
 }
 
-// Store retries the operations of the store it wraps. Open also resumes a
-// read that fails transiently half-way, by reopening the file and skipping
-// what was already read.
+// Store retries the operations of the store it wraps. Open and OpenRange
+// also resume a read that fails transiently half-way, by reopening the rest
+// with a ranged read. Methods it does not override (Folders, FreeSpace,
+// SpoolDir, Location) go to the wrapped store once.
 type Store struct {
 	repo.Store
 	o Options
