@@ -10,6 +10,7 @@ package repo
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"strings"
 	"time"
@@ -93,4 +94,19 @@ func FoldersOf(files []FileInfo, prefix string) []string {
 		}
 	}
 	return out
+}
+
+// NoLocalFiles gives the answers of a store that keeps no local files
+// (memory, object stores): FreeSpace and SpoolDir answer ErrUnsupported.
+// Such stores embed it.
+type NoLocalFiles struct{}
+
+// FreeSpace answers ErrUnsupported.
+func (NoLocalFiles) FreeSpace(context.Context) (int64, error) {
+	return 0, fmt.Errorf("free space: %w", ErrUnsupported)
+}
+
+// SpoolDir answers ErrUnsupported.
+func (NoLocalFiles) SpoolDir(context.Context) (string, error) {
+	return "", fmt.Errorf("spool directory: %w", ErrUnsupported)
 }

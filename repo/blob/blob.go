@@ -59,6 +59,7 @@ const uploadConcurrency = 4
 // holds. Put then checks the stored object against what it streamed (see
 // Put). List pages through the provider's listing and sorts by name.
 type Store struct {
+	repo.NoLocalFiles
 	bucket   *gcblob.Bucket
 	loc      location
 	partSize int64
@@ -283,14 +284,4 @@ func (s *Store) Folders(ctx context.Context, prefix string) ([]string, error) {
 		return nil, err
 	}
 	return repo.FoldersOf(files, prefix), nil
-}
-
-// FreeSpace is not supported: buckets have no fixed size.
-func (s *Store) FreeSpace(ctx context.Context) (int64, error) {
-	return 0, fmt.Errorf("free space of %s: %w", s.Location(), repo.ErrUnsupported)
-}
-
-// SpoolDir is not supported: the store keeps no local files.
-func (s *Store) SpoolDir(ctx context.Context) (string, error) {
-	return "", fmt.Errorf("spool directory of %s: %w", s.Location(), repo.ErrUnsupported)
 }

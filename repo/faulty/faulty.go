@@ -36,7 +36,8 @@ const (
 // Kind is what an injected fault does.
 type Kind int
 
-// Fault kinds. Short and Corrupt apply to Open: the call succeeds and the
+// Fault kinds. Short, Corrupt and Interrupt apply to Open and OpenRange (a
+// ranged read counts as an Open): the call succeeds and the
 // returned reader misbehaves.
 const (
 	Transient Kind = iota // the call fails with an error that IsTransient reports

@@ -18,6 +18,7 @@ var _ repo.Store = (*Store)(nil)
 
 // Store keeps files in a map.
 type Store struct {
+	repo.NoLocalFiles
 	mu    sync.Mutex
 	files map[string]memFile
 }
@@ -131,14 +132,4 @@ func (s *Store) Folders(ctx context.Context, prefix string) ([]string, error) {
 		return nil, err
 	}
 	return repo.FoldersOf(files, prefix), nil
-}
-
-// FreeSpace is not supported: memory is not a disk.
-func (s *Store) FreeSpace(ctx context.Context) (int64, error) {
-	return 0, fmt.Errorf("free space of %s: %w", s.Location(), repo.ErrUnsupported)
-}
-
-// SpoolDir is not supported: the store keeps no local files.
-func (s *Store) SpoolDir(ctx context.Context) (string, error) {
-	return "", fmt.Errorf("spool directory of %s: %w", s.Location(), repo.ErrUnsupported)
 }
