@@ -36,7 +36,7 @@ func Deep(ctx context.Context, d Deps, m *manifest.Manifest, o Options) (*verify
 		return nil, err
 	default:
 		if err := compareAll(ctx, d, m, res, rep); err != nil {
-			return nil, err
+			return nil, d.Lock.Stopped("verify", err)
 		}
 	}
 	rep.OK = len(rep.Damaged) == 0 && allMatch(rep.Collections)

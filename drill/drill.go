@@ -91,7 +91,7 @@ func Run(ctx context.Context, d Deps, m *manifest.Manifest, o Options) (*Report,
 		rep.Failures = append(rep.Failures, fmt.Sprintf("RTO %.1fs exceeds the maximum %s", rep.RTOSeconds, o.MaxRTO))
 	}
 	rep.OK = len(rep.Failures) == 0
-	return rep, record(ctx, d.Repo, rep)
+	return rep, d.Lock.Stopped("drill", record(ctx, d.Repo, rep))
 }
 
 func (d Deps) withDefaults() Deps {

@@ -119,6 +119,20 @@ func (r *Repository) Hold(ctx context.Context, held *Lock, o LockOptions) (*Lock
 	return l, lctx, func() { _ = l.Unlock() }, nil
 }
 
+// Stopped explains err, the failure of operation op run under l: when l was
+// lost meanwhile (removed by `milvault unlock`, or not refreshable), that
+// is why, and the error says so and wraps ErrLockLost; otherwise err is
+// returned as it is.
+func (l *Lock) Stopped(op string, err error) error {
+	if err == nil || l == nil || l.ctx.Err() == nil {
+		return err
+	}
+	if cause := context.Cause(l.ctx); errors.Is(cause, ErrLockLost) {
+		return fmt.Errorf("%s stopped: %w", op, cause)
+	}
+	return err
+}
+
 // On reports whether l is a lock on r (the same repository, whichever
 // Repository value opened it).
 func (l *Lock) On(r *Repository) bool {

@@ -418,3 +418,34 @@ func TestLegacyPendingMarkers(t *testing.T) {
 		})
 	}
 }
+
+// TestStoppedNamesALostLock: an operation that fails because its lock was
+// lost says so (and wraps ErrLockLost); other failures, and failures after
+// a normal release, are left alone.
+func TestStoppedNamesALostLock(t *testing.T) {
+	ctx := context.Background()
+	r, s := newRepo(t)
+	failure := errors.New("read failed")
+	l, lctx, err := r.Lock(ctx, repo.LockOptions{Operation: "restore", RefreshEvery: 5 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := l.Stopped("restore", failure); got != failure {
+		t.Fatalf("Stopped while held = %v, want the error itself", got)
+	}
+	s.Delete(ctx, l.Info().Name) // `milvault unlock --remove-all`
+	<-lctx.Done()
+	got := l.Stopped("restore", context.Cause(lctx))
+	if !errors.Is(got, repo.ErrLockLost) || !strings.HasPrefix(got.Error(), "restore stopped: ") {
+		t.Fatalf("Stopped after the lock was lost = %v, want 'restore stopped' wrapping ErrLockLost", got)
+	}
+	l.Unlock()
+	l2, _, err := r.Lock(ctx, repo.LockOptions{Operation: "verify"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l2.Unlock()
+	if got := l2.Stopped("verify", failure); got != failure {
+		t.Errorf("Stopped after a release = %v, want the error itself", got)
+	}
+}

@@ -135,6 +135,12 @@ func Run(ctx context.Context, deps Deps, m *manifest.Manifest, p Params) (*Resul
 	}
 	defer unlock()
 	deps.Lock = l
+	res, err := runLocked(ctx, deps, m, p, jobs, start)
+	return res, l.Stopped("restore", err)
+}
+
+// runLocked restores the planned jobs under deps.Lock.
+func runLocked(ctx context.Context, deps Deps, m *manifest.Manifest, p Params, jobs []*job, start time.Time) (*Result, error) {
 	res := &Result{BackupID: m.ID}
 	if err := preflight(ctx, deps.Milvus, p, jobs, res); err != nil {
 		return nil, err

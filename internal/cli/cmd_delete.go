@@ -45,7 +45,7 @@ func runDelete(ctx context.Context, g *GlobalOptions, o *DeleteOptions, ref stri
 	}
 	defer unlock()
 	if err := r.Delete(ctx, l, m.ID); err != nil {
-		return err
+		return l.Stopped("delete", err)
 	}
 	if g.JSON {
 		return writeJSON(g, map[string]string{"deleted": m.ID, "name": m.Name})

@@ -144,7 +144,7 @@ func runPrune(ctx context.Context, g *GlobalOptions, o *PruneOptions) error {
 				continue
 			}
 			if err := r.Delete(ctx, l, row.ID); err != nil {
-				return fmt.Errorf("prune stopped after deleting %d backups: %w", len(rep.Deleted), err)
+				return fmt.Errorf("prune stopped after deleting %d backups: %w", len(rep.Deleted), l.Stopped("delete", err))
 			}
 			rep.Deleted = append(rep.Deleted, row.ID)
 		}

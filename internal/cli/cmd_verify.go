@@ -64,7 +64,7 @@ func runVerify(ctx context.Context, g *GlobalOptions, o *VerifyOptions, ref stri
 	defer unlock()
 	rep, err := verifyBackup(ctx, g, r, l, m, o.Mode, frac, o.Seed)
 	if err != nil {
-		return err
+		return l.Stopped("verify", err)
 	}
 	return finishVerify(g, rep)
 }
