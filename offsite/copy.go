@@ -61,9 +61,9 @@ func (e *SourceDamagedError) Error() string {
 }
 
 // Copy copies the committed backup m from src to dst, under dst's
-// exclusive lock and a shared lock on src. Every file is checked against the manifest's checksum on
-// its way (a damaged source is never copied) and, unless SkipReadBack, read
-// back from dst and checked again. The manifest is written last, so the
+// exclusive lock and a shared lock on src. Every file is checked against
+// the manifest's checksum on its way (a damaged source is never copied)
+// and, unless SkipReadBack, read back from dst and checked again. The manifest is written last, so the
 // backup appears in dst only complete. Copy is idempotent and resumable:
 // files already at dst are kept when their size and checksum match, and a
 // backup already committed at dst is left alone.
