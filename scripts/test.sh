@@ -7,7 +7,11 @@
 # Usage: scripts/test.sh [go test flags]      e.g. scripts/test.sh -run Restore -v
 #        PKGS=./internal/... scripts/test.sh  (packages to vet and test; default ./...)
 #
-# Exits with go test's status (or go vet's, or 1 if the servers do not start).
+# Then builds the example module in examples/ and runs it against the same
+# servers (scripts/example.sh): milvault used as a library from outside.
+#
+# Exits with go test's status (or go vet's, or 1 if the servers do not start
+# or the example fails).
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -69,4 +73,7 @@ step "go test -count=1 -timeout 25m ${*:+$* }${pkgs[*]}"
 status=0
 go test -count=1 -timeout 25m "$@" "${pkgs[@]}" || status=$?
 step "go test exited with status $status"
+
+step "example module: build examples/ and back up and restore through the library"
+bash scripts/example.sh 8>&- || { step "the example failed"; [[ $status -ne 0 ]] || status=1; }
 exit "$status"
