@@ -25,6 +25,16 @@ type Address struct {
 	Database string
 }
 
+// AddressError reports an address ParseAddress cannot read: a usage error.
+type AddressError struct {
+	Address string
+	Reason  string // what is wrong and what to give instead
+}
+
+func (e *AddressError) Error() string {
+	return fmt.Sprintf("Milvus address %q: %s", e.Address, e.Reason)
+}
+
 // ParseAddress reads a Milvus address: host, host:port, [ipv6]:port, or a URL
 // http://host[:port][/db] or https://host[:port][/db]. It is the one place
 // that decides the default port, so dialling and every probe derived from
@@ -32,7 +42,7 @@ type Address struct {
 func ParseAddress(s string) (Address, error) {
 	s = strings.TrimSpace(s)
 	if s == "" {
-		return Address{}, fmt.Errorf("empty Milvus address: give host:port or http(s)://host[:port]")
+		return Address{}, &AddressError{Address: s, Reason: "empty: give host:port or http(s)://host[:port]"}
 	}
 	raw, port := s, DefaultPort
 	a := Address{}
@@ -43,18 +53,18 @@ func ParseAddress(s string) (Address, error) {
 		case "http":
 			port = 80
 		default:
-			return Address{}, fmt.Errorf("Milvus address %q: unsupported scheme %q (use host:port, http:// or https://)", s, scheme)
+			return Address{}, &AddressError{Address: s, Reason: fmt.Sprintf("unsupported scheme %q (use host:port, http:// or https://)", scheme)}
 		}
 	} else {
 		raw = "tcp://" + s
 	}
 	u, err := url.Parse(raw)
 	if err != nil || u.Host == "" || u.Hostname() == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" {
-		return Address{}, fmt.Errorf("Milvus address %q is not host:port or http(s)://host[:port][/database]", s)
+		return Address{}, &AddressError{Address: s, Reason: "not host:port or http(s)://host[:port][/database]"}
 	}
 	if p := u.Port(); p != "" {
 		if port, err = strconv.Atoi(p); err != nil || port < 1 || port > 65535 {
-			return Address{}, fmt.Errorf("Milvus address %q: port %q is not a number from 1 to 65535", s, p)
+			return Address{}, &AddressError{Address: s, Reason: fmt.Sprintf("port %q is not a number from 1 to 65535", p)}
 		}
 	}
 	a.Host, a.Port = u.Hostname(), port

@@ -1,6 +1,7 @@
 package milvus
 
 import (
+	"errors"
 	"strings"
 	"testing"
 )
@@ -44,8 +45,9 @@ func TestParseAddressRejects(t *testing.T) {
 	}
 	for in, want := range cases {
 		_, err := ParseAddress(in)
-		if err == nil || !strings.Contains(err.Error(), want) {
-			t.Errorf("ParseAddress(%q) error = %v, want one containing %q", in, err, want)
+		var ae *AddressError
+		if !errors.As(err, &ae) || !strings.Contains(err.Error(), want) {
+			t.Errorf("ParseAddress(%q) error = %v, want an AddressError containing %q", in, err, want)
 		}
 	}
 }
