@@ -88,13 +88,16 @@ func (w *FileWriter) Abort() {
 }
 
 // RemoveStaleSpools deletes the spool files that a killed writer left in
-// the repository's spool directory and returns their names. Only writers
-// holding the repository's exclusive lock create spool files there, so the
-// caller must hold that lock: then every one found is stale.
-func (r *Repository) RemoveStaleSpools(ctx context.Context) []string {
+// the repository's spool directory and returns their names. It needs held,
+// an exclusive lock on r: only writers holding one create spool files
+// there, so under it every one found is stale.
+func (r *Repository) RemoveStaleSpools(ctx context.Context, held *Lock) ([]string, error) {
+	if err := held.check(r, true); err != nil {
+		return nil, fmt.Errorf("remove stale spool files: %w", err)
+	}
 	dir, err := r.store.SpoolDir(ctx)
 	if err != nil {
-		return nil
+		return nil, nil // no local files, no spool files
 	}
 	stale, _ := filepath.Glob(filepath.Join(dir, spoolPattern))
 	var removed []string
@@ -103,7 +106,7 @@ func (r *Repository) RemoveStaleSpools(ctx context.Context) []string {
 			removed = append(removed, filepath.Base(f))
 		}
 	}
-	return removed
+	return removed, nil
 }
 
 // ContentError reports a stored file whose bytes differ from its manifest

@@ -20,7 +20,7 @@ func deep(ctx context.Context, d Deps, m *manifest.Manifest, o Options) (*Report
 	}
 	start := d.Now()
 	rep := &Report{BackupID: m.ID, Mode: ModeDeep, Files: len(m.Files()), Rows: m.TotalRows()}
-	res, drop, err := restore.Scratch(ctx, restore.Deps{Milvus: d.Milvus, Repo: d.Repo, Progress: d.Progress, Now: d.Now}, m,
+	res, drop, err := restore.Scratch(ctx, restore.Deps{Milvus: d.Milvus, Repo: d.Repo, Progress: d.Progress, Now: d.Now, Lock: d.Lock}, m,
 		restore.Params{Suffix: o.Suffix, Load: restore.LoadAlways, Workers: o.Workers})
 	defer drop()
 	var dmg *DamagedError

@@ -20,6 +20,9 @@ type Deps struct {
 	Milvus   *milvus.Client
 	Progress progress.Progress // nil means none; Run does not call Done
 	Now      func() time.Time  // nil means time.Now
+	// Lock, when set, is a lock on Repo (shared or exclusive) that the
+	// caller holds; otherwise Run takes a shared one.
+	Lock *repo.Lock
 }
 
 func (d Deps) withDefaults() Deps {
@@ -39,6 +42,9 @@ type Options struct {
 	Seed    uint64  // quick: sampling seed; 0 picks one at random (it is reported)
 	Workers int     // deep: parallel insert calls of the scratch restore
 	Suffix  string  // deep: scratch collection suffix; "" picks a random one
+	// LockWait is how long to wait for another operation's exclusive lock
+	// on the repository; 0 fails at once.
+	LockWait time.Duration
 }
 
 func (o Options) check() error {
@@ -54,10 +60,11 @@ func (o Options) check() error {
 	return nil
 }
 
-// Run verifies backup m in the mode o names and records the outcome in the
-// repository as a proof (a failed verification is recorded too; Report.OK
-// says which). The error is non-nil only when the verification could not
-// run or its proof could not be stored.
+// Run verifies backup m in the mode o names, under d.Lock or a shared lock
+// it takes, and records the outcome in the repository as a proof (a failed
+// verification is recorded too; Report.OK says which). The error is non-nil
+// only when the verification could not run or its proof could not be
+// stored.
 func Run(ctx context.Context, d Deps, m *manifest.Manifest, o Options) (*Report, error) {
 	if o.Mode == "" {
 		o.Mode = ModeChecksum
@@ -66,20 +73,28 @@ func Run(ctx context.Context, d Deps, m *manifest.Manifest, o Options) (*Report,
 		return nil, err
 	}
 	d = d.withDefaults()
-	var rep *Report
-	var err error
-	switch o.Mode {
-	case ModeChecksum:
-		rep, err = checksumReport(ctx, d, m)
-	case ModeQuick:
-		rep, err = quick(ctx, d, m, o)
-	case ModeDeep:
-		rep, err = deep(ctx, d, m, o)
-	}
+	l, ctx, unlock, err := d.Repo.Hold(ctx, d.Lock, repo.LockOptions{Operation: "verify", Wait: o.LockWait})
 	if err != nil {
 		return nil, err
 	}
-	return rep, d.Repo.RecordProof(ctx, proofOf(rep, d.Now()))
+	defer unlock()
+	d.Lock = l
+	rep, err := run(ctx, d, m, o)
+	if err == nil {
+		err = d.Repo.RecordProof(ctx, proofOf(rep, d.Now()))
+	}
+	return rep, l.Stopped("verify", err)
+}
+
+// run dispatches to the verification of mode o.Mode.
+func run(ctx context.Context, d Deps, m *manifest.Manifest, o Options) (*Report, error) {
+	switch o.Mode {
+	case ModeQuick:
+		return quick(ctx, d, m, o)
+	case ModeDeep:
+		return deep(ctx, d, m, o)
+	}
+	return checksumReport(ctx, d, m)
 }
 
 // proofOf is the proof a report leaves in the repository.

@@ -97,7 +97,7 @@ func runBackup(ctx context.Context, g *GlobalOptions, o *BackupOptions) error {
 	if err != nil {
 		return err
 	}
-	ctx, unlock, err := g.lockRepo(ctx, r, "backup", o.LockWait)
+	l, ctx, unlock, err := g.lockRepo(ctx, r, "backup", true, o.LockWait)
 	if err != nil {
 		return err
 	}
@@ -107,7 +107,7 @@ func runBackup(ctx context.Context, g *GlobalOptions, o *BackupOptions) error {
 		return err
 	}
 	defer c.Close()
-	res, err := backup.Run(ctx, backup.Deps{Milvus: c, Repo: r, Progress: g.progress(), ToolVersion: Version}, p)
+	res, err := backup.Run(ctx, backup.Deps{Milvus: c, Repo: r, Progress: g.progress(), ToolVersion: Version, Lock: l}, p)
 	if err != nil {
 		return err
 	}
@@ -117,7 +117,7 @@ func runBackup(ctx context.Context, g *GlobalOptions, o *BackupOptions) error {
 	if o.Verify == "" {
 		return printBackupResult(g, res, nil)
 	}
-	rep, err := verifyBackup(ctx, g, r, res.Manifest, o.Verify, 0.05, 0)
+	rep, err := verifyBackup(ctx, g, r, l, res.Manifest, o.Verify, 0.05, 0)
 	if err != nil {
 		return fmt.Errorf("backup %s was committed, but verifying it failed to run: %w", res.Manifest.ID, err)
 	}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/milvault/milvault/manifest"
 	"github.com/milvault/milvault/progress"
+	"github.com/milvault/milvault/repo"
 	"github.com/milvault/milvault/retention"
 )
 
@@ -22,6 +23,7 @@ type PruneOptions struct {
 	KeepWithin                                            string
 	Collection                                            string
 	DryRun                                                bool
+	LockWait                                              time.Duration
 }
 
 // AddFlags registers the flags.
@@ -35,6 +37,7 @@ func (o *PruneOptions) AddFlags(cmd *cobra.Command) {
 	f.IntVar(&o.MinKeep, "min-keep", 3, "always keep at least the N newest backups, whatever the other rules say")
 	f.StringVarP(&o.Collection, "collection", "c", "", "only consider backups that contain this collection (name or database.name)")
 	f.BoolVar(&o.DryRun, "dry-run", false, "print what would be deleted and the space freed, delete nothing")
+	addLockWaitFlag(f, &o.LockWait)
 }
 
 func newPruneCommand(g *GlobalOptions) *cobra.Command {
@@ -119,6 +122,14 @@ func runPrune(ctx context.Context, g *GlobalOptions, o *PruneOptions) error {
 	if err != nil {
 		return err
 	}
+	var l *repo.Lock
+	if !o.DryRun { // the plan is made under the lock the deletions run under
+		var unlock func()
+		if l, ctx, unlock, err = g.lockRepo(ctx, r, "prune", true, o.LockWait); err != nil {
+			return err
+		}
+		defer unlock()
+	}
 	all, problems, err := r.List(ctx)
 	if err != nil {
 		return err
@@ -132,8 +143,8 @@ func runPrune(ctx context.Context, g *GlobalOptions, o *PruneOptions) error {
 			if row.Keep {
 				continue
 			}
-			if err := r.Delete(ctx, row.ID); err != nil {
-				return fmt.Errorf("prune stopped after deleting %d backups: %w", len(rep.Deleted), err)
+			if err := r.Delete(ctx, l, row.ID); err != nil {
+				return fmt.Errorf("prune stopped after deleting %d backups: %w", len(rep.Deleted), l.Stopped("delete", err))
 			}
 			rep.Deleted = append(rep.Deleted, row.ID)
 		}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -16,9 +17,10 @@ import (
 
 // VerifyOptions are the flags of `milvault verify`.
 type VerifyOptions struct {
-	Mode   string
-	Sample string
-	Seed   uint64
+	Mode     string
+	Sample   string
+	Seed     uint64
+	LockWait time.Duration
 }
 
 // AddFlags registers the flags.
@@ -27,6 +29,7 @@ func (o *VerifyOptions) AddFlags(cmd *cobra.Command) {
 	f.StringVar(&o.Mode, "mode", verify.ModeChecksum, "checksum (re-read every file), quick (sample of files and rows), deep (restore into a scratch collection and compare every row)")
 	f.StringVar(&o.Sample, "sample", "5%", "quick mode: share of files and rows to check, e.g. 5% or 0.05")
 	f.Uint64Var(&o.Seed, "seed", 0, "quick mode: sampling seed (0: random; the seed used is reported)")
+	addLockWaitFlag(f, &o.LockWait)
 }
 
 func newVerifyCommand(g *GlobalOptions) *cobra.Command {
@@ -53,17 +56,22 @@ func runVerify(ctx context.Context, g *GlobalOptions, o *VerifyOptions, ref stri
 	if err != nil {
 		return err
 	}
-	rep, err := verifyBackup(ctx, g, r, m, o.Mode, frac, o.Seed)
+	l, ctx, unlock, err := g.lockRepo(ctx, r, "verify", false, o.LockWait)
 	if err != nil {
 		return err
+	}
+	defer unlock()
+	rep, err := verifyBackup(ctx, g, r, l, m, o.Mode, frac, o.Seed)
+	if err != nil {
+		return l.Stopped("verify", err)
 	}
 	return finishVerify(g, rep)
 }
 
-// verifyBackup runs one verification, which records its proof in the
-// repository.
-func verifyBackup(ctx context.Context, g *GlobalOptions, r *repo.Repository, m *manifest.Manifest, mode string, frac float64, seed uint64) (*verify.Report, error) {
-	d := verify.Deps{Repo: r}
+// verifyBackup runs one verification under the held lock l; it records
+// its proof in the repository.
+func verifyBackup(ctx context.Context, g *GlobalOptions, r *repo.Repository, l *repo.Lock, m *manifest.Manifest, mode string, frac float64, seed uint64) (*verify.Report, error) {
+	d := verify.Deps{Repo: r, Lock: l}
 	switch mode {
 	case verify.ModeChecksum:
 	case verify.ModeQuick:
