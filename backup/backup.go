@@ -69,10 +69,10 @@ type Result struct {
 // p.LockWait), unless deps.Repo already holds one.
 func Run(ctx context.Context, deps Deps, p Params) (*Result, error) {
 	deps = deps.withDefaults()
-	p, err := p.normalize()
-	if err != nil {
+	if err := p.Validate(); err != nil {
 		return nil, err
 	}
+	p, _ = p.normalize()
 	start := deps.Now()
 	lctx, unlock, err := lockRepo(ctx, deps.Repo, p.LockWait)
 	if err != nil {

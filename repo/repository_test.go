@@ -140,6 +140,33 @@ func TestOpenErrors(t *testing.T) {
 	}
 }
 
+func TestInit(t *testing.T) {
+	ctx := context.Background()
+	s := mem.New()
+	if _, err := repo.Init(ctx, s); err != nil {
+		t.Fatalf("Init(empty) = %v", err)
+	}
+	if _, err := repo.Open(ctx, s); err != nil {
+		t.Fatalf("Open after Init = %v", err)
+	}
+	var ee *repo.ExistsError
+	if _, err := repo.Init(ctx, s); !errors.As(err, &ee) {
+		t.Fatalf("second Init = %v, want ExistsError", err)
+	}
+	foreign := mem.New()
+	for _, name := range []string{"a.txt", "b.txt", "c.txt", "d.txt", "e.txt"} {
+		foreign.Put(ctx, name, strings.NewReader("x"))
+	}
+	var nre *repo.NoRepositoryError
+	_, err := repo.Init(ctx, foreign)
+	if !errors.As(err, &nre) || !nre.Foreign || !strings.Contains(err.Error(), "a.txt, b.txt, c.txt, 2 more") {
+		t.Fatalf("Init(foreign) = %v, want NoRepositoryError naming the files", err)
+	}
+	if files, _ := foreign.List(ctx, ""); len(files) != 5 {
+		t.Fatalf("Init(foreign) left %d files, want the 5 it found", len(files))
+	}
+}
+
 func TestProofsRecordedAndDeletedWithBackup(t *testing.T) {
 	ctx := context.Background()
 	r, s := newRepo(t)

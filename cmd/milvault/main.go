@@ -3,7 +3,6 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"os"
 	"os/signal"
 	"syscall"
@@ -18,10 +17,7 @@ func main() {
 	// The Milvus SDK logs its internal retries; milvault reports errors itself.
 	milvuslog.SetLevel(zapcore.FatalLevel)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	err := cli.NewRootCommand(os.Stdin, os.Stdout, os.Stderr).ExecuteContext(ctx)
-	if err != nil && err.Error() != "" {
-		fmt.Fprintln(os.Stderr, "milvault: "+err.Error())
-	}
-	os.Exit(cli.ExitCode(err))
+	code := cli.Execute(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
 }

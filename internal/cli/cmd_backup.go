@@ -11,6 +11,7 @@ import (
 
 	"github.com/milvault/milvault/backup"
 	"github.com/milvault/milvault/checksum"
+	"github.com/milvault/milvault/errkind"
 	"github.com/milvault/milvault/manifest"
 	"github.com/milvault/milvault/progress"
 	"github.com/milvault/milvault/verify"
@@ -30,6 +31,7 @@ type BackupOptions struct {
 	SkipSpaceCheck bool
 	Verify         string
 	LockWait       time.Duration
+	Init           bool
 }
 
 // AddFlags registers the flags.
@@ -48,6 +50,7 @@ func (o *BackupOptions) AddFlags(cmd *cobra.Command) {
 	f.StringVar(&o.Verify, "verify", "", "verify right after writing: --verify (checksum) or --verify=quick|deep")
 	f.Lookup("verify").NoOptDefVal = "checksum"
 	addLockWaitFlag(f, &o.LockWait)
+	f.BoolVar(&o.Init, "init", false, "create the repository first when --repo holds none (for scripts; see milvault init)")
 }
 
 func newBackupCommand(g *GlobalOptions) *cobra.Command {
@@ -75,12 +78,16 @@ func (o *BackupOptions) params() (backup.Params, error) {
 	if err != nil {
 		return backup.Params{}, usageErrorf("--chunk-size: %v", err)
 	}
-	return backup.Params{
+	p := backup.Params{
 		Name: o.Name, Database: o.Database, AllDatabases: o.AllDatabases,
 		Collections: o.Collections, Partitions: o.Partitions,
 		Compression: o.Compression, CompressionLevel: o.Level, Checksum: alg, ChunkBytes: chunk,
 		SkipSpaceCheck: o.SkipSpaceCheck,
-	}, nil
+	}
+	if err := checkVerifyMode(o.Verify); err != nil {
+		return p, err
+	}
+	return p, p.Validate()
 }
 
 func runBackup(ctx context.Context, g *GlobalOptions, o *BackupOptions) error {
@@ -88,25 +95,25 @@ func runBackup(ctx context.Context, g *GlobalOptions, o *BackupOptions) error {
 	if err != nil {
 		return err
 	}
-	if p.Name != "" {
-		if err := manifest.ValidateRef("name", p.Name); err != nil {
-			return usageErrorf("%v", err)
-		}
+	r, err := g.openRepo(ctx)
+	if err != nil && !(o.Init && errkind.Of(err) == errkind.NotRepository) {
+		return err
 	}
-	r, err := g.openOrInitRepo(ctx)
+	c, err := g.connect(ctx)
 	if err != nil {
 		return err
+	}
+	defer c.Close()
+	if r == nil { // --init, and Milvus answered: only now create the repository
+		if r, err = g.initRepo(ctx, g.Repo); err != nil {
+			return err
+		}
 	}
 	ctx, unlock, err := g.lockRepo(ctx, r, "backup", o.LockWait)
 	if err != nil {
 		return err
 	}
 	defer unlock()
-	c, err := g.connect(ctx)
-	if err != nil {
-		return err
-	}
-	defer c.Close()
 	res, err := backup.Run(ctx, backup.Deps{Milvus: c, Repo: r, Progress: g.progress(), ToolVersion: Version}, p)
 	if err != nil {
 		return err
@@ -201,4 +208,13 @@ func writeJSON(g *GlobalOptions, v any) error {
 		return fmt.Errorf("write JSON: %w", err)
 	}
 	return nil
+}
+
+// checkVerifyMode refuses an unknown --verify mode before anything runs.
+func checkVerifyMode(mode string) error {
+	switch mode {
+	case "", verify.ModeChecksum, verify.ModeQuick, verify.ModeDeep:
+		return nil
+	}
+	return usageErrorf("--verify %q: use checksum, quick or deep", mode)
 }

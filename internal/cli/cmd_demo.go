@@ -96,7 +96,7 @@ func runDemoSeed(ctx context.Context, g *GlobalOptions, o *DemoOptions) error {
 	defer c.Close()
 	if exists, err := c.HasCollection(ctx, o.Database, o.Collection); err != nil || exists {
 		if err == nil {
-			err = &conflictError{msg: fmt.Sprintf("collection %s.%s already exists; drop it first (milvault demo drop)", o.Database, o.Collection)}
+			err = conflictErrorf("collection %s.%s already exists; drop it first (milvault demo drop)", o.Database, o.Collection)
 		}
 		return err
 	}

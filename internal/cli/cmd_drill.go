@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/milvault/milvault/drill"
+	"github.com/milvault/milvault/errkind"
 	"github.com/milvault/milvault/manifest"
 	"github.com/milvault/milvault/milvus"
 	"github.com/milvault/milvault/repo"
@@ -75,7 +76,7 @@ func runDrill(ctx context.Context, g *GlobalOptions, o *DrillOptions, args []str
 		return err
 	}
 	if !rep.OK {
-		return &CodedError{Code: ExitDrillFailed, Err: fmt.Errorf("drill of %s failed: %s", rep.BackupID, rep.Failures[0])}
+		return errkind.Wrap(errkind.CheckFailed, fmt.Errorf("drill of %s failed: %s", rep.BackupID, rep.Failures[0]))
 	}
 	return nil
 }

@@ -7,6 +7,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/milvault/milvault/errkind"
 	"github.com/milvault/milvault/repo"
 	"github.com/milvault/milvault/repo/blob"
 	"github.com/milvault/milvault/repo/local"
@@ -52,6 +53,19 @@ func firstSet(vals ...string) string {
 	return ""
 }
 
+// localPath returns the folder of a local repository location; isLocal is
+// false for bucket URLs.
+func localPath(loc string) (path string, isLocal bool) {
+	scheme, rest, hasScheme := strings.Cut(loc, "://")
+	switch {
+	case !hasScheme:
+		return loc, true
+	case scheme == "file":
+		return rest, true
+	}
+	return "", false
+}
+
 // openStore maps a repository location to a store. Plain paths and file://
 // URLs are local folders; s3://, gs://, azblob:// and mem:// URLs are
 // object-storage buckets (see package repo/blob).
@@ -70,7 +84,7 @@ func openStore(loc string) (repo.Store, error) {
 	if blob.Supports(scheme) {
 		s, err := blob.Open(context.Background(), loc)
 		if err != nil {
-			return nil, &usageError{msg: err.Error()}
+			return nil, errkind.Wrap(errkind.Usage, err)
 		}
 		return s, nil
 	}
@@ -82,7 +96,7 @@ func openStore(loc string) (repo.Store, error) {
 func newLocal(path string) (repo.Store, error) {
 	s, err := local.New(path)
 	if err != nil {
-		return nil, &usageError{msg: err.Error()}
+		return nil, errkind.Wrap(errkind.Usage, err)
 	}
 	return s, nil
 }

@@ -5,8 +5,10 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 
 	"github.com/spf13/cobra"
@@ -52,7 +54,10 @@ func (o *GlobalOptions) AddFlags(cmd *cobra.Command) {
 
 // NewRootCommand builds the milvault command tree.
 func NewRootCommand(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
-	g := &GlobalOptions{stdout: stdout, stderr: stderr, stdin: stdin}
+	return newRoot(&GlobalOptions{stdout: stdout, stderr: stderr, stdin: stdin})
+}
+
+func newRoot(g *GlobalOptions) *cobra.Command {
 	root := &cobra.Command{
 		Use:   "milvault",
 		Short: "Backup, restore and verification for Milvus",
@@ -70,22 +75,42 @@ and restores them into the same or another Milvus.`,
 	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
 		return usageErrorf("%v (see %s --help)", err, cmd.CommandPath())
 	})
-	root.SetIn(stdin)
-	root.SetOut(stdout)
-	root.SetErr(stderr)
+	root.SetIn(g.stdin)
+	root.SetOut(g.stdout)
+	root.SetErr(g.stderr)
 	g.AddFlags(root)
 	root.AddCommand(newBackupCommand(g), newListCommand(g), newShowCommand(g),
-		newRestoreCommand(g), newDeleteCommand(g), newDemoCommand(g), newVerifyCommand(g), newPruneCommand(g), newDrillCommand(g), newCopyCommand(g), newUnlockCommand(g), newDoctorCommand(g))
+		newRestoreCommand(g), newDeleteCommand(g), newDemoCommand(g), newVerifyCommand(g), newPruneCommand(g), newDrillCommand(g), newCopyCommand(g), newUnlockCommand(g), newDoctorCommand(g), newInitCommand(g))
 	return root
 }
 
-// openRepo opens an existing repository.
+// openRepo opens the existing repository at --repo.
 func (g *GlobalOptions) openRepo(ctx context.Context) (*repo.Repository, error) {
-	s, err := g.store()
+	return g.openRepoAt(ctx, g.Repo)
+}
+
+// openRepoAt opens the existing repository at loc.
+func (g *GlobalOptions) openRepoAt(ctx context.Context, loc string) (*repo.Repository, error) {
+	s, err := g.openStoreAt(loc)
 	if err != nil {
 		return nil, err
 	}
-	return repo.Open(ctx, s)
+	r, err := repo.Open(ctx, s)
+	return r, explainNoRepo(loc, err)
+}
+
+// explainNoRepo adds to a "no repository" error whether a local location
+// exists at all, which only the command line can tell.
+func explainNoRepo(loc string, err error) error {
+	var nre *repo.NoRepositoryError
+	if !errors.As(err, &nre) || nre.Foreign {
+		return err
+	}
+	path, isLocal := localPath(loc)
+	if _, serr := os.Stat(path); isLocal && errors.Is(serr, fs.ErrNotExist) {
+		nre.Missing = true
+	}
+	return err
 }
 
 // findBackup opens the repository and finds backup ref (id or name).
@@ -96,15 +121,6 @@ func (g *GlobalOptions) findBackup(ctx context.Context, ref string) (*repo.Repos
 	}
 	m, err := r.Find(ctx, ref)
 	return r, m, err
-}
-
-// openOrInitRepo opens the repository, creating it when the location is empty.
-func (g *GlobalOptions) openOrInitRepo(ctx context.Context) (*repo.Repository, error) {
-	s, err := g.store()
-	if err != nil {
-		return nil, err
-	}
-	return repo.OpenOrInit(ctx, s)
 }
 
 // repoDisplay is the repository location as it may be shown: URL query
