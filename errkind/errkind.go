@@ -71,6 +71,17 @@ func (k Kind) HTTPStatus() int { return k.outcome().http }
 // MarshalText writes the kind's name, so JSON shows "usage", not 1.
 func (k Kind) MarshalText() ([]byte, error) { return []byte(k.String()), nil }
 
+// UnmarshalText reads a kind's name, for clients of the JSON error object.
+func (k *Kind) UnmarshalText(b []byte) error {
+	for kind, o := range outcomes {
+		if o.name == string(b) {
+			*k = kind
+			return nil
+		}
+	}
+	return fmt.Errorf("unknown error kind %q", b)
+}
+
 func (k Kind) outcome() outcome {
 	if o, ok := outcomes[k]; ok {
 		return o

@@ -62,7 +62,7 @@ func newBackupCommand(g *GlobalOptions) *cobra.Command {
   milvault backup --database sales                 # every collection of a database
   milvault backup --all-databases --json
   milvault backup -c docs -p 2024_01 -p 2024_02    # some partitions`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error { return runBackup(cmd.Context(), g, o) },
 	}
 	o.AddFlags(cmd)

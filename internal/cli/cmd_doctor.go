@@ -60,7 +60,7 @@ func newDoctorCommand(g *GlobalOptions) *cobra.Command {
 		Long: `doctor inspects a running Milvus (--milvus), configuration files (--config-file)
 and the backup repository (--repo), and reports findings with evidence and fixes.
 Exit code: 0 clean, 1 warnings, 2 critical, 3 could not run.`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error { return runDoctor(cmd.Context(), g, o) },
 	}
 	o.AddFlags(cmd)

@@ -41,7 +41,7 @@ func newDrillCommand(g *GlobalOptions) *cobra.Command {
 		Short: "Disaster-recovery drill: restore into scratch collections, measure the RTO, check, clean up",
 		Example: `  milvault drill                                   # the latest backup
   milvault drill nightly --target-milvus standby:19530 --max-rto 15m --json`,
-		Args: cobra.MaximumNArgs(1),
+		Args: maxArgs(1, "at most one backup id or name"),
 		RunE: func(cmd *cobra.Command, args []string) error { return runDrill(cmd.Context(), g, o, args) },
 	}
 	o.AddFlags(cmd)

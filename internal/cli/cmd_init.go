@@ -25,7 +25,7 @@ repository or other files. Every other command needs an existing repository,
 so a typo in --repo fails instead of starting a new, empty one.`,
 		Example: `  milvault init --repo /var/backups/milvus
   milvault init --repo 's3://backups/milvus?region=eu-west-1'`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error { return runInit(cmd.Context(), g, o) },
 	}
 	o.AddFlags(cmd)

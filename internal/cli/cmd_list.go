@@ -30,7 +30,7 @@ func newListCommand(g *GlobalOptions) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "list",
 		Short: "List the committed backups in the repository, newest first",
-		Args:  cobra.NoArgs,
+		Args:  noArgs,
 		RunE:  func(cmd *cobra.Command, args []string) error { return runList(cmd.Context(), g, o) },
 	}
 	o.AddFlags(cmd)

@@ -47,7 +47,7 @@ collections are judged together). A backup is kept when any rule keeps it;
 --min-keep newest backups are always kept.`,
 		Example: `  milvault prune --keep-daily 7 --keep-weekly 4 --keep-monthly 6 --dry-run
   milvault prune --keep-within 30d --min-keep 3 -c docs`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error { return runPrune(cmd.Context(), g, o) },
 	}
 	o.AddFlags(cmd)

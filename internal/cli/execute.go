@@ -8,6 +8,8 @@ import (
 	"os"
 	"strconv"
 	"strings"
+
+	"github.com/milvault/milvault/errkind"
 )
 
 // Execute runs milvault with args and returns its exit code. A failure is
@@ -19,6 +21,9 @@ func Execute(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	root := newRoot(g)
 	root.SetArgs(args)
 	err := root.ExecuteContext(ctx)
+	if errkind.Of(err) == errkind.Failure && err != nil && strings.HasPrefix(err.Error(), "unknown command") {
+		err = errkind.Wrap(errkind.Usage, err) // cobra's own, for a mistyped command
+	}
 	if err == nil || err.Error() == "" {
 		return ExitCode(err)
 	}

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/milvault/milvault/errkind"
 	"github.com/milvault/milvault/internal/testbackup"
 	"github.com/milvault/milvault/repo"
 	"github.com/milvault/milvault/repo/local"
@@ -69,7 +70,7 @@ func pruneJSON(t *testing.T, args ...string) pruneReport {
 
 func TestPruneRefusesEmptyPolicy(t *testing.T) {
 	_, _, err := run(t, nil, "--repo", t.TempDir(), "prune")
-	if ExitCode(err) != ExitUsage {
+	if ExitCode(err) != errkind.Usage.ExitCode() {
 		t.Fatalf("prune without rules: %v (exit %d), want usage error", err, ExitCode(err))
 	}
 }
