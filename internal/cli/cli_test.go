@@ -16,20 +16,6 @@ import (
 	"github.com/milvault/milvault/restore"
 )
 
-func TestParseSize(t *testing.T) {
-	tests := map[string]int64{"256MiB": 256 << 20, "1GiB": 1 << 30, "64k": 64 << 10, "1048576": 1 << 20, "1.5M": 3 << 19, "2MB": 2e6}
-	for in, want := range tests {
-		if got, err := parseSize(in); err != nil || got != want {
-			t.Errorf("parseSize(%q) = %d, %v; want %d", in, got, err, want)
-		}
-	}
-	for _, bad := range []string{"", "abc", "-1M", "0"} {
-		if _, err := parseSize(bad); err == nil {
-			t.Errorf("parseSize(%q) succeeded, want error", bad)
-		}
-	}
-}
-
 func TestExitCode(t *testing.T) {
 	tests := []struct {
 		err  error

@@ -11,6 +11,7 @@ import (
 
 	"github.com/milvault/milvault/backup"
 	"github.com/milvault/milvault/checksum"
+	"github.com/milvault/milvault/config"
 	"github.com/milvault/milvault/errkind"
 	"github.com/milvault/milvault/manifest"
 	"github.com/milvault/milvault/progress"
@@ -27,7 +28,7 @@ type BackupOptions struct {
 	Compression    string
 	Level          int
 	Checksum       string
-	ChunkSize      string
+	ChunkSize      int64
 	SkipSpaceCheck bool
 	Verify         string
 	LockWait       time.Duration
@@ -45,7 +46,7 @@ func (o *BackupOptions) AddFlags(cmd *cobra.Command) {
 	f.StringVar(&o.Compression, "compression", "zstd", "data file compression: zstd or none")
 	f.IntVar(&o.Level, "compression-level", 3, "zstd level, 1 (fastest) to 22 (smallest)")
 	f.StringVar(&o.Checksum, "checksum", "sha256", "file checksum: sha256, blake2b or md5")
-	f.StringVar(&o.ChunkSize, "chunk-size", "256MiB", "target size of one data file (e.g. 64MiB, 1GiB)")
+	config.SizeVar(f, &o.ChunkSize, "chunk-size", backup.DefaultChunkBytes, "target size of one data file (e.g. 64MiB, 1GiB)")
 	f.BoolVar(&o.SkipSpaceCheck, "skip-space-check", false, "do not refuse when the free-space estimate says the backup will not fit")
 	f.StringVar(&o.Verify, "verify", "", "verify right after writing: --verify (checksum) or --verify=quick|deep")
 	f.Lookup("verify").NoOptDefVal = "checksum"
@@ -74,14 +75,10 @@ func (o *BackupOptions) params() (backup.Params, error) {
 	if err != nil {
 		return backup.Params{}, usageErrorf("%v", err)
 	}
-	chunk, err := parseSize(o.ChunkSize)
-	if err != nil {
-		return backup.Params{}, usageErrorf("--chunk-size: %v", err)
-	}
 	p := backup.Params{
 		Name: o.Name, Database: o.Database, AllDatabases: o.AllDatabases,
 		Collections: o.Collections, Partitions: o.Partitions,
-		Compression: o.Compression, CompressionLevel: o.Level, Checksum: alg, ChunkBytes: chunk,
+		Compression: o.Compression, CompressionLevel: o.Level, Checksum: alg, ChunkBytes: o.ChunkSize,
 		SkipSpaceCheck: o.SkipSpaceCheck,
 	}
 	if err := checkVerifyMode(o.Verify); err != nil {

@@ -5,7 +5,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 )
 
 func TestDoctorExitCodes(t *testing.T) {
@@ -81,22 +80,6 @@ func fixtureDir(t *testing.T) string {
 		t.Fatal(err)
 	}
 	return abs
-}
-
-func TestDayDuration(t *testing.T) {
-	cases := map[string]time.Duration{"7d": 7 * 24 * time.Hour, "36h": 36 * time.Hour, "1d": 24 * time.Hour}
-	for in, want := range cases {
-		var d dayDuration
-		if err := d.Set(in); err != nil || time.Duration(d) != want {
-			t.Errorf("Set(%q) = %v, %v; want %v", in, time.Duration(d), err, want)
-		}
-	}
-	for _, bad := range []string{"", "d", "-1d", "x"} {
-		var d dayDuration
-		if d.Set(bad) == nil {
-			t.Errorf("Set(%q) succeeded", bad)
-		}
-	}
 }
 
 func TestMetricsURL(t *testing.T) {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/milvault/milvault/config"
 	"github.com/milvault/milvault/drill"
 	"github.com/milvault/milvault/errkind"
 	"github.com/milvault/milvault/manifest"
@@ -28,7 +29,7 @@ type DrillOptions struct {
 func (o *DrillOptions) AddFlags(cmd *cobra.Command) {
 	f := cmd.Flags()
 	f.StringVar(&o.TargetMilvus, "target-milvus", "", "Milvus to restore into (default: --milvus); scratch collections are dropped afterwards")
-	f.DurationVar(&o.MaxRTO, "max-rto", 0, "fail when the time to a loaded, searchable collection exceeds this (e.g. 15m)")
+	config.DurationVar(f, &o.MaxRTO, "max-rto", 0, "fail when the time to a loaded, searchable collection exceeds this (e.g. 15m)")
 	f.IntVar(&o.Samples, "samples", 10, "sample searches per collection")
 	f.StringVarP(&o.Collection, "collection", "c", "", "without <backup>: drill the latest backup that contains this collection")
 	f.IntVar(&o.Workers, "workers", 2, "parallel insert calls")

@@ -4,13 +4,13 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/milvault/milvault/config"
 	"github.com/milvault/milvault/manifest"
 	"github.com/milvault/milvault/progress"
 	"github.com/milvault/milvault/retention"
@@ -19,7 +19,7 @@ import (
 // PruneOptions are the flags of `milvault prune`.
 type PruneOptions struct {
 	KeepLast, KeepDaily, KeepWeekly, KeepMonthly, MinKeep int
-	KeepWithin                                            string
+	KeepWithin                                            time.Duration
 	Collection                                            string
 	DryRun                                                bool
 }
@@ -28,7 +28,7 @@ type PruneOptions struct {
 func (o *PruneOptions) AddFlags(cmd *cobra.Command) {
 	f := cmd.Flags()
 	f.IntVar(&o.KeepLast, "keep-last", 0, "keep the N newest backups")
-	f.StringVar(&o.KeepWithin, "keep-within", "", "keep backups newer than this age, e.g. 30d, 12h, 2w")
+	config.DurationVar(f, &o.KeepWithin, "keep-within", 0, "keep backups newer than this age, e.g. 30d, 12h, 2w")
 	f.IntVar(&o.KeepDaily, "keep-daily", 0, "keep the newest backup of each of the last N days that have one")
 	f.IntVar(&o.KeepWeekly, "keep-weekly", 0, "keep the newest backup of each of the last N ISO weeks that have one")
 	f.IntVar(&o.KeepMonthly, "keep-monthly", 0, "keep the newest backup of each of the last N months that have one")
@@ -56,14 +56,7 @@ collections are judged together). A backup is kept when any rule keeps it;
 
 func (o *PruneOptions) policy() (retention.Policy, error) {
 	p := retention.Policy{KeepLast: o.KeepLast, KeepDaily: o.KeepDaily, KeepWeekly: o.KeepWeekly,
-		KeepMonthly: o.KeepMonthly, MinKeep: o.MinKeep}
-	if o.KeepWithin != "" {
-		d, err := parseAge(o.KeepWithin)
-		if err != nil {
-			return p, err
-		}
-		p.KeepWithin = d
-	}
+		KeepMonthly: o.KeepMonthly, MinKeep: o.MinKeep, KeepWithin: o.KeepWithin}
 	if err := p.Validate(); err != nil {
 		return p, usageErrorf("%v", err)
 	}
@@ -71,25 +64,6 @@ func (o *PruneOptions) policy() (retention.Policy, error) {
 		return p, usageErrorf("give at least one of --keep-last, --keep-within, --keep-daily, --keep-weekly, --keep-monthly (prune refuses to keep only --min-keep)")
 	}
 	return p, nil
-}
-
-// parseAge reads durations with day and week units: 30d, 2w, 12h, 90m.
-func parseAge(s string) (time.Duration, error) {
-	units := map[string]time.Duration{"d": 24 * time.Hour, "w": 7 * 24 * time.Hour}
-	for suffix, unit := range units {
-		if n, ok := strings.CutSuffix(s, suffix); ok {
-			v, err := strconv.ParseFloat(n, 64)
-			if err != nil || v <= 0 {
-				return 0, usageErrorf("--keep-within %q: use e.g. 30d, 2w or 12h", s)
-			}
-			return time.Duration(v * float64(unit)), nil
-		}
-	}
-	d, err := time.ParseDuration(s)
-	if err != nil || d <= 0 {
-		return 0, usageErrorf("--keep-within %q: use e.g. 30d, 2w or 12h", s)
-	}
-	return d, nil
 }
 
 // pruneRow is one backup's verdict in the report.

@@ -23,9 +23,9 @@ import (
 // Version is set at build time with -ldflags "-X .../internal/cli.Version=...".
 var Version = "dev"
 
-// GlobalOptions are the options every command shares. They resolve from
-// flags, then MILVAULT_* environment variables, then the YAML config file,
-// then defaults (see resolve).
+// GlobalOptions are the options every command shares. Like every flag,
+// they resolve from flags, then MILVAULT_* environment variables, then the
+// YAML config file, then defaults (see resolve and package config).
 type GlobalOptions struct {
 	Milvus     string
 	Token      string
@@ -43,10 +43,10 @@ type GlobalOptions struct {
 // AddFlags registers the global flags.
 func (o *GlobalOptions) AddFlags(cmd *cobra.Command) {
 	f := cmd.PersistentFlags()
-	f.StringVar(&o.Milvus, "milvus", "", "Milvus address host:port (env MILVAULT_MILVUS, default localhost:19530)")
-	f.StringVar(&o.Token, "token", "", "Milvus token: user:password or API key (env MILVAULT_TOKEN)")
-	f.StringVar(&o.Repo, "repo", "", "backup repository: a folder or file:// URL (env MILVAULT_REPO, default ./milvault-backups)")
-	f.StringVar(&o.ConfigFile, "config", "", "YAML config file with keys milvus, token, repo (env MILVAULT_CONFIG)")
+	f.StringVar(&o.Milvus, "milvus", "localhost:19530", "Milvus address host:port")
+	f.StringVar(&o.Token, "token", "", "Milvus token: user:password or API key")
+	f.StringVar(&o.Repo, "repo", "./milvault-backups", "backup repository: a folder, file://, s3://, gs:// or azblob:// URL (see milvault init)")
+	f.StringVar(&o.ConfigFile, "config", "", "YAML config file whose keys are flag names (env MILVAULT_CONFIG; see docs/config.md)")
 	f.BoolVar(&o.JSON, "json", false, "print machine-readable JSON on stdout (progress as JSON lines on stderr)")
 	f.BoolVarP(&o.Quiet, "quiet", "q", false, "no progress output")
 	o.storeFlags.addFlags(f)
@@ -69,7 +69,7 @@ and restores them into the same or another Milvus.`,
 		Version:       Version,
 		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
 			g.flags = cmd
-			return g.resolve()
+			return g.resolve(cmd)
 		},
 	}
 	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
