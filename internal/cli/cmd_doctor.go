@@ -57,10 +57,14 @@ func newDoctorCommand(g *GlobalOptions) *cobra.Command {
 		Short: "Find misconfigurations that lose Milvus data: storage, etcd, buckets, backups, access",
 		Long: `doctor inspects a running Milvus (--milvus), configuration files (--config-file)
 and the backup repository (--repo), and reports findings with evidence and fixes.
-Exit code: 0 clean, 1 warnings, 2 critical, 3 could not run.`,
-		Args: noArgs,
+Exit code: 0 clean, 1 warnings, 2 critical, 3 could not run (bad flags
+included) or nothing was checked.`,
+		Args: func(cmd *cobra.Command, args []string) error { return cannotRun(noArgs(cmd, args)) },
 		RunE: func(cmd *cobra.Command, args []string) error { return runDoctor(cmd.Context(), g, o) },
+		// doctor's exit codes are a verdict, so failing to start is its own code.
+		PersistentPreRunE: func(cmd *cobra.Command, args []string) error { return cannotRun(g.preRun(cmd)) },
 	}
+	cmd.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error { return cannotRun(flagError(cmd, err)) })
 	o.AddFlags(cmd)
 	return cmd
 }
@@ -68,7 +72,7 @@ Exit code: 0 clean, 1 warnings, 2 critical, 3 could not run.`,
 func runDoctor(ctx context.Context, g *GlobalOptions, o *DoctorOptions) error {
 	p, live, err := gatherDoctor(ctx, g, o)
 	if err != nil {
-		return &CodedError{Code: doctorCannot, Err: err}
+		return cannotRun(err)
 	}
 	rep := doctor.Diagnose(p)
 	if live != nil && live.Health == "" {
@@ -80,9 +84,20 @@ func runDoctor(ctx context.Context, g *GlobalOptions, o *DoctorOptions) error {
 		err = doctor.WriteText(g.stdout, rep)
 	}
 	if err != nil {
-		return &CodedError{Code: doctorCannot, Err: err}
+		return cannotRun(err)
+	}
+	if rep.NothingChecked {
+		return &CodedError{Code: doctorCannot}
 	}
 	return &CodedError{Code: doctorExit(rep.Worst())}
+}
+
+// cannotRun gives err doctor's "could not run" exit code; nil stays nil.
+func cannotRun(err error) error {
+	if err == nil {
+		return nil
+	}
+	return &CodedError{Code: doctorCannot, Err: err}
 }
 
 // doctorJSON is the --json document.

@@ -24,12 +24,16 @@ func TestDoctorExitCodes(t *testing.T) {
 		{"malformed", []string{"malformed.yaml"}, doctorCannot, "malformed.yaml:"},
 		{"unknown", []string{"unknown.yaml"}, doctorCannot, "unknown.yaml:2: unknown document"},
 		{"missing", []string{"nope.yaml"}, doctorCannot, "nope.yaml"},
+		{"nothing checked", []string{"/dev/null"}, doctorCannot, "UNKNOWN"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			args := []string{"doctor"}
 			for _, f := range c.files {
-				args = append(args, "-f", filepath.Join(fixtures, f))
+				if !filepath.IsAbs(f) {
+					f = filepath.Join(fixtures, f)
+				}
+				args = append(args, "-f", f)
 			}
 			out, _, err := run(t, env, args...)
 			if got := ExitCode(err); got != c.code {
@@ -39,6 +43,17 @@ func TestDoctorExitCodes(t *testing.T) {
 				t.Errorf("output lacks %q:\n%s", c.contains, text)
 			}
 		})
+	}
+}
+
+// TestDoctorCannotRun checks that bad flags, arguments and values exit with
+// "could not run" (3), not with a verdict: 2 would read as critical.
+func TestDoctorCannotRun(t *testing.T) {
+	for _, args := range [][]string{{"doctor", "--bogus"}, {"doctor", "extra"}, {"doctor", "--rpo", "soon"}} {
+		_, _, err := run(t, nil, args...)
+		if got := ExitCode(err); got != doctorCannot {
+			t.Errorf("%v: exit %d (%v), want %d", args, got, err, doctorCannot)
+		}
 	}
 }
 

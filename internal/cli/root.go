@@ -67,21 +67,27 @@ and restores them into the same or another Milvus.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		Version:       Version,
-		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
-			g.flags = cmd
-			return g.resolve(cmd)
-		},
+		PersistentPreRunE: func(cmd *cobra.Command, args []string) error { return g.preRun(cmd) },
 	}
-	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
-		return usageErrorf("%v (see %s --help)", err, cmd.CommandPath())
-	})
+	root.SetFlagErrorFunc(flagError)
 	root.SetIn(g.stdin)
 	root.SetOut(g.stdout)
 	root.SetErr(g.stderr)
 	g.AddFlags(root)
 	root.AddCommand(newBackupCommand(g), newListCommand(g), newShowCommand(g),
-		newRestoreCommand(g), newDeleteCommand(g), newDemoCommand(g), newVerifyCommand(g), newPruneCommand(g), newDrillCommand(g), newCopyCommand(g), newUnlockCommand(g), newDoctorCommand(g), newInitCommand(g))
+		newRestoreCommand(g), newDeleteCommand(g), newDemoCommand(g), newVerifyCommand(g), newPruneCommand(g), newDrillCommand(g), newCopyCommand(g), newUnlockCommand(g), newDoctorCommand(g), newInitCommand(g), newGendocsCommand(g))
 	return root
+}
+
+// preRun resolves the options of cmd before it runs.
+func (g *GlobalOptions) preRun(cmd *cobra.Command) error {
+	g.flags = cmd
+	return g.resolve(cmd)
+}
+
+// flagError makes cobra's flag errors usage errors.
+func flagError(cmd *cobra.Command, err error) error {
+	return usageErrorf("%v (see %s --help)", err, cmd.CommandPath())
 }
 
 // openRepo opens the existing repository at --repo.
