@@ -111,7 +111,7 @@ func runBackup(ctx context.Context, g *GlobalOptions, o *BackupOptions) error {
 		return err
 	}
 	defer unlock()
-	res, err := backup.Run(ctx, backup.Deps{Milvus: c, Repo: r, Progress: g.progress(), ToolVersion: Version}, p)
+	res, err := backup.Run(ctx, backup.Deps{Milvus: c, Repo: r, Progress: g.progress(), ToolVersion: BuildVersion().Version}, p)
 	if err != nil {
 		return err
 	}

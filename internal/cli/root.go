@@ -20,9 +20,6 @@ import (
 	"github.com/milvault/milvault/repo/blob"
 )
 
-// Version is set at build time with -ldflags "-X .../internal/cli.Version=...".
-var Version = "dev"
-
 // GlobalOptions are the options every command shares. Like every flag,
 // they resolve from flags, then MILVAULT_* environment variables, then the
 // YAML config file, then defaults (see resolve and package config).
@@ -66,16 +63,17 @@ indexes, aliases, load state and every row, as checksummed Parquet files)
 and restores them into the same or another Milvus.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
-		Version:       Version,
+		Version:       BuildVersion().String(),
 		PersistentPreRunE: func(cmd *cobra.Command, args []string) error { return g.preRun(cmd) },
 	}
 	root.SetFlagErrorFunc(flagError)
+	root.SetVersionTemplate("milvault {{.Version}}\n")
 	root.SetIn(g.stdin)
 	root.SetOut(g.stdout)
 	root.SetErr(g.stderr)
 	g.AddFlags(root)
 	root.AddCommand(newBackupCommand(g), newListCommand(g), newShowCommand(g),
-		newRestoreCommand(g), newDeleteCommand(g), newDemoCommand(g), newVerifyCommand(g), newPruneCommand(g), newDrillCommand(g), newCopyCommand(g), newUnlockCommand(g), newDoctorCommand(g), newInitCommand(g), newGendocsCommand(g))
+		newRestoreCommand(g), newDeleteCommand(g), newDemoCommand(g), newVerifyCommand(g), newPruneCommand(g), newDrillCommand(g), newCopyCommand(g), newUnlockCommand(g), newDoctorCommand(g), newInitCommand(g), newGendocsCommand(g), newVersionCommand(g))
 	return root
 }
 
