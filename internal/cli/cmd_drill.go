@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -83,20 +82,13 @@ func runDrill(ctx context.Context, g *GlobalOptions, o *DrillOptions, args []str
 }
 
 // drillBackup picks the named backup, or the latest (containing coll).
+// drillBackup is the backup named in args, else the newest one holding
+// coll (any backup when coll is empty).
 func drillBackup(ctx context.Context, r *repo.Repository, args []string, coll string) (*manifest.Manifest, error) {
 	if len(args) == 1 {
 		return r.Find(ctx, args[0])
 	}
-	all, _, err := r.List(ctx)
-	if err != nil {
-		return nil, err
-	}
-	for _, m := range all {
-		if coll == "" || slices.ContainsFunc(m.Collections, func(c manifest.Collection) bool { return c.Name == coll || c.QualifiedName() == coll }) {
-			return m, nil
-		}
-	}
-	return nil, &repo.BackupNotFoundError{Ref: "latest" + map[bool]string{true: "", false: " with " + coll}[coll == ""]}
+	return r.Latest(ctx, coll)
 }
 
 func printDrill(g *GlobalOptions, rep *drill.Report) error {

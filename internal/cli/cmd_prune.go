@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"fmt"
-	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -11,7 +10,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/milvault/milvault/config"
-	"github.com/milvault/milvault/manifest"
 	"github.com/milvault/milvault/progress"
 	"github.com/milvault/milvault/retention"
 )
@@ -100,7 +98,7 @@ func runPrune(ctx context.Context, g *GlobalOptions, o *PruneOptions) error {
 	if len(problems) > 0 {
 		return fmt.Errorf("prune refuses to run while %d manifest(s) are unreadable (first: %v): fix or delete them first", len(problems), problems[0])
 	}
-	rep := planPrune(pol, selectBackups(all, o.Collection), time.Now(), o.DryRun)
+	rep := pruneReportOf(retention.Plan(pol, all, o.Collection, time.Now()), o.DryRun)
 	if !o.DryRun {
 		for _, row := range rep.Backups {
 			if row.Keep {
@@ -115,46 +113,15 @@ func runPrune(ctx context.Context, g *GlobalOptions, o *PruneOptions) error {
 	return printPrune(g, rep)
 }
 
-func selectBackups(all []*manifest.Manifest, coll string) []*manifest.Manifest {
-	if coll == "" {
-		return all
-	}
-	var out []*manifest.Manifest
-	for _, m := range all {
-		if slices.ContainsFunc(m.Collections, func(c manifest.Collection) bool { return c.Name == coll || c.QualifiedName() == coll }) {
-			out = append(out, m)
-		}
-	}
-	return out
-}
-
-// planPrune applies the policy; a backup's group is its set of collections.
-func planPrune(p retention.Policy, ms []*manifest.Manifest, now time.Time, dryRun bool) pruneReport {
-	byID := map[string]*manifest.Manifest{}
-	var bs []retention.Backup
-	for _, m := range ms {
-		byID[m.ID] = m
-		bs = append(bs, retention.Backup{ID: m.ID, CreatedAt: m.CreatedAt, Group: selectionKey(m)})
-	}
-	rep := pruneReport{DryRun: dryRun, Deleted: []string{}}
-	for _, d := range retention.Apply(p, bs, now) {
-		m := byID[d.Backup.ID]
-		rep.Backups = append(rep.Backups, pruneRow{ID: m.ID, Name: m.Name, CreatedAt: m.CreatedAt, Group: d.Backup.Group,
-			Keep: d.Keep, Reasons: d.Reasons, Bytes: m.TotalBytes()})
-		if !d.Keep {
-			rep.FreedBytes += m.TotalBytes()
-		}
+// pruneReportOf turns a retention plan into the report prune prints.
+func pruneReportOf(plan []retention.Verdict, dryRun bool) pruneReport {
+	rep := pruneReport{DryRun: dryRun, Deleted: []string{}, FreedBytes: retention.Freed(plan)}
+	for _, v := range plan {
+		m := v.Manifest
+		rep.Backups = append(rep.Backups, pruneRow{ID: m.ID, Name: m.Name, CreatedAt: m.CreatedAt, Group: v.Group,
+			Keep: v.Keep, Reasons: v.Reasons, Bytes: m.TotalBytes()})
 	}
 	return rep
-}
-
-func selectionKey(m *manifest.Manifest) string {
-	var names []string
-	for _, c := range m.Collections {
-		names = append(names, c.QualifiedName())
-	}
-	slices.Sort(names)
-	return strings.Join(names, ",")
 }
 
 func printPrune(g *GlobalOptions, rep pruneReport) error {
