@@ -61,9 +61,9 @@ func newRoot(g *GlobalOptions) *cobra.Command {
 		Long: `milvault takes logical backups of Milvus collections (schema, partitions,
 indexes, aliases, load state and every row, as checksummed Parquet files)
 and restores them into the same or another Milvus.`,
-		SilenceUsage:  true,
-		SilenceErrors: true,
-		Version:       BuildVersion().String(),
+		SilenceUsage:      true,
+		SilenceErrors:     true,
+		Version:           BuildVersion().String(),
 		PersistentPreRunE: func(cmd *cobra.Command, args []string) error { return g.preRun(cmd) },
 	}
 	root.SetFlagErrorFunc(flagError)

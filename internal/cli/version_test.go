@@ -28,7 +28,7 @@ func TestVersionJSON(t *testing.T) {
 
 func TestFromBuildInfo(t *testing.T) {
 	bi := &debug.BuildInfo{Main: debug.Module{Version: "v1.2.3"},
-		Deps: []*debug.Module{{Path: "github.com/spf13/cobra", Version: "v1.10.2"}, {Path: protoModule, Version: "v2.6.18"}},
+		Deps:     []*debug.Module{{Path: "github.com/spf13/cobra", Version: "v1.10.2"}, {Path: protoModule, Version: "v2.6.18"}},
 		Settings: []debug.BuildSetting{{Key: "vcs.revision", Value: "abc123"}, {Key: "vcs.time", Value: "2026-01-02T03:04:05Z"}, {Key: "vcs.modified", Value: "true"}}}
 	var v VersionInfo
 	fromBuildInfo(&v, bi)
