@@ -11,12 +11,11 @@ import (
 )
 
 type testFlags struct {
-	chunk    int64
-	wait     time.Duration
-	retries  int
-	colls    []string
-	fs       *pflag.FlagSet
-	observed map[string]string
+	chunk   int64
+	wait    time.Duration
+	retries int
+	colls   []string
+	fs      *pflag.FlagSet
 }
 
 func newTestFlags(t *testing.T, args ...string) *testFlags {

@@ -134,9 +134,6 @@ func (g *GlobalOptions) repoDisplay() string {
 	return blob.RedactURL(g.Repo)
 }
 
-func (g *GlobalOptions) store() (repo.Store, error) {
-	return g.openStoreAt(g.Repo)
-}
 
 // connect opens the Milvus connection.
 func (g *GlobalOptions) connect(ctx context.Context) (*milvus.Client, error) {
