@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -51,8 +52,11 @@ func runCopy(ctx context.Context, g *GlobalOptions, o *CopyOptions, ref string) 
 		return err
 	}
 	dst, err := g.openRepoAt(ctx, o.To)
-	if o.Init && errkind.Of(err) == errkind.NotRepository {
+	switch {
+	case o.Init && errkind.Of(err) == errkind.NotRepository:
 		dst, err = g.initRepo(ctx, o.To)
+	case errkind.Of(err) == errkind.NotRepository:
+		return fmt.Errorf("copy destination --to: %w (copy --init creates it)", err)
 	}
 	if err != nil {
 		return err

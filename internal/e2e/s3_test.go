@@ -45,7 +45,7 @@ func (e *env) testS3RoundTrip(t *testing.T, repoURL string) {
 		t.Errorf("list output shows the S3 secret key")
 	}
 	copyURL := strings.Replace(repoURL, "s3://"+os.Getenv("MILVAULT_TEST_S3_BUCKET")+"/", "s3://"+os.Getenv("MILVAULT_TEST_S3_BUCKET2")+"/", 1)
-	if r := e.milvault(t, repoURL, "copy", sum.ID, "--to", copyURL); r.code != 3 || !strings.Contains(r.stderr, "milvault init") {
+	if r := e.milvault(t, repoURL, "copy", sum.ID, "--to", copyURL); r.code != 3 || !strings.Contains(r.String(), "--init") {
 		t.Errorf("copy to a bucket folder without a repository: %s; want exit 3 suggesting init", r)
 	}
 	e.mustRun(t, repoURL, "copy", sum.ID, "--to", copyURL, "--init")
