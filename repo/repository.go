@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/milvault/milvault/errkind"
 	"github.com/milvault/milvault/manifest"
 )
 
@@ -258,7 +259,7 @@ func (r *Repository) CheckNameFree(ctx context.Context, name string) error {
 	}
 	for _, m := range all {
 		if m.Name == name {
-			return fmt.Errorf("a backup named %q already exists (%s): choose another --name or delete it first", name, m.ID)
+			return errkind.New(errkind.Conflict, "a backup named %q already exists (%s): choose another --name or delete it first", name, m.ID)
 		}
 	}
 	return nil

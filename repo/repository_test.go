@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/milvault/milvault/errkind"
 	"github.com/milvault/milvault/manifest"
 	"github.com/milvault/milvault/repo"
 	"github.com/milvault/milvault/repo/mem"
@@ -61,7 +62,7 @@ func TestCommitRequiresFilesAndIsVisibleLast(t *testing.T) {
 	}
 	m2 := testManifest("b2", "first")
 	s.Put(ctx, m2.Files()[0].Path, strings.NewReader("12345"))
-	if err := r.Commit(ctx, m2); err == nil || !strings.Contains(err.Error(), "already exists") {
+	if err := r.Commit(ctx, m2); err == nil || !strings.Contains(err.Error(), "already exists") || errkind.Of(err) != errkind.Conflict {
 		t.Fatalf("Commit with duplicate name error = %v, want 'already exists'", err)
 	}
 }
