@@ -45,11 +45,11 @@ func (e *NoRepositoryError) Error() string {
 		return fmt.Sprintf("%s is not a milvault repository: it holds other files (%s) and no %s; check --repo, or choose an empty or new location and run `milvault init`",
 			e.Location, strings.Join(e.Found, ", "), configName)
 	}
-	found := "an empty location"
+	found := "the location is empty"
 	if e.Missing {
-		found = "nothing (it does not exist)"
+		found = "it does not exist"
 	}
-	return fmt.Sprintf("no milvault repository at %s (found %s): check --repo for a typo, or create one with `milvault init`", e.Location, found)
+	return fmt.Sprintf("no milvault repository at %s (%s): check --repo for a typo, or create one with `milvault init`", e.Location, found)
 }
 
 // ExistsError reports an init where a repository already is.
