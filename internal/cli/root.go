@@ -60,7 +60,11 @@ func newRoot(g *GlobalOptions) *cobra.Command {
 		Short: "Backup, restore and verification for Milvus",
 		Long: `milvault takes logical backups of Milvus collections (schema, partitions,
 indexes, aliases, load state and every row, as checksummed Parquet files)
-and restores them into the same or another Milvus.`,
+and restores them into the same or another Milvus. Start with milvault init.
+
+Every flag can also be set as MILVAULT_<FLAG> in the environment or as a key
+in the YAML file given by --config (flags > environment > file > defaults);
+see docs/config.md. Exit codes are listed in docs/cli.md.`,
 		SilenceUsage:      true,
 		SilenceErrors:     true,
 		Version:           BuildVersion().String(),
