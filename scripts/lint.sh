@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# lint.sh checks what reviewers would: gofmt, go vet and staticcheck (with
-# staticcheck.conf). staticcheck is built once, at a pinned version, into
+# lint.sh checks what reviewers would: gofmt, a current docs/config.md, go
+# vet and staticcheck (with staticcheck.conf). staticcheck is built once, at a pinned version, into
 # ~/.cache/milvault/bin. Exits non-zero on any finding.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -16,6 +16,12 @@ unformatted=$(gofmt -l $(git ls-files '*.go'))
 if [[ -n $unformatted ]]; then
   echo "not gofmt-formatted (run gofmt -w):"
   echo "$unformatted"
+  exit 1
+fi
+
+step "docs/config.md is current (make docs regenerates it)"
+if ! go run ./cmd/milvault gendocs config | diff -u docs/config.md -; then
+  echo "docs/config.md is stale: run make docs"
   exit 1
 fi
 
