@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # lint.sh checks what reviewers would: gofmt, a current docs/config.md, go
-# vet and staticcheck (with staticcheck.conf). staticcheck is built once, at a pinned version, into
-# ~/.cache/milvault/bin. Exits non-zero on any finding.
+# vet and staticcheck (with staticcheck.conf). staticcheck is built once, at
+# a pinned version, into ~/.cache/milvault/bin. Exits non-zero on any
+# finding.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
