@@ -10,8 +10,9 @@ import (
 )
 
 // Unbound lists the flags that neither the environment nor the file set:
-// help and version are actions, config names the file itself.
-var Unbound = map[string]bool{"help": true, "version": true, "config": true}
+// help and version are actions, config and profile select the file's
+// content (their environment variables are read before the others).
+var Unbound = map[string]bool{"help": true, "version": true, "config": true, "profile": true}
 
 // Apply sets every flag of fs that was not given on the command line: from
 // the environment (MILVAULT_<COMMAND>_<FLAG>, then MILVAULT_<FLAG>), else

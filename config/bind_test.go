@@ -108,3 +108,39 @@ func TestCheck(t *testing.T) {
 		t.Errorf("bad keys: %v", err)
 	}
 }
+
+func TestProfiles(t *testing.T) {
+	file, err := Parse("c.yaml", []byte("retries: 9\nchunk-size: 1GiB\nbackup:\n  retries: 7\nprofiles:\n  prod:\n    chunk-size: 2GiB\n    backup:\n      lock-wait: 1d\n  dev:\n    retries: 1\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	flags := map[string][]string{"": {"retries", "chunk-size"}, "backup": {"lock-wait"}}
+	if err := file.Check(flags); err != nil {
+		t.Fatalf("Check: %v", err)
+	}
+	tests := []struct {
+		profile string
+		chunk   int64
+		wait    time.Duration
+		retries int
+	}{{"", 1 << 30, 0, 7}, {"prod", 2 << 30, 24 * time.Hour, 7}, {"dev", 1 << 30, 0, 1}}
+	for _, tt := range tests {
+		if err := file.Use(tt.profile); err != nil {
+			t.Fatal(err)
+		}
+		tf := newTestFlags(t)
+		if err := Apply(tf.fs, "backup", envOf(nil), file); err != nil {
+			t.Fatal(err)
+		}
+		if tf.chunk != tt.chunk || tf.wait != tt.wait || tf.retries != tt.retries {
+			t.Errorf("profile %q: chunk %d, wait %v, retries %d; want %d, %v, %d", tt.profile, tf.chunk, tf.wait, tf.retries, tt.chunk, tt.wait, tt.retries)
+		}
+	}
+	if err := file.Use("staging"); errkind.Of(err) != errkind.Usage || !strings.Contains(err.Error(), "profiles: dev, prod") {
+		t.Errorf("Use(staging) = %v, want a usage error listing the profiles", err)
+	}
+	bad, _ := Parse("c.yaml", []byte("profiles:\n  prod:\n    colour: blue\n"))
+	if err := bad.Check(flags); err == nil || !strings.Contains(err.Error(), "colour") {
+		t.Errorf("Check with an unknown key in a profile = %v", err)
+	}
+}

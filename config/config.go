@@ -13,6 +13,18 @@
 //	  chunk-size: 64MiB
 //	  collection: [docs, users]
 //
+// A "profiles" mapping holds named sets of keys (each with its own command
+// sections) for several Milvus instances or repositories in one file;
+// --profile (or MILVAULT_PROFILE) selects one, whose keys win over the rest
+// of the file:
+//
+//	profiles:
+//	  prod:
+//	    milvus: milvus.prod:19530
+//	    repo: s3://backups/prod
+//	    backup:
+//	      verify: quick
+//
 // In the environment, MILVAULT_<FLAG> (dashes as underscores, upper case)
 // applies to every command that has the flag, and MILVAULT_<COMMAND>_<FLAG>
 // to one command, winning over MILVAULT_<FLAG>.
@@ -50,7 +62,12 @@ type File struct {
 	Path     string
 	top      map[string]any
 	sections map[string]map[string]any
+	profiles map[string]*File
+	profile  *File // the selected profile, see Use
 }
+
+// profilesKey holds the named profiles in a config file.
+const profilesKey = "profiles"
 
 // Load reads and parses the YAML config file at path.
 func Load(path string) (*File, error) {
@@ -63,11 +80,46 @@ func Load(path string) (*File, error) {
 
 // Parse parses a YAML config file's content; path names it in errors.
 func Parse(path string, data []byte) (*File, error) {
-	f := &File{Path: path, top: map[string]any{}, sections: map[string]map[string]any{}}
 	var raw map[string]any
 	if err := yaml.NewDecoder(bytes.NewReader(data)).Decode(&raw); err != nil && !errors.Is(err, io.EOF) {
 		return nil, errkind.New(errkind.Usage, "config file %s: %v", path, err)
 	}
+	f := fromMap(path, raw)
+	if profiles, ok := raw[profilesKey].(map[string]any); ok {
+		delete(f.sections, profilesKey)
+		f.profiles = map[string]*File{}
+		for name, v := range profiles {
+			m, ok := v.(map[string]any)
+			if !ok {
+				return nil, errkind.New(errkind.Usage, "config file %s: profile %q is not a mapping of keys", path, name)
+			}
+			f.profiles[name] = fromMap(path+" profile "+name, m)
+		}
+	}
+	return f, nil
+}
+
+// Use selects a profile of the file; "" selects none.
+func (f *File) Use(profile string) error {
+	if profile == "" {
+		f.profile = nil
+		return nil
+	}
+	p, ok := f.profiles[profile]
+	if !ok {
+		var names []string
+		for n := range f.profiles {
+			names = append(names, n)
+		}
+		sort.Strings(names)
+		return errkind.New(errkind.Usage, "config file %s has no profile %q (profiles: %s)", f.Path, profile, strings.Join(names, ", "))
+	}
+	f.profile = p
+	return nil
+}
+
+func fromMap(path string, raw map[string]any) *File {
+	f := &File{Path: path, top: map[string]any{}, sections: map[string]map[string]any{}}
 	for k, v := range raw {
 		if sec, ok := v.(map[string]any); ok {
 			f.sections[k] = normalizeKeys(sec)
@@ -75,7 +127,7 @@ func Parse(path string, data []byte) (*File, error) {
 		}
 		f.top[normalizeKey(k)] = v
 	}
-	return f, nil
+	return f
 }
 
 func normalizeKeys(m map[string]any) map[string]any {
@@ -89,9 +141,15 @@ func normalizeKeys(m map[string]any) map[string]any {
 // normalizeKey accepts chunk_size for chunk-size.
 func normalizeKey(k string) string { return strings.ReplaceAll(k, "_", "-") }
 
-// Check refuses keys that name no flag: flags lists each command's flag
-// names by command name ("" for the flags every command has).
+// Check refuses keys that name no flag, in the file and in its profiles:
+// flags lists each command's flag names by command name ("" for the flags
+// every command has).
 func (f *File) Check(flags map[string][]string) error {
+	for _, p := range f.profiles {
+		if err := p.Check(flags); err != nil {
+			return err
+		}
+	}
 	all := map[string]bool{}
 	for _, names := range flags {
 		for _, n := range names {
@@ -131,6 +189,9 @@ func (f *File) Check(flags map[string][]string) error {
 func (f *File) lookup(command, flag string) (any, bool) {
 	if f == nil {
 		return nil, false
+	}
+	if v, ok := f.profile.lookup(command, flag); ok {
+		return v, true
 	}
 	if v, ok := f.sections[command][flag]; ok {
 		return v, true

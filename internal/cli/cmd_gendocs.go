@@ -42,6 +42,9 @@ the command line, then the environment, then the config file, then the defaults 
 - **Config file**: ` + "`--config FILE`" + ` or ` + "`MILVAULT_CONFIG`" + `. Keys are the long flag names; a mapping named
   after a command holds keys for that command only and wins over the top level. Lists are YAML
   sequences. Unknown keys are an error (exit 2).
+- **Profiles**: a ` + "`profiles`" + ` mapping holds named sets of keys (with their own command mappings) for
+  several Milvus instances or repositories in one file; ` + "`--profile NAME`" + ` or ` + "`MILVAULT_PROFILE`" + `
+  selects one, whose keys win over the rest of the file.
 
 ` + "```yaml" + `
 repo: s3://backups/milvus?region=eu-west-1
@@ -55,6 +58,10 @@ backup:
 prune:
   keep-daily: 7
   keep-weekly: 4
+profiles:
+  staging:
+    milvus: milvus.staging:19530
+    repo: /var/backups/staging
 ` + "```" + `
 
 - **Durations**: ` + "`30s`, `15m`, `36h`, `7d`, `2w`, `1y`" + ` or combinations (` + "`1d12h`" + `); Go's forms

@@ -22,6 +22,9 @@ func (g *GlobalOptions) resolve(cmd *cobra.Command) error {
 	if g.ConfigFile == "" {
 		g.ConfigFile = os.Getenv("MILVAULT_CONFIG")
 	}
+	if g.Profile == "" {
+		g.Profile = os.Getenv("MILVAULT_PROFILE")
+	}
 	var file *config.File
 	if g.ConfigFile != "" {
 		f, err := config.Load(g.ConfigFile)
@@ -31,7 +34,12 @@ func (g *GlobalOptions) resolve(cmd *cobra.Command) error {
 		if err := f.Check(flagNames(cmd.Root())); err != nil {
 			return err
 		}
+		if err := f.Use(g.Profile); err != nil {
+			return err
+		}
 		file = f
+	} else if g.Profile != "" {
+		return usageErrorf("--profile %s needs a config file (--config or MILVAULT_CONFIG)", g.Profile)
 	}
 	return config.Apply(cmd.Flags(), commandKey(cmd), os.LookupEnv, file)
 }

@@ -42,7 +42,8 @@ func flagValue(t *testing.T, cmd *cobra.Command, name string) string {
 // MILVAULT_* variables and from the YAML file, and checks precedence.
 func TestEveryFlagFromEnvAndFile(t *testing.T) {
 	cfg := filepath.Join(t.TempDir(), "milvault.yaml")
-	os.WriteFile(cfg, []byte("chunk-size: 1GiB\nretries: 9\nrepo: /from/file\nkeep-within: 2w\nbackup:\n  lock-wait: 1d\n  collection: [docs, users]\n"), 0o644)
+	os.WriteFile(cfg, []byte("chunk-size: 1GiB\nretries: 9\nrepo: /from/file\nkeep-within: 2w\nbackup:\n  lock-wait: 1d\n  collection: [docs, users]\n"+
+		"profiles:\n  staging:\n    repo: /from/profile\n    backup:\n      chunk-size: 32MiB\n"), 0o644)
 	t.Setenv("MILVAULT_CONFIG", cfg)
 	tests := []struct {
 		env  map[string]string
@@ -58,6 +59,8 @@ func TestEveryFlagFromEnvAndFile(t *testing.T) {
 		{map[string]string{"MILVAULT_RPO": "1d"}, []string{"doctor"}, map[string]string{"rpo": "1d", "verify-within": "1w"}},
 		{nil, []string{"drill", "--max-rto", "2h"}, map[string]string{"max-rto": "2h"}},
 		{map[string]string{"MILVAULT_PRUNE_COLLECTION": "docs"}, []string{"prune"}, map[string]string{"collection": "docs"}},
+		{nil, []string{"--profile", "staging", "backup"}, map[string]string{"repo": "/from/profile", "chunk-size": "32MiB", "retries": "9"}},
+		{map[string]string{"MILVAULT_PROFILE": "staging"}, []string{"list"}, map[string]string{"repo": "/from/profile"}},
 	}
 	for _, tt := range tests {
 		for k, v := range tt.env {

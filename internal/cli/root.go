@@ -28,6 +28,7 @@ type GlobalOptions struct {
 	Token      string
 	Repo       string
 	ConfigFile string
+	Profile    string
 	JSON       bool
 	Quiet      bool
 	storeFlags // --retries, --upload-limit, --connections, ... (storeflags.go)
@@ -44,6 +45,7 @@ func (o *GlobalOptions) AddFlags(cmd *cobra.Command) {
 	f.StringVar(&o.Token, "token", "", "Milvus token: user:password or API key")
 	f.StringVar(&o.Repo, "repo", "./milvault-backups", "backup repository: a folder, file://, s3://, gs:// or azblob:// URL (see milvault init)")
 	f.StringVar(&o.ConfigFile, "config", "", "YAML config file whose keys are flag names (env MILVAULT_CONFIG; see docs/config.md)")
+	f.StringVar(&o.Profile, "profile", "", "profile of the config file to use (env MILVAULT_PROFILE)")
 	f.BoolVar(&o.JSON, "json", false, "print machine-readable JSON on stdout (progress as JSON lines on stderr)")
 	f.BoolVarP(&o.Quiet, "quiet", "q", false, "no progress output")
 	o.storeFlags.addFlags(f)
