@@ -140,7 +140,6 @@ func (g *GlobalOptions) repoDisplay() string {
 	return blob.RedactURL(g.Repo)
 }
 
-
 // connect opens the Milvus connection.
 func (g *GlobalOptions) connect(ctx context.Context) (*milvus.Client, error) {
 	return milvus.Connect(ctx, milvus.Config{Address: g.Milvus, Token: g.Token})
