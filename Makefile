@@ -4,7 +4,7 @@
 # Extra go test flags for `make test`, e.g. make test TESTFLAGS='-run Restore -v'.
 TESTFLAGS ?=
 
-.PHONY: build test unit lint docs milvus-up milvus-down demo bench
+.PHONY: build test unit lint docs example milvus-up milvus-down demo bench
 
 # Build data for `milvault version` (see internal/cli/cmd_version.go).
 CLI := github.com/milvault/milvault/internal/cli
@@ -33,6 +33,11 @@ test:
 # unit runs the tests without servers; integration tests skip themselves.
 unit:
 	env -u MILVAULT_TEST_TARGETS -u MILVAULT_TEST_S3_ENDPOINT go test ./...
+
+# example builds the separate module in examples/ and runs it against the
+# servers in MILVAULT_TEST_TARGETS (make test runs it too).
+example:
+	bash scripts/example.sh
 
 milvus-up:
 	bash scripts/milvus-env.sh install

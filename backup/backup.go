@@ -53,6 +53,10 @@ type Deps struct {
 	Progress    progress.Progress // nil means none
 	ToolVersion string
 	Now         func() time.Time // nil means time.Now
+	// Lock, when set, is an exclusive lock on Repo that the caller holds
+	// (and releases); the backup runs under it. When nil, Run takes its own
+	// (waiting up to Params.LockWait) and releases it at the end.
+	Lock *repo.Lock
 }
 
 // Result describes a committed backup.
@@ -65,8 +69,8 @@ type Result struct {
 
 // Run takes a backup. On failure nothing is committed and the files written
 // so far are removed; the repository and Milvus are left as they were. It
-// holds the repository's exclusive lock throughout (waiting up to
-// p.LockWait), unless deps.Repo already holds one.
+// holds the repository's exclusive lock throughout: deps.Lock, or its own
+// (waiting up to p.LockWait).
 func Run(ctx context.Context, deps Deps, p Params) (*Result, error) {
 	deps = deps.withDefaults()
 	if err := p.Validate(); err != nil {
@@ -74,31 +78,17 @@ func Run(ctx context.Context, deps Deps, p Params) (*Result, error) {
 	}
 	p, _ = p.normalize()
 	start := deps.Now()
-	lctx, unlock, err := lockRepo(ctx, deps.Repo, p.LockWait)
+	l, lctx, unlock, err := deps.Repo.Hold(ctx, deps.Lock, repo.LockOptions{Exclusive: true, Operation: "backup", Wait: p.LockWait})
 	if err != nil {
 		return nil, err
 	}
 	defer unlock()
+	deps.Lock = l
 	res, err := runLocked(lctx, deps, p, start)
 	if err != nil && lctx.Err() != nil && ctx.Err() == nil {
 		err = fmt.Errorf("backup stopped: %w", context.Cause(lctx))
 	}
 	return res, err
-}
-
-// lockRepo takes the repository's exclusive lock for the backup unless the
-// caller already holds one. A lock left behind because releasing it failed
-// is stale at once on this host (its process is gone) and after
-// repo.DefaultLockStaleAfter elsewhere.
-func lockRepo(ctx context.Context, r *repo.Repository, wait time.Duration) (context.Context, func(), error) {
-	if r.HoldsExclusiveLock() {
-		return ctx, func() {}, nil
-	}
-	l, lctx, err := r.Lock(ctx, repo.LockOptions{Exclusive: true, Operation: "backup", Wait: wait})
-	if err != nil {
-		return nil, nil, err
-	}
-	return lctx, func() { _ = l.Unlock() }, nil
 }
 
 func runLocked(ctx context.Context, deps Deps, p Params, start time.Time) (*Result, error) {
@@ -114,7 +104,7 @@ func runLocked(ctx context.Context, deps Deps, p Params, start time.Time) (*Resu
 	if err := checkSpace(ctx, deps, p, targets); err != nil {
 		return nil, err
 	}
-	cleaned, err := deps.Repo.CleanStale(ctx)
+	cleaned, err := deps.Repo.CleanStale(ctx, deps.Lock)
 	if err != nil {
 		return nil, err
 	}
@@ -194,10 +184,12 @@ func run(ctx context.Context, deps Deps, p Params, targets []target, start time.
 	if p.AllDatabases {
 		m.Selection.Databases = nil
 	}
-	if err := r.Begin(ctx, m.ID); err != nil {
+	stop, err := r.Begin(ctx, deps.Lock, m.ID)
+	if err != nil {
 		return nil, err
 	}
-	err := writeAll(ctx, deps, p, targets, m)
+	err = writeAll(ctx, deps, p, targets, m)
+	stop()
 	if err == nil {
 		err = r.Commit(ctx, m)
 	}

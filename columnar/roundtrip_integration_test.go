@@ -16,9 +16,9 @@ import (
 	"github.com/milvus-io/milvus-proto/go-api/v2/commonpb"
 	"github.com/milvus-io/milvus-proto/go-api/v2/milvuspb"
 	"github.com/milvus-io/milvus-proto/go-api/v2/schemapb"
-	"github.com/milvus-io/milvus/client/v2/milvusclient"
-	"github.com/milvus-io/milvus/pkg/v2/log"
 	"google.golang.org/protobuf/proto"
+
+	"github.com/milvault/milvault/milvus"
 )
 
 // targetsEnv names the servers the integration test runs against, as
@@ -66,16 +66,14 @@ func parseTargets(spec string) ([]target, error) {
 
 // testServer runs the round trips against one server.
 func testServer(t *testing.T, addr string) {
-	// The SDK logs retries through the Milvus logger; a context carrying a
-	// fatal-level logger silences it without touching its global state.
-	ctx, cancel := context.WithTimeout(log.WithFatalLevel(context.Background()), 15*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
 	defer cancel()
-	c, err := milvusclient.New(ctx, &milvusclient.ClientConfig{Address: addr})
+	c, err := milvus.Connect(ctx, milvus.Config{Address: addr})
 	if err != nil {
 		t.Fatalf("connect %s: %v", addr, err)
 	}
-	defer c.Close(context.Background())
-	s := &server{t: t, ctx: ctx, svc: c.GetService()}
+	defer c.Close()
+	s := &server{t: t, ctx: ctx, svc: c.Service()}
 	ver, err := s.svc.GetVersion(ctx, &milvuspb.GetVersionRequest{})
 	if err != nil {
 		t.Fatalf("get version: %v", err)
@@ -564,7 +562,7 @@ func (s *server) create(name string, coll *schemapb.CollectionSchema) error {
 }
 
 func (s *server) drop(name string) {
-	ctx, cancel := context.WithTimeout(log.WithFatalLevel(context.Background()), time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	err := statusErr(s.svc.DropCollection(ctx, &milvuspb.DropCollectionRequest{CollectionName: name}))
 	if err != nil {

@@ -10,6 +10,8 @@ import (
 
 	"github.com/milvus-io/milvus-proto/go-api/v2/commonpb"
 	"github.com/milvus-io/milvus-proto/go-api/v2/milvuspb"
+
+	"github.com/milvault/milvault/milvus"
 )
 
 // LiveConn is a connection to a Milvus server (milvus.Client satisfies it).
@@ -28,7 +30,8 @@ const defaultRootToken = "root:Milvus"
 // GatherLive asks the server at address everything the checks need. Only a
 // failure to connect with token is an error; unanswered questions stay nil.
 func GatherLive(ctx context.Context, address, token string, dial Dialer) (LiveFacts, error) {
-	f := LiveFacts{Address: address, TLS: strings.HasPrefix(address, "https://")}
+	parsed, perr := milvus.ParseAddress(address)
+	f := LiveFacts{Address: address, TLS: perr == nil && parsed.TLS}
 	conn, err := dial(ctx, token)
 	if err != nil {
 		return f, fmt.Errorf("connect to %s: %w", address, err)

@@ -19,6 +19,11 @@ import (
 // in the repository.
 func Deep(ctx context.Context, d Deps, m *manifest.Manifest, o Options) (*verify.Report, error) {
 	d, o = d.withDefaults(), o.withDefaults()
+	ctx, unlock, err := d.hold(ctx, o, "verify")
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
 	start := d.Now()
 	rep := &verify.Report{BackupID: m.ID, Mode: verify.ModeDeep, Files: len(m.Files()), Rows: m.TotalRows()}
 	res, cleanup, err := restoreScratch(ctx, d, m, o, restore.LoadAlways)
@@ -31,7 +36,7 @@ func Deep(ctx context.Context, d Deps, m *manifest.Manifest, o Options) (*verify
 		return nil, err
 	default:
 		if err := compareAll(ctx, d, m, res, rep); err != nil {
-			return nil, err
+			return nil, d.Lock.Stopped("verify", err)
 		}
 	}
 	rep.OK = len(rep.Damaged) == 0 && allMatch(rep.Collections)

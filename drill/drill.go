@@ -27,6 +27,9 @@ type Deps struct {
 	Milvus   *milvus.Client
 	Progress progress.Progress
 	Now      func() time.Time
+	// Lock, when set, is a lock on Repo (shared or exclusive) that the
+	// caller holds; otherwise Run and Deep take a shared one.
+	Lock *repo.Lock
 }
 
 // Options configure a drill.
@@ -35,6 +38,9 @@ type Options struct {
 	Samples int           // sample searches per collection; 0 means 10
 	Workers int           // parallel inserts
 	Suffix  string        // scratch name suffix; "" picks "_drill_<random>"
+	// LockWait is how long to wait for another operation's exclusive lock
+	// on the repository; 0 fails at once.
+	LockWait time.Duration
 }
 
 // Report is the outcome of a drill; it is also stored in the repository.
@@ -67,6 +73,11 @@ const minHitRate = 0.8
 // Run performs a drill of backup m and records it in the repository.
 func Run(ctx context.Context, d Deps, m *manifest.Manifest, o Options) (*Report, error) {
 	d, o = d.withDefaults(), o.withDefaults()
+	ctx, unlock, err := d.hold(ctx, o, "drill")
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
 	rep := &Report{BackupID: m.ID, Target: d.Milvus.Address(), StartedAt: d.Now().UTC(), MaxRTOSeconds: o.MaxRTO.Seconds()}
 	res, cleanup, err := restoreScratch(ctx, d, m, o, restore.LoadAlways)
 	defer cleanup()
@@ -80,7 +91,7 @@ func Run(ctx context.Context, d Deps, m *manifest.Manifest, o Options) (*Report,
 		rep.Failures = append(rep.Failures, fmt.Sprintf("RTO %.1fs exceeds the maximum %s", rep.RTOSeconds, o.MaxRTO))
 	}
 	rep.OK = len(rep.Failures) == 0
-	return rep, record(ctx, d.Repo, rep)
+	return rep, d.Lock.Stopped("drill", record(ctx, d.Repo, rep))
 }
 
 func (d Deps) withDefaults() Deps {
@@ -91,6 +102,17 @@ func (d Deps) withDefaults() Deps {
 		d.Now = time.Now
 	}
 	return d
+}
+
+// hold sets d.Lock to the lock the operation runs under: the caller's, or
+// a shared one taken here and released by unlock.
+func (d *Deps) hold(ctx context.Context, o Options, op string) (context.Context, func(), error) {
+	l, lctx, unlock, err := d.Repo.Hold(ctx, d.Lock, repo.LockOptions{Operation: op, Wait: o.LockWait})
+	if err != nil {
+		return nil, nil, err
+	}
+	d.Lock = l
+	return lctx, unlock, nil
 }
 
 func (o Options) withDefaults() Options {
@@ -108,7 +130,7 @@ func (o Options) withDefaults() Options {
 // restoreScratch restores every collection of m under its name plus the
 // suffix; cleanup drops them (also after a failure) and is always safe.
 func restoreScratch(ctx context.Context, d Deps, m *manifest.Manifest, o Options, load string) (*restore.Result, func(), error) {
-	res, err := restore.Run(ctx, restore.Deps{Milvus: d.Milvus, Repo: d.Repo, Progress: d.Progress, Now: d.Now}, m,
+	res, err := restore.Run(ctx, restore.Deps{Milvus: d.Milvus, Repo: d.Repo, Progress: d.Progress, Now: d.Now, Lock: d.Lock}, m,
 		restore.Params{Suffix: o.Suffix, Load: load, Workers: o.Workers})
 	cleanup := func() {
 		if res == nil {

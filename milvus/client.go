@@ -3,15 +3,16 @@
 // state), a primary-key-ordered scan for reading data, and the calls a
 // restore needs to rebuild a collection.
 //
-// It uses the official Go SDK (github.com/milvus-io/milvus/client/v2) for the
-// connection (address parsing, TLS, authentication, database header) and its
-// raw gRPC service (milvus-proto) for everything else, because backups must
-// keep the server's schema exactly, including parameters the SDK's entity
-// types do not model, and move columns without per-row conversion.
+// It speaks the server's gRPC service (milvus-proto) directly, without the
+// Milvus SDK, because backups must keep the server's schema exactly,
+// including parameters the SDK's entity types do not model, and move columns
+// without per-row conversion; and so that the package imports nothing that
+// needs a replace directive in a program that uses milvault as a library.
 package milvus
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -20,16 +21,25 @@ import (
 
 	"github.com/milvus-io/milvus-proto/go-api/v2/commonpb"
 	"github.com/milvus-io/milvus-proto/go-api/v2/milvuspb"
-	"github.com/milvus-io/milvus/client/v2/milvusclient"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/milvault/milvault/errkind"
 )
 
 // Config says how to reach a Milvus server.
 type Config struct {
-	// Address is host:port, or a URL (http://, https:// selects TLS).
+	// Address is host, host:port, or a URL: http://host[:port][/database],
+	// https://host[:port][/database] (TLS). See ParseAddress for the ports.
 	Address string
 	// Token is "user:password" or an API key; empty means no authentication.
 	Token string
+	// TLS, when set, makes the connection use TLS with this configuration
+	// (a private server CA in RootCAs, a client certificate for mutual TLS),
+	// whatever the address's scheme. Without it https:// addresses use TLS
+	// with the system's roots.
+	TLS *tls.Config
 	// DialTimeout bounds connecting; zero means 10 seconds.
 	DialTimeout time.Duration
 }
@@ -48,65 +58,68 @@ func (e *UnreachableError) Unwrap() error { return e.Err }
 
 // Client is a connection to one Milvus server.
 type Client struct {
-	sdk     *milvusclient.Client
+	conn    *grpc.ClientConn
 	svc     milvuspb.MilvusServiceClient
 	addr    string
 	version string
 }
 
-// maxMessageBytes is the largest gRPC message milvault accepts from the
-// server (query batches are sized far below it).
-const maxMessageBytes = 512 << 20
-
-// Connect dials the server and asks for its version, so that an unreachable
-// or refusing server is reported at once.
+// Connect dials the server, introduces the client (the Connect call of
+// Milvus 2.3 and later) and asks for its version, so that an unreachable or
+// refusing server is reported at once.
 func Connect(ctx context.Context, cfg Config) (*Client, error) {
+	addr, err := ParseAddress(cfg.Address)
+	if err != nil {
+		return nil, err
+	}
 	timeout := cfg.DialTimeout
 	if timeout == 0 {
 		timeout = 10 * time.Second
 	}
 	dctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	// The SDK retries a refused connection until its deadline; a plain TCP
+	// gRPC retries a refused connection until the deadline; a plain TCP
 	// dial first reports a server that is not there at once.
-	if err := probeTCP(dctx, cfg.Address); err != nil {
+	if err := probeTCP(dctx, addr); err != nil {
 		return nil, &UnreachableError{Address: cfg.Address, Err: simplifyDialError(err, timeout)}
 	}
-	sdk, err := milvusclient.New(dctx, &milvusclient.ClientConfig{
-		Address: cfg.Address,
-		APIKey:  cfg.Token,
-		DialOptions: []grpc.DialOption{
-			grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(maxMessageBytes), grpc.MaxCallSendMsgSize(maxMessageBytes)),
-		},
-	})
+	h := newHeaders(cfg.Token, addr.Database)
+	conn, err := dial(addr, cfg, h)
 	if err != nil {
-		return nil, &UnreachableError{Address: cfg.Address, Err: simplifyDialError(err, timeout)}
-	}
-	c := &Client{sdk: sdk, svc: sdk.GetService(), addr: cfg.Address}
-	resp, err := c.svc.GetVersion(dctx, &milvuspb.GetVersionRequest{})
-	if err := check(resp, err); err != nil {
-		sdk.Close(context.Background())
-		if isAuthError(err) {
-			return nil, fmt.Errorf("Milvus at %s refused the credentials: %w (check --token / MILVAULT_TOKEN)", cfg.Address, err)
-		}
 		return nil, &UnreachableError{Address: cfg.Address, Err: err}
 	}
-	c.version = resp.GetVersion()
+	c := &Client{conn: conn, svc: milvuspb.NewMilvusServiceClient(conn), addr: cfg.Address}
+	if err := c.hello(dctx, cfg.Token, h); err != nil {
+		conn.Close()
+		return nil, connectError(cfg.Address, simplifyDialError(err, timeout))
+	}
 	return c, nil
 }
 
-// probeTCP opens and closes a TCP connection to the address's host and port
-// (default port 19530; URLs with a scheme are accepted).
-func probeTCP(ctx context.Context, address string) error {
-	hostport := address
-	if _, rest, ok := strings.Cut(address, "://"); ok {
-		hostport = rest
+// hello registers the client with the server and reads its version.
+func (c *Client) hello(ctx context.Context, token string, h *headers) error {
+	if err := introduce(ctx, c.svc, token, h); err != nil {
+		return err
 	}
-	hostport, _, _ = strings.Cut(hostport, "/")
-	if _, _, err := net.SplitHostPort(hostport); err != nil {
-		hostport = net.JoinHostPort(hostport, "19530")
+	resp, err := c.svc.GetVersion(ctx, &milvuspb.GetVersionRequest{})
+	if err := check(resp, err); err != nil {
+		return err
 	}
-	conn, err := (&net.Dialer{}).DialContext(ctx, "tcp", hostport)
+	c.version = resp.GetVersion()
+	return nil
+}
+
+func connectError(address string, err error) error {
+	if isAuthError(err) {
+		// Exit code 4, like an unreachable server: the operator fixes the connection settings.
+		return errkind.New(errkind.Unreachable, "cannot log in: Milvus at %s refused the credentials: %w (check --token / MILVAULT_TOKEN)", address, err)
+	}
+	return &UnreachableError{Address: address, Err: err}
+}
+
+// probeTCP opens and closes a TCP connection to the address's host and port.
+func probeTCP(ctx context.Context, addr Address) error {
+	conn, err := (&net.Dialer{}).DialContext(ctx, "tcp", addr.HostPort())
 	if err != nil {
 		return err
 	}
@@ -121,12 +134,18 @@ func simplifyDialError(err error, timeout time.Duration) error {
 }
 
 func isAuthError(err error) bool {
+	switch status.Code(err) {
+	case codes.Unauthenticated, codes.PermissionDenied:
+		return true
+	case codes.Unavailable, codes.DeadlineExceeded:
+		return false // e.g. "authentication handshake failed": TLS, not the token
+	}
 	s := strings.ToLower(err.Error())
 	return strings.Contains(s, "auth") || strings.Contains(s, "credential") || strings.Contains(s, "permission")
 }
 
 // Close releases the connection.
-func (c *Client) Close() error { return c.sdk.Close(context.Background()) }
+func (c *Client) Close() error { return c.conn.Close() }
 
 // Address returns the address the client was configured with.
 func (c *Client) Address() string { return c.addr }

@@ -16,3 +16,6 @@ func (*DatabaseNotFoundError) Kind() errkind.Kind { return errkind.NotFound }
 
 // Kind reports errkind.Unreachable.
 func (*UnreachableError) Kind() errkind.Kind { return errkind.Unreachable }
+
+// Kind reports errkind.Usage: the address was mistyped.
+func (*AddressError) Kind() errkind.Kind { return errkind.Usage }

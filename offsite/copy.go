@@ -19,9 +19,17 @@ import (
 // Options configure a copy.
 type Options struct {
 	Progress progress.Progress // nil means none
-	// LockWait is how long to wait for another process's lock on the
-	// destination.
+	// LockWait is how long to wait for another operation's lock on the
+	// destination or the source.
 	LockWait time.Duration
+	// DstLock, when set, is an exclusive lock on the destination that the
+	// caller holds; otherwise Copy takes its own.
+	DstLock *repo.Lock
+	// SrcLock, when set, is a lock on the source that the caller holds;
+	// otherwise Copy takes a shared one, so that no prune or delete removes
+	// the files it reads (a source that is the destination is covered by
+	// the destination's lock).
+	SrcLock *repo.Lock
 	// SkipReadBack trusts the destination's atomic Put and its reported
 	// size instead of re-reading every written file to compare checksums.
 	SkipReadBack bool
@@ -53,9 +61,9 @@ func (e *SourceDamagedError) Error() string {
 }
 
 // Copy copies the committed backup m from src to dst, under dst's
-// exclusive lock. Every file is checked against the manifest's checksum on
-// its way (a damaged source is never copied) and, unless SkipReadBack, read
-// back from dst and checked again. The manifest is written last, so the
+// exclusive lock and a shared lock on src. Every file is checked against
+// the manifest's checksum on its way (a damaged source is never copied)
+// and, unless SkipReadBack, read back from dst and checked again. The manifest is written last, so the
 // backup appears in dst only complete. Copy is idempotent and resumable:
 // files already at dst are kept when their size and checksum match, and a
 // backup already committed at dst is left alone.
@@ -68,7 +76,7 @@ func Copy(ctx context.Context, src, dst *repo.Repository, m *manifest.Manifest, 
 		o.Progress = progress.Nop
 	}
 	start := time.Now()
-	lctx, unlock, err := lockDest(ctx, dst, o.LockWait)
+	lctx, unlock, err := lockBoth(ctx, src, dst, &o)
 	if err != nil {
 		return nil, err
 	}
@@ -83,15 +91,23 @@ func Copy(ctx context.Context, src, dst *repo.Repository, m *manifest.Manifest, 
 	return res, err
 }
 
-func lockDest(ctx context.Context, dst *repo.Repository, wait time.Duration) (context.Context, func(), error) {
-	if dst.HoldsExclusiveLock() {
-		return ctx, func() {}, nil
-	}
-	l, lctx, err := dst.Lock(ctx, repo.LockOptions{Exclusive: true, Operation: "copy", Wait: wait})
+// lockBoth holds dst exclusively and src shared (or the callers' locks),
+// setting o.DstLock and o.SrcLock to the locks held.
+func lockBoth(ctx context.Context, src, dst *repo.Repository, o *Options) (context.Context, func(), error) {
+	dl, dctx, dunlock, err := dst.Hold(ctx, o.DstLock, repo.LockOptions{Exclusive: true, Operation: "copy", Wait: o.LockWait})
 	if err != nil {
 		return nil, nil, err
 	}
-	return lctx, func() { _ = l.Unlock() }, nil
+	if o.SrcLock == nil && dl.On(src) {
+		o.SrcLock = dl
+	}
+	sl, sctx, sunlock, err := src.Hold(dctx, o.SrcLock, repo.LockOptions{Operation: "copy", Wait: o.LockWait})
+	if err != nil {
+		dunlock()
+		return nil, nil, err
+	}
+	o.DstLock, o.SrcLock = dl, sl
+	return sctx, func() { sunlock(); dunlock() }, nil
 }
 
 func copyLocked(ctx context.Context, src, dst *repo.Repository, m *manifest.Manifest, o Options) (*Result, error) {
@@ -107,9 +123,11 @@ func copyLocked(ctx context.Context, src, dst *repo.Repository, m *manifest.Mani
 			return nil, err
 		}
 	}
-	if err := dst.Begin(ctx, m.ID); err != nil {
+	stop, err := dst.Begin(ctx, o.DstLock, m.ID)
+	if err != nil {
 		return nil, err
 	}
+	defer stop()
 	o.Progress.Phase("copy "+m.ID, 0, m.TotalBytes())
 	for _, f := range m.Files() {
 		copied, err := copyFile(ctx, src.Store(), dst.Store(), m.ID, f, o)
@@ -124,6 +142,7 @@ func copyLocked(ctx context.Context, src, dst *repo.Repository, m *manifest.Mani
 			o.Progress.Bytes(f.Size)
 		}
 	}
+	stop()
 	committed := *m // Commit must not touch the caller's manifest
 	if err := dst.Commit(ctx, &committed); err != nil {
 		return nil, err

@@ -188,3 +188,39 @@ func TestCopyUnderTransientFaults(t *testing.T) {
 	}
 	sameFiles(t, src.Store(), inner, m)
 }
+
+// TestCopyHoldsSharedLockOnSource: a copy reads its source under a shared
+// lock, so it does not run while a prune or delete holds the source, and
+// it coexists with another reader; a copy into the repository it reads
+// from needs no second lock.
+func TestCopyHoldsSharedLockOnSource(t *testing.T) {
+	ctx := context.Background()
+	src, m := committed(t, "20260101T000000Z-abcdef", 2)
+	pruning, _, err := src.Lock(ctx, repo.LockOptions{Exclusive: true, Operation: "prune"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = offsite.Copy(ctx, src, newRepo(t, mem.New()), m, offsite.Options{})
+	var le *repo.LockedError
+	if !errors.As(err, &le) || le.Holders[0].Operation != "prune" {
+		t.Fatalf("Copy from a repository under prune = %v, want LockedError naming the prune", err)
+	}
+	pruning.Unlock()
+	reading, _, err := src.Lock(ctx, repo.LockOptions{Operation: "restore"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer reading.Unlock()
+	dst := mem.New()
+	if res, err := offsite.Copy(ctx, src, newRepo(t, dst), m, offsite.Options{}); err != nil || res.Copied != 2 {
+		t.Fatalf("Copy beside a restore = %+v, %v; want 2 files copied", res, err)
+	}
+	sameFiles(t, src.Store(), dst, m)
+	reading.Unlock()
+	if res, err := offsite.Copy(ctx, src, src, m, offsite.Options{}); err != nil || !res.AlreadyCommitted {
+		t.Fatalf("Copy into its own source = %+v, %v; want already committed", res, err)
+	}
+	if locks, _ := src.Locks(ctx); len(locks) != 0 {
+		t.Errorf("locks left at the source: %v", locks)
+	}
+}

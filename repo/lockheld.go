@@ -10,9 +10,16 @@ import (
 
 // Lock is a held repository lock. It is refreshed in the background until
 // Unlock.
+//
+// A Lock is a value that travels with the operation holding it: functions
+// that need a held lock take it as a parameter (or a Deps field) and check
+// it with Repository.Hold. Nothing is looked up on the Repository, so two
+// operations in one process exclude each other exactly as two processes do.
 type Lock struct {
 	r      *Repository
 	info   LockInfo
+	opts   LockOptions
+	ctx    context.Context // ends when the lock is lost or released
 	cancel context.CancelCauseFunc
 	stop   chan struct{}
 	done   chan struct{}
@@ -26,10 +33,8 @@ func (l *Lock) Info() LockInfo { return l.info }
 // is lost or released.
 func (l *Lock) start(ctx context.Context, o LockOptions) context.Context {
 	lctx, cancel := context.WithCancelCause(ctx)
+	l.opts, l.ctx = o, lctx
 	l.cancel, l.stop, l.done = cancel, make(chan struct{}), make(chan struct{})
-	if l.info.Exclusive {
-		l.r.holdExclusive(1)
-	}
 	go l.refresh(lctx, o)
 	return lctx
 }
@@ -83,10 +88,7 @@ func (l *Lock) Unlock() error {
 	l.once.Do(func() {
 		close(l.stop)
 		<-l.done
-		l.cancel(context.Canceled)
-		if l.info.Exclusive {
-			l.r.holdExclusive(-1)
-		}
+		l.cancel(errReleased)
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
 		if derr := l.r.store.Delete(ctx, l.info.Name); derr != nil {
@@ -96,16 +98,60 @@ func (l *Lock) Unlock() error {
 	return err
 }
 
-func (r *Repository) holdExclusive(delta int) {
-	r.lockMu.Lock()
-	defer r.lockMu.Unlock()
-	r.exclusive += delta
+// errReleased is the cause of a lock context's cancellation by Unlock.
+var errReleased = errors.New("repository lock released")
+
+// Hold returns the lock an operation runs under. When held is nil it takes a
+// new lock with o and release unlocks it; otherwise held must be a live lock
+// on r (exclusive when o.Exclusive), which is returned as it is with ctx and
+// a release that does nothing: its taker releases it.
+func (r *Repository) Hold(ctx context.Context, held *Lock, o LockOptions) (*Lock, context.Context, func(), error) {
+	if held != nil {
+		if err := held.check(r, o.Exclusive); err != nil {
+			return nil, nil, nil, fmt.Errorf("%s: %w", o.Operation, err)
+		}
+		return held, ctx, func() {}, nil
+	}
+	l, lctx, err := r.Lock(ctx, o)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return l, lctx, func() { _ = l.Unlock() }, nil
 }
 
-// HoldsExclusiveLock reports whether this Repository holds an exclusive
-// lock taken with Lock.
-func (r *Repository) HoldsExclusiveLock() bool {
-	r.lockMu.Lock()
-	defer r.lockMu.Unlock()
-	return r.exclusive > 0
+// Stopped explains err, the failure of operation op run under l: when l was
+// lost meanwhile (removed by `milvault unlock`, or not refreshable), that
+// is why, and the error says so and wraps ErrLockLost; otherwise err is
+// returned as it is.
+func (l *Lock) Stopped(op string, err error) error {
+	if err == nil || l == nil || l.ctx.Err() == nil {
+		return err
+	}
+	if cause := context.Cause(l.ctx); errors.Is(cause, ErrLockLost) {
+		return fmt.Errorf("%s stopped: %w", op, cause)
+	}
+	return err
+}
+
+// On reports whether l is a lock on r (the same repository, whichever
+// Repository value opened it).
+func (l *Lock) On(r *Repository) bool {
+	return l.r.cfg.ID == r.cfg.ID && l.r.store.Location() == r.store.Location()
+}
+
+// check reports why l cannot protect an operation on r: it is nil, locks
+// another repository, is shared when exclusive is needed, or was lost or
+// released.
+func (l *Lock) check(r *Repository, exclusive bool) error {
+	switch {
+	case l == nil:
+		return errors.New("needs a lock on the repository; take one with Lock")
+	case !l.On(r):
+		return fmt.Errorf("the lock passed is on repository %s, not %s", l.r.store.Location(), r.store.Location())
+	case exclusive && !l.info.Exclusive:
+		return errors.New("needs an exclusive lock on the repository; the lock passed is shared")
+	case l.ctx.Err() != nil:
+		return fmt.Errorf("the lock passed is no longer held: %w", context.Cause(l.ctx))
+	}
+	return nil
 }

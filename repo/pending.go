@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -16,28 +17,72 @@ import (
 
 // Pending marks a backup in progress. Data files of a backup that has a
 // pending marker but no manifest belong to a running or interrupted backup;
-// they are never shown as a backup.
+// they are never shown as a backup. The writer rewrites RefreshedAt while it
+// runs (see Begin), so a marker goes stale by age.
 type Pending struct {
 	ID        string    `json:"id"`
 	Host      string    `json:"host"`
 	PID       int       `json:"pid"`
 	StartedAt time.Time `json:"started_at"`
+	// RefreshedAt is the last time the writer said it was alive. Markers
+	// written before milvault refreshed them have none (see isRunning).
+	RefreshedAt time.Time `json:"refreshed_at,omitempty"`
 }
 
-// staleAfter is how long a pending marker from another host is trusted.
-const staleAfter = 24 * time.Hour
+// legacyStaleAfter is how long a marker without RefreshedAt, from another
+// host, is trusted.
+const legacyStaleAfter = 24 * time.Hour
 
 func pendingPath(id string) string { return "pending/" + id + ".json" }
 
-// Begin records that backup id is starting in this process.
-func (r *Repository) Begin(ctx context.Context, id string) error {
-	host, _ := os.Hostname()
-	p := Pending{ID: id, Host: host, PID: os.Getpid(), StartedAt: r.now().UTC()}
-	data, _ := json.Marshal(p)
-	if err := r.store.Put(ctx, pendingPath(id), bytes.NewReader(data)); err != nil {
-		return fmt.Errorf("start backup %s: %w", id, err)
+// Begin records that backup (or copy) id is starting under the exclusive
+// lock held, and rewrites the marker's RefreshedAt every time the lock is
+// refreshed until stop is called or the lock ends. Callers call stop (it is
+// idempotent) before Commit or Abort, so that no refresh recreates the
+// marker they remove.
+func (r *Repository) Begin(ctx context.Context, held *Lock, id string) (stop func(), err error) {
+	if err := held.check(r, true); err != nil {
+		return nil, fmt.Errorf("start backup %s: %w", id, err)
 	}
-	return nil
+	host, _ := os.Hostname()
+	now := r.now().UTC()
+	p := Pending{ID: id, Host: host, PID: os.Getpid(), StartedAt: now, RefreshedAt: now}
+	if err := r.writePending(ctx, p); err != nil {
+		return nil, fmt.Errorf("start backup %s: %w", id, err)
+	}
+	quit, done := make(chan struct{}), make(chan struct{})
+	go r.refreshPending(held, p, quit, done)
+	var once sync.Once
+	return func() { once.Do(func() { close(quit); <-done }) }, nil
+}
+
+// refreshPending rewrites p every held.opts.RefreshEvery until quit closes
+// or the lock ends. A failed rewrite is retried at the next tick: the lock,
+// refreshed on the same schedule, ends the operation long before the marker
+// could be judged stale.
+func (r *Repository) refreshPending(held *Lock, p Pending, quit <-chan struct{}, done chan<- struct{}) {
+	defer close(done)
+	t := time.NewTicker(held.opts.RefreshEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-quit:
+			return
+		case <-held.ctx.Done():
+			return
+		case <-t.C:
+		}
+		p.RefreshedAt = r.now().UTC()
+		_ = r.writePending(held.ctx, p)
+	}
+}
+
+func (r *Repository) writePending(ctx context.Context, p Pending) error {
+	data, err := json.Marshal(p)
+	if err != nil {
+		return err
+	}
+	return r.store.Put(ctx, pendingPath(p.ID), bytes.NewReader(data))
 }
 
 // Abort removes what an uncommitted backup wrote. It is used on failure; a
@@ -50,15 +95,15 @@ func (r *Repository) Abort(ctx context.Context, id string) error {
 }
 
 // CleanStale removes the leftovers of interrupted backups: data folders with
-// no manifest whose pending marker is missing, unreadable, or belongs to a
-// process that no longer runs (on this host) or started over 24 hours ago
-// (on another host). It returns the ids it cleaned.
+// no manifest whose pending marker is missing, unreadable or stale (see
+// isRunning). It returns the ids it cleaned.
 //
-// CleanStale needs an exclusive lock held through r (see Lock): without it
-// a backup or copy running in another process could lose its files.
-func (r *Repository) CleanStale(ctx context.Context) ([]string, error) {
-	if !r.HoldsExclusiveLock() {
-		return nil, errors.New("clean interrupted backups: lock the repository exclusively first")
+// CleanStale needs held, an exclusive lock on r: without it a backup or copy
+// running elsewhere could lose its files. A marker is stale when it was not
+// refreshed for the lock's StaleAfter.
+func (r *Repository) CleanStale(ctx context.Context, held *Lock) ([]string, error) {
+	if err := held.check(r, true); err != nil {
+		return nil, fmt.Errorf("clean interrupted backups: %w", err)
 	}
 	ids, err := r.uncommittedIDs(ctx)
 	if err != nil {
@@ -66,7 +111,7 @@ func (r *Repository) CleanStale(ctx context.Context) ([]string, error) {
 	}
 	var cleaned []string
 	for _, id := range ids {
-		if r.isRunning(ctx, id) {
+		if r.isRunning(ctx, id, held.opts.StaleAfter) {
 			continue
 		}
 		if err := r.Abort(ctx, id); err != nil {
@@ -112,7 +157,14 @@ func (r *Repository) uncommittedIDs(ctx context.Context) ([]string, error) {
 	return out, nil
 }
 
-func (r *Repository) isRunning(ctx context.Context, id string) bool {
+// isRunning reports whether backup id's pending marker says it may still be
+// written. A marker with RefreshedAt is alive while it was refreshed within
+// staleAfter and its process, when on this host, still runs; a process
+// that keeps running (a service) therefore no longer keeps a failed
+// backup's marker alive forever. A marker written by an older milvault
+// (no RefreshedAt) keeps the old rule: alive while its process runs on this
+// host, or for 24 hours after it started on another host.
+func (r *Repository) isRunning(ctx context.Context, id string, staleAfter time.Duration) bool {
 	rc, err := r.store.Open(ctx, pendingPath(id))
 	if err != nil {
 		return false
@@ -123,10 +175,13 @@ func (r *Repository) isRunning(ctx context.Context, id string) bool {
 		return false
 	}
 	host, _ := os.Hostname()
-	if p.Host != host {
-		return r.now().Sub(p.StartedAt) < staleAfter
+	if p.Host == host && !processAlive(p.PID) {
+		return false
 	}
-	return processAlive(p.PID)
+	if p.RefreshedAt.IsZero() {
+		return p.Host == host || r.now().Sub(p.StartedAt) < legacyStaleAfter
+	}
+	return r.now().Sub(p.RefreshedAt) <= staleAfter
 }
 
 func processAlive(pid int) bool {

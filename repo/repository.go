@@ -11,7 +11,6 @@ import (
 	"io"
 	"sort"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/milvault/milvault/errkind"
@@ -81,13 +80,19 @@ type Repository struct {
 	store Store
 	cfg   Config
 	now   func() time.Time
-
-	lockMu    sync.Mutex
-	exclusive int // exclusive locks held through this Repository
 }
 
 // Store returns the underlying store.
 func (r *Repository) Store() Store { return r.store }
+
+// WithClock returns a Repository over the same store that reads the time
+// from now (lock and pending-marker times, staleness), for tests with a fake
+// clock. r itself is unchanged.
+func (r *Repository) WithClock(now func() time.Time) *Repository {
+	c := *r
+	c.now = now
+	return &c
+}
 
 // Config returns the repository descriptor.
 func (r *Repository) Config() Config { return r.cfg }
@@ -298,20 +303,18 @@ func (r *Repository) Commit(ctx context.Context, m *manifest.Manifest) error {
 
 // Delete removes a committed backup: its manifest first, so that it is never
 // half-visible, then its data files. It takes the repository's exclusive
-// lock for the time it runs (failing at once when another process holds a
-// lock) unless r already holds one.
-func (r *Repository) Delete(ctx context.Context, id string) error {
+// lock: held, which must be an exclusive lock on r, or when held is nil
+// one of its own for the time it runs (failing at once when any other lock,
+// in this process or another, is held).
+func (r *Repository) Delete(ctx context.Context, held *Lock, id string) error {
 	if err := manifest.ValidateRef("id", id); err != nil {
 		return err
 	}
-	if !r.HoldsExclusiveLock() {
-		l, lctx, err := r.Lock(ctx, LockOptions{Exclusive: true, Operation: "delete"})
-		if err != nil {
-			return err
-		}
-		defer l.Unlock()
-		ctx = lctx
+	_, ctx, release, err := r.Hold(ctx, held, LockOptions{Exclusive: true, Operation: "delete"})
+	if err != nil {
+		return err
 	}
+	defer release()
 	if err := r.store.Delete(ctx, manifest.Path(id)); err != nil {
 		return fmt.Errorf("delete backup %s: %w", id, err)
 	}

@@ -37,9 +37,16 @@ func TestCommitRequiresFilesAndIsVisibleLast(t *testing.T) {
 	ctx := context.Background()
 	r, s := newRepo(t)
 	m := testManifest("b1", "first")
-	if err := r.Begin(ctx, m.ID); err != nil {
+	l, _, err := r.Lock(ctx, repo.LockOptions{Exclusive: true, Operation: "test"})
+	if err != nil {
 		t.Fatal(err)
 	}
+	defer l.Unlock()
+	stop, err := r.Begin(ctx, l, m.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stop()
 	if err := r.Commit(ctx, m); err == nil {
 		t.Fatal("Commit before data files were written succeeded")
 	}
@@ -101,21 +108,26 @@ func TestMalformedManifestIsReported(t *testing.T) {
 func TestCleanStaleRemovesUncommittedData(t *testing.T) {
 	ctx := context.Background()
 	r, s := newRepo(t)
-	// A marker from this process counts as running; data without any marker is stale.
-	r.Begin(ctx, "running")
-	s.Put(ctx, "data/running/x.parquet", strings.NewReader("x"))
-	s.Put(ctx, "data/orphan/x.parquet", strings.NewReader("x"))
-	s.Put(ctx, "pending/dead.json", strings.NewReader(`{"id":"dead","host":"`+hostname()+`","pid":999999999}`))
-	s.Put(ctx, "data/dead/x.parquet", strings.NewReader("x"))
-	if _, err := r.CleanStale(ctx); err == nil {
-		t.Fatal("CleanStale without an exclusive lock succeeded")
-	}
 	l, _, err := r.Lock(ctx, repo.LockOptions{Exclusive: true, Operation: "test"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer l.Unlock()
-	cleaned, err := r.CleanStale(ctx)
+	// A fresh marker counts as running; data without any marker is stale,
+	// as is a marker of a process gone from this host.
+	stop, err := r.Begin(ctx, l, "running")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stop()
+	s.Put(ctx, "data/running/x.parquet", strings.NewReader("x"))
+	s.Put(ctx, "data/orphan/x.parquet", strings.NewReader("x"))
+	s.Put(ctx, "pending/dead.json", strings.NewReader(`{"id":"dead","host":"`+hostname()+`","pid":999999999}`))
+	s.Put(ctx, "data/dead/x.parquet", strings.NewReader("x"))
+	if _, err := r.CleanStale(ctx, nil); err == nil {
+		t.Fatal("CleanStale without a lock succeeded")
+	}
+	cleaned, err := r.CleanStale(ctx, l)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -187,7 +199,7 @@ func TestProofsRecordedAndDeletedWithBackup(t *testing.T) {
 	if !ok || last.Kind != repo.ProofChecksum {
 		t.Fatalf("LastSuccess = %+v, %v; want the checksum proof", last, ok)
 	}
-	if err := r.Delete(ctx, "b1"); err != nil {
+	if err := r.Delete(ctx, nil, "b1"); err != nil {
 		t.Fatal(err)
 	}
 	if files, _ := s.List(ctx, "proofs/"); len(files) != 0 {

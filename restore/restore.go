@@ -75,6 +75,9 @@ type Params struct {
 	// BulkImportStrict fails a restore whose collections cannot all be
 	// bulk-imported instead of falling back to Insert calls.
 	BulkImportStrict bool
+	// LockWait is how long to wait for another operation's exclusive lock
+	// on the repository (see repo.Repository.Lock); 0 fails at once.
+	LockWait time.Duration
 }
 
 // Deps are the services a restore uses.
@@ -83,6 +86,10 @@ type Deps struct {
 	Repo     *repo.Repository
 	Progress progress.Progress
 	Now      func() time.Time
+	// Lock, when set, is a lock on Repo (shared or exclusive) that the
+	// caller holds; otherwise Run takes a shared one, so that no prune or
+	// delete removes the files it reads.
+	Lock *repo.Lock
 }
 
 // Result reports what was restored.
@@ -112,7 +119,8 @@ const (
 	MethodBulkImport = "bulk-import"
 )
 
-// Run restores collections of backup m.
+// Run restores collections of backup m under a lock on the repository
+// (deps.Lock, or a shared one of its own).
 func Run(ctx context.Context, deps Deps, m *manifest.Manifest, p Params) (*Result, error) {
 	deps = deps.withDefaults()
 	start := deps.Now()
@@ -124,6 +132,18 @@ func Run(ctx context.Context, deps Deps, m *manifest.Manifest, p Params) (*Resul
 	if err != nil {
 		return nil, err
 	}
+	l, ctx, unlock, err := deps.Repo.Hold(ctx, deps.Lock, repo.LockOptions{Operation: "restore", Wait: p.LockWait})
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	deps.Lock = l
+	res, err := runLocked(ctx, deps, m, p, jobs, start)
+	return res, l.Stopped("restore", err)
+}
+
+// runLocked restores the planned jobs under deps.Lock.
+func runLocked(ctx context.Context, deps Deps, m *manifest.Manifest, p Params, jobs []*job, start time.Time) (*Result, error) {
 	res := &Result{BackupID: m.ID}
 	if err := preflight(ctx, deps.Milvus, p, jobs, res); err != nil {
 		return nil, err

@@ -17,7 +17,9 @@
 # MILVAULT_TEST_TARGETS="milvus23=127.0.0.1:19541,lite=127.0.0.1:19542".
 #
 # Environment: MILVUS23_PORT (19541), MILVUS_LITE_PORT (19542),
-# MILVUS23_INTERNAL_PORT_BASE (39530), MILVUS_START_TIMEOUT (120 s), PYTHON.
+# MILVUS23_INTERNAL_PORT_BASE (39530), MILVUS_START_TIMEOUT (120 s), PYTHON,
+# MILVUS23_EXTRA_ARGS (more milvus-server arguments for milvus23, e.g.
+# '--authorization-enabled true' for the authentication test).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -153,7 +155,8 @@ launch() {
 }
 
 launch_milvus23() {
-  local dir=$STATE/milvus23 port=$MILVUS23_PORT b=$MILVUS23_INTERNAL_PORT_BASE
+  local dir=$STATE/milvus23 port=$MILVUS23_PORT b=$MILVUS23_INTERNAL_PORT_BASE extra=()
+  read -r -a extra <<<"${MILVUS23_EXTRA_ARGS:-}"
   # Keep bin/ (the 250 MB of binaries the launcher decompresses, checked by
   # md5 on every start); wipe data, logs and configs.
   if [[ -d $dir ]]; then
@@ -176,7 +179,7 @@ EOF
     --query-coord-port $((b + 3)) --query-node-port $((b + 4)) \
     --index-coord-port $((b + 5)) --index-node-port $((b + 6)) \
     --data-coord-port $((b + 7)) --data-node-port $((b + 8)) \
-    --etcd-port $((b + 9))
+    --etcd-port $((b + 9)) "${extra[@]}"
 }
 
 launch_lite() {

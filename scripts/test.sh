@@ -7,7 +7,14 @@
 # Usage: scripts/test.sh [go test flags]      e.g. scripts/test.sh -run Restore -v
 #        PKGS=./internal/... scripts/test.sh  (packages to vet and test; default ./...)
 #
-# Exits with go test's status (or go vet's, or 1 if the servers do not start).
+# Then builds the example module in examples/ and runs it against the same
+# servers (scripts/example.sh): milvault used as a library from outside.
+#
+# When the milvus package is among the packages, Milvus 2.3.5 is restarted
+# last with authorization enabled for the authentication test.
+#
+# Exits with go test's status (or go vet's, or 1 if the servers do not start,
+# the example or the authentication test fails).
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -69,4 +76,14 @@ step "go test -count=1 -timeout 25m ${*:+$* }${pkgs[*]}"
 status=0
 go test -count=1 -timeout 25m "$@" "${pkgs[@]}" || status=$?
 step "go test exited with status $status"
+
+step "example module: build examples/ and back up and restore through the library"
+bash scripts/example.sh 8>&- || { step "the example failed"; [[ $status -ne 0 ]] || status=1; }
+
+if [[ " ${pkgs[*]} " == *" ./... "* || " ${pkgs[*]} " == *" ./milvus"* ]]; then
+  step "authentication: Milvus 2.3.5 restarted with authorization enabled"
+  MILVUS23_EXTRA_ARGS='--authorization-enabled true' bash "$env_sh" start milvus23 8>&-
+  MILVAULT_TEST_AUTH_MILVUS=127.0.0.1:${MILVUS23_PORT:-19541} \
+    go test -count=1 -run '^TestAuthentication$' -v ./milvus/ || { [[ $status -ne 0 ]] || status=1; }
+fi
 exit "$status"

@@ -106,12 +106,12 @@ func runBackup(ctx context.Context, g *GlobalOptions, o *BackupOptions) error {
 			return err
 		}
 	}
-	ctx, unlock, err := g.lockRepo(ctx, r, "backup", o.LockWait)
+	l, ctx, unlock, err := g.lockRepo(ctx, r, "backup", true, o.LockWait)
 	if err != nil {
 		return err
 	}
 	defer unlock()
-	res, err := backup.Run(ctx, backup.Deps{Milvus: c, Repo: r, Progress: g.progress(), ToolVersion: BuildVersion().Version}, p)
+	res, err := backup.Run(ctx, backup.Deps{Milvus: c, Repo: r, Progress: g.progress(), ToolVersion: BuildVersion().Version, Lock: l}, p)
 	if err != nil {
 		return err
 	}
@@ -121,7 +121,7 @@ func runBackup(ctx context.Context, g *GlobalOptions, o *BackupOptions) error {
 	if o.Verify == "" {
 		return printBackupResult(g, res, nil)
 	}
-	rep, err := verifyBackup(ctx, g, r, res.Manifest, o.Verify, 0.05, 0)
+	rep, err := verifyBackup(ctx, g, r, l, res.Manifest, o.Verify, 0.05, 0)
 	if err != nil {
 		return fmt.Errorf("backup %s was committed, but verifying it failed to run: %w", res.Manifest.ID, err)
 	}

@@ -62,12 +62,13 @@ func runCopy(ctx context.Context, g *GlobalOptions, o *CopyOptions, ref string) 
 		return err
 	}
 	ds := dst.Store()
-	lctx, unlock, err := g.lockRepo(ctx, dst, "copy", o.LockWait)
+	l, lctx, unlock, err := g.lockRepo(ctx, dst, "copy", true, o.LockWait)
 	if err != nil {
 		return err
 	}
 	defer unlock()
-	res, err := offsite.Copy(lctx, src, dst, m, offsite.Options{Progress: g.progress(), SkipReadBack: o.NoReadBack})
+	res, err := offsite.Copy(lctx, src, dst, m, offsite.Options{Progress: g.progress(), SkipReadBack: o.NoReadBack,
+		LockWait: o.LockWait, DstLock: l})
 	if err != nil {
 		return err
 	}

@@ -39,13 +39,13 @@ func runDelete(ctx context.Context, g *GlobalOptions, o *DeleteOptions, ref stri
 	if err := confirm(g, o.Yes, "delete backup "+m.ID+nameSuffix(m.Name), m.ID); err != nil {
 		return err
 	}
-	ctx, unlock, err := g.lockRepo(ctx, r, "delete", o.LockWait)
+	l, ctx, unlock, err := g.lockRepo(ctx, r, "delete", true, o.LockWait)
 	if err != nil {
 		return err
 	}
 	defer unlock()
-	if err := r.Delete(ctx, m.ID); err != nil {
-		return err
+	if err := r.Delete(ctx, l, m.ID); err != nil {
+		return l.Stopped("delete", err)
 	}
 	if g.JSON {
 		return writeJSON(g, map[string]string{"deleted": m.ID, "name": m.Name})

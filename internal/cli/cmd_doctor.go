@@ -6,7 +6,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -157,20 +156,17 @@ func gatherLive(ctx context.Context, g *GlobalOptions, o *DoctorOptions) (*docto
 	return &f, nil
 }
 
-// metricsURL derives the management port URL from the Milvus address.
+// metricsURL derives the management port URL from the Milvus address: the
+// same host as the gRPC port (as ParseAddress reads it), port 9091.
 func metricsURL(address, explicit string) string {
 	if explicit != "" {
 		return explicit
 	}
-	hostport := address
-	if _, rest, ok := strings.Cut(address, "://"); ok {
-		hostport = rest
-	}
-	host, _, err := net.SplitHostPort(hostport)
+	a, err := milvus.ParseAddress(address)
 	if err != nil {
-		host = hostport
+		return "" // the connection reports the bad address; no probe
 	}
-	return "http://" + net.JoinHostPort(host, "9091")
+	return "http://" + net.JoinHostPort(a.Host, "9091")
 }
 
 // probeBuckets probes --s3-endpoint and every endpoint named in the files.

@@ -98,7 +98,8 @@ func fixtureDir(t *testing.T) string {
 }
 
 func TestMetricsURL(t *testing.T) {
-	cases := map[string]string{"localhost:19530": "http://localhost:9091", "https://m.example.com:443": "http://m.example.com:9091", "10.0.0.1": "http://10.0.0.1:9091"}
+	cases := map[string]string{"localhost:19530": "http://localhost:9091", "https://m.example.com:443": "http://m.example.com:9091", "10.0.0.1": "http://10.0.0.1:9091",
+		"https://m.example.com": "http://m.example.com:9091", "HTTP://[::1]:19530/db": "http://[::1]:9091", "bad://x": ""}
 	for addr, want := range cases {
 		if got := metricsURL(addr, ""); got != want {
 			t.Errorf("metricsURL(%q) = %q, want %q", addr, got, want)

@@ -22,6 +22,7 @@ type DrillOptions struct {
 	Samples      int
 	Collection   string
 	Workers      int
+	LockWait     time.Duration
 }
 
 // AddFlags registers the flags.
@@ -32,6 +33,7 @@ func (o *DrillOptions) AddFlags(cmd *cobra.Command) {
 	f.IntVar(&o.Samples, "samples", 10, "sample searches per collection")
 	f.StringVarP(&o.Collection, "collection", "c", "", "without <backup>: drill the latest backup that contains this collection")
 	f.IntVar(&o.Workers, "workers", 2, "parallel insert calls")
+	addLockWaitFlag(f, &o.LockWait)
 }
 
 func newDrillCommand(g *GlobalOptions) *cobra.Command {
@@ -53,6 +55,11 @@ func runDrill(ctx context.Context, g *GlobalOptions, o *DrillOptions, args []str
 	if err != nil {
 		return err
 	}
+	l, ctx, unlock, err := g.lockRepo(ctx, r, "drill", false, o.LockWait)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	m, err := drillBackup(ctx, r, args, o.Collection)
 	if err != nil {
 		return err
@@ -64,7 +71,7 @@ func runDrill(ctx context.Context, g *GlobalOptions, o *DrillOptions, args []str
 	}
 	defer c.Close()
 	p := g.progress()
-	rep, err := drill.Run(ctx, drill.Deps{Repo: r, Milvus: c, Progress: p}, m,
+	rep, err := drill.Run(ctx, drill.Deps{Repo: r, Milvus: c, Progress: p, Lock: l}, m,
 		drill.Options{MaxRTO: o.MaxRTO, Samples: o.Samples, Workers: o.Workers})
 	p.Done()
 	if rep != nil {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/milvault/milvault/config"
 	"github.com/milvault/milvault/progress"
+	"github.com/milvault/milvault/repo"
 	"github.com/milvault/milvault/retention"
 )
 
@@ -20,6 +21,7 @@ type PruneOptions struct {
 	KeepWithin                                            time.Duration
 	Collection                                            string
 	DryRun                                                bool
+	LockWait                                              time.Duration
 }
 
 // AddFlags registers the flags.
@@ -33,6 +35,7 @@ func (o *PruneOptions) AddFlags(cmd *cobra.Command) {
 	f.IntVar(&o.MinKeep, "min-keep", 3, "always keep at least the N newest backups, whatever the other rules say")
 	f.StringVarP(&o.Collection, "collection", "c", "", "only consider backups that contain this collection (name or database.name)")
 	f.BoolVar(&o.DryRun, "dry-run", false, "print what would be deleted and the space freed, delete nothing")
+	addLockWaitFlag(f, &o.LockWait)
 }
 
 func newPruneCommand(g *GlobalOptions) *cobra.Command {
@@ -91,6 +94,14 @@ func runPrune(ctx context.Context, g *GlobalOptions, o *PruneOptions) error {
 	if err != nil {
 		return err
 	}
+	var l *repo.Lock
+	if !o.DryRun { // the plan is made under the lock the deletions run under
+		var unlock func()
+		if l, ctx, unlock, err = g.lockRepo(ctx, r, "prune", true, o.LockWait); err != nil {
+			return err
+		}
+		defer unlock()
+	}
 	all, problems, err := r.List(ctx)
 	if err != nil {
 		return err
@@ -104,8 +115,8 @@ func runPrune(ctx context.Context, g *GlobalOptions, o *PruneOptions) error {
 			if row.Keep {
 				continue
 			}
-			if err := r.Delete(ctx, row.ID); err != nil {
-				return fmt.Errorf("prune stopped after deleting %d backups: %w", len(rep.Deleted), err)
+			if err := r.Delete(ctx, l, row.ID); err != nil {
+				return fmt.Errorf("prune stopped after deleting %d backups: %w", len(rep.Deleted), l.Stopped("delete", err))
 			}
 			rep.Deleted = append(rep.Deleted, row.ID)
 		}

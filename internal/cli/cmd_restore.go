@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -31,6 +32,7 @@ type RestoreOptions struct {
 	BulkImport           string
 	BulkImportServerPath string
 	BulkImportStrict     bool
+	LockWait             time.Duration
 }
 
 // AddFlags registers the flags.
@@ -53,6 +55,7 @@ func (o *RestoreOptions) AddFlags(cmd *cobra.Command) {
 	f.StringVar(&o.BulkImport, "bulk-import", "", "load data with Milvus bulk import: stage the backup's Parquet files in this directory, which the Milvus server must be able to read (collections that cannot be imported fall back to insert calls with a warning)")
 	f.StringVar(&o.BulkImportServerPath, "bulk-import-server-path", "", "the --bulk-import directory as the Milvus server names it, when that differs (a container mount; for a server on MinIO/S3, the key prefix in its bucket)")
 	f.BoolVar(&o.BulkImportStrict, "bulk-import-strict", false, "fail instead of falling back to insert calls when a collection cannot be bulk-imported")
+	addLockWaitFlag(f, &o.LockWait)
 }
 
 func newRestoreCommand(g *GlobalOptions) *cobra.Command {
@@ -107,12 +110,17 @@ func runRestore(ctx context.Context, g *GlobalOptions, o *RestoreOptions, ref st
 			return err
 		}
 	}
+	l, ctx, unlock, err := g.lockRepo(ctx, r, "restore", false, o.LockWait)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	c, err := g.connect(ctx)
 	if err != nil {
 		return err
 	}
 	defer c.Close()
-	res, err := restore.Run(ctx, restore.Deps{Milvus: c, Repo: r, Progress: g.progress()}, m, p)
+	res, err := restore.Run(ctx, restore.Deps{Milvus: c, Repo: r, Progress: g.progress(), Lock: l}, m, p)
 	if res != nil {
 		for _, w := range res.Warnings {
 			g.warnf("%s", w)

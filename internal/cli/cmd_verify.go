@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -17,9 +18,10 @@ import (
 
 // VerifyOptions are the flags of `milvault verify`.
 type VerifyOptions struct {
-	Mode   string
-	Sample string
-	Seed   uint64
+	Mode     string
+	Sample   string
+	Seed     uint64
+	LockWait time.Duration
 }
 
 // AddFlags registers the flags.
@@ -28,6 +30,7 @@ func (o *VerifyOptions) AddFlags(cmd *cobra.Command) {
 	f.StringVar(&o.Mode, "mode", verify.ModeChecksum, "checksum (re-read every file), quick (sample of files and rows), deep (restore into a scratch collection and compare every row)")
 	f.StringVar(&o.Sample, "sample", "5%", "quick mode: share of files and rows to check, e.g. 5% or 0.05")
 	f.Uint64Var(&o.Seed, "seed", 0, "quick mode: sampling seed (0: random; the seed used is reported)")
+	addLockWaitFlag(f, &o.LockWait)
 }
 
 func newVerifyCommand(g *GlobalOptions) *cobra.Command {
@@ -57,15 +60,21 @@ func runVerify(ctx context.Context, g *GlobalOptions, o *VerifyOptions, ref stri
 	if err != nil {
 		return err
 	}
-	rep, err := verifyBackup(ctx, g, r, m, o.Mode, frac, o.Seed)
+	l, ctx, unlock, err := g.lockRepo(ctx, r, "verify", false, o.LockWait)
 	if err != nil {
 		return err
+	}
+	defer unlock()
+	rep, err := verifyBackup(ctx, g, r, l, m, o.Mode, frac, o.Seed)
+	if err != nil {
+		return l.Stopped("verify", err)
 	}
 	return finishVerify(g, rep)
 }
 
-// verifyBackup runs one verification and records it in the repository.
-func verifyBackup(ctx context.Context, g *GlobalOptions, r *repo.Repository, m *manifest.Manifest, mode string, frac float64, seed uint64) (*verify.Report, error) {
+// verifyBackup runs one verification under the held lock l and records it
+// in the repository.
+func verifyBackup(ctx context.Context, g *GlobalOptions, r *repo.Repository, l *repo.Lock, m *manifest.Manifest, mode string, frac float64, seed uint64) (*verify.Report, error) {
 	p := g.progress()
 	defer p.Done()
 	switch mode {
@@ -85,7 +94,7 @@ func verifyBackup(ctx context.Context, g *GlobalOptions, r *repo.Repository, m *
 			return nil, err
 		}
 		defer c.Close()
-		return drill.Deep(ctx, drill.Deps{Repo: r, Milvus: c, Progress: p}, m, drill.Options{})
+		return drill.Deep(ctx, drill.Deps{Repo: r, Milvus: c, Progress: p, Lock: l}, m, drill.Options{})
 	}
 	return nil, usageErrorf("--mode %q: use checksum, quick or deep", mode)
 }

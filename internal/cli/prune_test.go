@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -85,5 +86,44 @@ func TestParseFractionAndAge(t *testing.T) {
 		if _, err := parseFraction(bad); err == nil {
 			t.Errorf("parseFraction(%q) accepted", bad)
 		}
+	}
+}
+
+// TestPruneWaitsForReaders: prune takes the exclusive lock for its whole
+// run, so while a restore (in this process) holds a shared lock it fails
+// with exit 6 and deletes nothing, and with --lock-wait it deletes once the
+// restore released its lock; --dry-run deletes nothing and needs no lock.
+func TestPruneWaitsForReaders(t *testing.T) {
+	ctx := context.Background()
+	dir := filepath.Join(t.TempDir(), "repo")
+	s, _ := local.New(dir)
+	r, err := repo.OpenOrInit(ctx, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	for i := range 3 {
+		if _, err := testbackup.Write(ctx, r, fmt.Sprintf("b%02d", i), "docs", []string{"_default"}, 1, 5, now.Add(-time.Duration(i)*time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	reader, _, err := r.Lock(ctx, repo.LockOptions{Operation: "restore"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	args := []string{"--repo", dir, "--json", "prune", "--keep-last", "1", "--min-keep", "1"}
+	_, _, err = run(t, nil, args...)
+	if ExitCode(err) != errkind.Conflict.ExitCode() || !strings.Contains(err.Error(), "shared lock for restore") {
+		t.Fatalf("prune under a restore: %v (exit %d), want exit %d naming the restore", err, ExitCode(err), errkind.Conflict.ExitCode())
+	}
+	if dry := pruneJSON(t, append(args, "--dry-run")...); len(dry.Backups) != 3 || len(dry.Deleted) != 0 {
+		t.Fatalf("dry run under a restore: %+v", dry)
+	}
+	if left, _, _ := r.List(ctx); len(left) != 3 {
+		t.Fatalf("%d backups left under the restore, want 3", len(left))
+	}
+	time.AfterFunc(50*time.Millisecond, func() { reader.Unlock() })
+	if rep := pruneJSON(t, append(args, "--lock-wait", "1m")...); len(rep.Deleted) != 2 {
+		t.Fatalf("waiting prune deleted %v, want 2 backups", rep.Deleted)
 	}
 }

@@ -15,8 +15,6 @@ import (
 	"testing"
 	"time"
 
-	milvuslog "github.com/milvus-io/milvus/pkg/v2/log"
-
 	"github.com/milvault/milvault/internal/cli"
 	"github.com/milvault/milvault/internal/fixture"
 	"github.com/milvault/milvault/milvus"
@@ -72,10 +70,9 @@ func newEnv(t *testing.T, addr string) *env {
 	return &env{addr: addr, client: c, caps: caps, root: repoRoot(t)}
 }
 
-// testContext returns a context that ends with the test and keeps the
-// Milvus SDK's retry logs quiet.
+// testContext returns a context that ends with the test.
 func testContext(t *testing.T) context.Context {
-	ctx, cancel := context.WithTimeout(milvuslog.WithFatalLevel(context.Background()), 20*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
 	t.Cleanup(cancel)
 	return ctx
 }
@@ -116,7 +113,7 @@ func (e *env) createFixture(t *testing.T, opts fixture.Options) *fixture.Dataset
 	}
 	t.Logf("fixture %s: %d rows in %s", d.Collection, d.Rows, time.Since(start).Round(time.Millisecond))
 	t.Cleanup(func() {
-		if err := d.Drop(milvuslog.WithFatalLevel(context.Background()), e.client); err != nil {
+		if err := d.Drop(context.Background(), e.client); err != nil {
 			t.Logf("drop fixture %s: %v", d.Collection, err)
 		}
 	})
@@ -126,7 +123,7 @@ func (e *env) createFixture(t *testing.T, opts fixture.Options) *fixture.Dataset
 // dropLater drops a collection (restored by a test) when the test ends.
 func (e *env) dropLater(t *testing.T, name string) {
 	t.Cleanup(func() {
-		ctx := milvuslog.WithFatalLevel(context.Background())
+		ctx := context.Background()
 		if ok, _ := e.client.HasCollection(ctx, "default", name); ok {
 			if err := e.client.DropCollection(ctx, "default", name); err != nil {
 				t.Logf("drop %s: %v", name, err)

@@ -10,11 +10,10 @@ import (
 
 	"github.com/milvus-io/milvus-proto/go-api/v2/commonpb"
 	"github.com/milvus-io/milvus-proto/go-api/v2/schemapb"
-	"github.com/milvus-io/milvus/client/v2/entity"
-	"github.com/milvus-io/milvus/client/v2/milvusclient"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/milvault/milvault/internal/fixture"
+	"github.com/milvault/milvault/milvus"
 )
 
 // snapshot is what a collection looks like from outside, besides its rows.
@@ -111,26 +110,17 @@ func (e *env) indexLines(t *testing.T, ctx context.Context, db, coll string) []s
 // search returns the ids of the topK nearest rows of vector in the float
 // vector field, with a search breadth that makes HNSW effectively exact.
 func (e *env) search(ctx context.Context, d *fixture.Dataset, coll string, vector []float32) ([]string, error) {
-	opt := milvusclient.NewSearchOption(coll, searchTopK, []entity.Vector{entity.FloatVector(vector)}).
-		WithANNSField(fixture.FieldVector).WithConsistencyLevel(entity.ClStrong).WithSearchParam("params", `{"ef":512}`)
-	req, err := opt.Request()
+	ids, err := e.client.Search(ctx, milvus.SearchRequest{
+		Database: d.Database, Collection: coll, Field: fixture.FieldVector, Metric: "L2",
+		Vector: vector, TopK: searchTopK, Params: `{"ef":512}`,
+	})
 	if err != nil {
 		return nil, err
 	}
-	req.DbName = d.Database
-	resp, err := e.client.Service().Search(ctx, req)
-	if err == nil && resp.GetStatus().GetErrorCode() != commonpb.ErrorCode_Success {
-		err = fmt.Errorf("%s", resp.GetStatus().GetReason())
+	out := make([]string, len(ids))
+	for i, id := range ids {
+		out[i] = fmt.Sprint(id)
 	}
-	if err != nil {
-		return nil, err
-	}
-	ids := resp.GetResults().GetIds()
-	var out []string
-	for _, id := range ids.GetIntId().GetData() {
-		out = append(out, fmt.Sprint(id))
-	}
-	out = append(out, ids.GetStrId().GetData()...)
 	return out, nil
 }
 

@@ -58,7 +58,7 @@ func TestCleanStaleRemovesHiddenTempFiles(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer l.Unlock()
-	cleaned, err := r.CleanStale(t.Context())
+	cleaned, err := r.CleanStale(t.Context(), l)
 	if err != nil || len(cleaned) != 1 {
 		t.Fatalf("CleanStale = %v, %v; want the killed backup", cleaned, err)
 	}
