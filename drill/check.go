@@ -35,8 +35,8 @@ func checkCollections(ctx context.Context, d Deps, m *manifest.Manifest, o Optio
 }
 
 func findCollection(m *manifest.Manifest, qualified string) *manifest.Collection {
-	if c := m.CollectionNamed(qualified); c != nil {
-		return c
+	if found := m.Lookup(qualified); len(found) == 1 {
+		return found[0]
 	}
 	return &manifest.Collection{}
 }

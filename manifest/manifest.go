@@ -158,14 +158,3 @@ func ValidateRef(kind, s string) error {
 	}
 	return nil
 }
-
-// CollectionNamed returns the collection whose qualified name
-// (database.name) is qualified, or nil.
-func (m *Manifest) CollectionNamed(qualified string) *Collection {
-	for i := range m.Collections {
-		if m.Collections[i].QualifiedName() == qualified {
-			return &m.Collections[i]
-		}
-	}
-	return nil
-}

@@ -41,10 +41,11 @@ func deep(ctx context.Context, d Deps, m *manifest.Manifest, o Options) (*Report
 
 func compareAll(ctx context.Context, d Deps, m *manifest.Manifest, res *restore.Result, rep *Report) error {
 	for _, rc := range res.Collections {
-		mc := m.CollectionNamed(rc.Source)
-		if mc == nil {
+		found := m.Lookup(rc.Source)
+		if len(found) != 1 {
 			return fmt.Errorf("restored collection %s is not in backup %s", rc.Source, m.ID)
 		}
+		mc := found[0]
 		d.Progress.Note("comparing every row of " + rc.Database + "." + rc.Name + " with the backup")
 		cc, err := CompareWithBackup(ctx, d.Repo, d.Milvus, mc, rc.Database, rc.Name)
 		if err != nil {
