@@ -2,7 +2,6 @@ package drill
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -144,8 +143,4 @@ func keyAndVector(rec arrow.RecordBatch, pk, field string) (arrow.Array, *array.
 		return nil, nil, fmt.Errorf("column %s is not a float vector list", field)
 	}
 	return rec.Column(ki[0]), vecs, nil
-}
-
-func asDamaged(err error, target **verify.DamagedError) bool {
-	return err != nil && errors.As(err, target)
 }
