@@ -33,6 +33,9 @@ type Params struct {
 	CompressionLevel int    // zstd level 1-22; 0 means 3
 	Checksum         checksum.Algorithm
 	ChunkBytes       int64 // target data file size; 0 means DefaultChunkBytes
+	// QueryBatchRows is how many rows one Query call asks for, at most
+	// 16,384; 0 means about 4 MiB of raw data (BatchRows).
+	QueryBatchRows int
 	// SkipSpaceCheck disables the free-space estimate on local repositories.
 	SkipSpaceCheck bool
 	// SpoolDir holds each data file while it is written, before it is
@@ -168,6 +171,9 @@ func (p Params) normalize() (Params, error) {
 	}
 	if p.ChunkBytes < 64<<10 {
 		return p, fmt.Errorf("chunk size %d bytes is too small: use at least 64 KiB", p.ChunkBytes)
+	}
+	if p.QueryBatchRows < 0 || p.QueryBatchRows > maxBatchRows {
+		return p, fmt.Errorf("query batch of %d rows out of range: use 1 to %d, or 0 for the default", p.QueryBatchRows, maxBatchRows)
 	}
 	return p, nil
 }

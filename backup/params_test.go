@@ -18,6 +18,8 @@ func TestNormalizeRejects(t *testing.T) {
 		{"compression", Params{Compression: "gzip"}, "use zstd or none"},
 		{"level", Params{CompressionLevel: 40}, "out of range"},
 		{"chunk", Params{ChunkBytes: 10}, "too small"},
+		{"query batch", Params{QueryBatchRows: 20000}, "out of range"},
+		{"negative query batch", Params{QueryBatchRows: -1}, "out of range"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

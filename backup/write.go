@@ -77,8 +77,12 @@ func writePartition(ctx context.Context, deps Deps, p Params, m *manifest.Manife
 		return manifest.Partition{}, err
 	}
 	defer w.release()
+	batch := p.QueryBatchRows
+	if batch == 0 {
+		batch = BatchRows(c.schema)
+	}
 	req := milvus.ScanRequest{Database: c.Database, Collection: c.Name, PrimaryKey: c.pk,
-		BatchRows: BatchRows(c.schema), GuaranteeTs: c.snapshot.Timestamp}
+		BatchRows: batch, GuaranteeTs: c.snapshot.Timestamp}
 	if part != AllPartitions {
 		req.Partitions = []string{part}
 	}

@@ -81,13 +81,13 @@ func TestLockWaitsForHolder(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	time.AfterFunc(150*time.Millisecond, func() { l.Unlock() })
-	start := time.Now()
-	if _, err := lock(t, reopen(t, s), repo.LockOptions{Exclusive: true, Operation: "backup", Wait: 5 * time.Second}); err != nil {
+	var releasing atomic.Bool // set before Unlock begins, so set whenever the lock is free
+	time.AfterFunc(150*time.Millisecond, func() { releasing.Store(true); l.Unlock() })
+	if _, err := lock(t, reopen(t, s), repo.LockOptions{Exclusive: true, Operation: "backup", Wait: time.Minute}); err != nil {
 		t.Fatalf("waiting lock: %v", err)
 	}
-	if d := time.Since(start); d < 150*time.Millisecond {
-		t.Errorf("got the lock after %s, before the holder released it", d)
+	if !releasing.Load() {
+		t.Error("got the lock before the holder released it")
 	}
 	_, err = lock(t, reopen(t, s), repo.LockOptions{Exclusive: true, Wait: 100 * time.Millisecond})
 	var le *repo.LockedError
@@ -122,27 +122,85 @@ func TestStaleLocks(t *testing.T) {
 	}
 }
 
+// removeBeforeStat is a store on which the lock file disappears just before
+// the next refresh looks at it, once armed: `milvault unlock --remove-all`
+// run by someone else, at a moment that does not depend on timing.
+type removeBeforeStat struct {
+	repo.Store
+	armed atomic.Bool
+}
+
+func (s *removeBeforeStat) Stat(ctx context.Context, name string) (repo.FileInfo, error) {
+	if strings.HasPrefix(name, "locks/") && s.armed.CompareAndSwap(true, false) {
+		if err := s.Store.Delete(ctx, name); err != nil {
+			return repo.FileInfo{}, err
+		}
+	}
+	return s.Store.Stat(ctx, name)
+}
+
+// waitFor polls cond until it holds or a minute has passed: generous, so
+// that a busy machine slows the test down without failing it.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(time.Minute)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("after a minute: %s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
 func TestLockRefreshAndLoss(t *testing.T) {
 	ctx := context.Background()
-	r, s := newRepo(t)
+	s := &removeBeforeStat{Store: mem.New()}
+	r, err := repo.OpenOrInit(ctx, s)
+	if err != nil {
+		t.Fatal(err)
+	}
 	l, lctx, err := r.Lock(ctx, repo.LockOptions{Exclusive: true, RefreshEvery: 20 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer l.Unlock()
-	time.Sleep(100 * time.Millisecond)
-	locks, _ := r.Locks(ctx)
-	if len(locks) != 1 || !locks[0].Refreshed.After(locks[0].Created) {
-		t.Fatalf("locks = %+v, want one refreshed after creation", locks)
-	}
-	s.Delete(ctx, l.Info().Name) // someone ran unlock --remove-all
+	waitFor(t, "the lock was never refreshed", func() bool {
+		locks, _ := r.Locks(ctx)
+		return len(locks) == 1 && locks[0].Refreshed.After(locks[0].Created)
+	})
+	s.armed.Store(true) // someone runs unlock --remove-all before the next refresh
 	select {
 	case <-lctx.Done():
 		if !errors.Is(context.Cause(lctx), repo.ErrLockLost) {
 			t.Errorf("lock context cause = %v, want ErrLockLost", context.Cause(lctx))
 		}
-	case <-time.After(2 * time.Second):
-		t.Fatal("lock context not cancelled after the lock file was removed")
+	case <-time.After(time.Minute):
+		t.Fatal("lock context not cancelled a minute after the lock file was removed")
+	}
+	if locks, _ := r.Locks(ctx); len(locks) != 0 {
+		t.Errorf("locks after the loss = %v, want the removed file not written back", locks)
+	}
+}
+
+// TestUnlockIsFinal unlocks while the lock is refreshed as often as it can
+// be: no refresh may write the removed file back.
+func TestUnlockIsFinal(t *testing.T) {
+	ctx := context.Background()
+	r, _ := newRepo(t)
+	for i := range 200 {
+		l, _, err := r.Lock(ctx, repo.LockOptions{Exclusive: true, RefreshEvery: time.Microsecond})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if i%2 == 1 {
+			time.Sleep(time.Duration(i) * time.Microsecond)
+		}
+		if err := l.Unlock(); err != nil {
+			t.Fatal(err)
+		}
+		if locks, _ := r.Locks(ctx); len(locks) != 0 {
+			t.Fatalf("round %d: %d lock files after Unlock, want none", i, len(locks))
+		}
 	}
 }
 

@@ -24,6 +24,12 @@ type Lock struct {
 	stop   chan struct{}
 	done   chan struct{}
 	once   sync.Once
+
+	// mu is held for a whole refresh (check, then rewrite) and by Unlock
+	// while it marks the lock stopped, so that no refresh rewrites the file
+	// once Unlock has decided to remove it.
+	mu      sync.Mutex
+	stopped bool
 }
 
 // Info describes the lock as it was acquired.
@@ -57,6 +63,8 @@ func (l *Lock) refresh(ctx context.Context, o LockOptions) {
 		}
 		refreshed, err := l.refreshOnce(ctx)
 		switch {
+		case errors.Is(err, errStopped):
+			return
 		case errors.Is(err, ErrNotFound):
 			l.cancel(fmt.Errorf("%w: %s was removed (by `milvault unlock`?)", ErrLockLost, l.info.Name))
 			return
@@ -69,10 +77,24 @@ func (l *Lock) refresh(ctx context.Context, o LockOptions) {
 	}
 }
 
+// errStopped tells refresh that Unlock has begun; nothing was written.
+var errStopped = errors.New("lock is being released")
+
 // refreshOnce rewrites the lock file with a new refresh time, unless it was
-// removed. l.info keeps the time of acquisition, so it is never written
-// concurrently.
+// removed or Unlock has begun. l.info keeps the time of acquisition, so it
+// is never written concurrently.
+//
+// The check and the rewrite are two store calls: a lock file removed by
+// another process (`milvault unlock --remove-all`) exactly between them is
+// written back once, and its loss is noticed only if it is removed again.
+// Stores offer no conditional write to close that window; Unlock, which is
+// in this process, never races a refresh.
 func (l *Lock) refreshOnce(ctx context.Context) (time.Time, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.stopped {
+		return time.Time{}, errStopped
+	}
 	if _, err := l.r.store.Stat(ctx, l.info.Name); err != nil {
 		return time.Time{}, err
 	}
@@ -81,11 +103,16 @@ func (l *Lock) refreshOnce(ctx context.Context) (time.Time, error) {
 	return info.Refreshed, l.r.writeLock(ctx, info)
 }
 
-// Unlock stops refreshing and removes the lock file. It is safe to call
-// more than once; the lock's context is cancelled.
+// Unlock stops refreshing and removes the lock file. It first waits for a
+// refresh under way and for the refresher to exit, so that the file it
+// removes is never written back. It is safe to call more than once; the
+// lock's context is cancelled.
 func (l *Lock) Unlock() error {
 	var err error
 	l.once.Do(func() {
+		l.mu.Lock()
+		l.stopped = true
+		l.mu.Unlock()
 		close(l.stop)
 		<-l.done
 		l.cancel(errReleased)
