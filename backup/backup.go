@@ -56,9 +56,11 @@ type Deps struct {
 	Progress    progress.Progress // nil means none
 	ToolVersion string
 	Now         func() time.Time // nil means time.Now
-	// Lock, when set, is an exclusive lock on Repo that the caller holds
-	// (and releases); the backup runs under it. When nil, Run takes its own
-	// (waiting up to Params.LockWait) and releases it at the end.
+	// Lock, when set, is a lock on Repo (shared or exclusive) that the
+	// caller holds (and releases); the backup runs under it, and cleans up
+	// after interrupted backups only when it is exclusive. When nil, Run
+	// takes a shared lock of its own (waiting up to Params.LockWait) and
+	// releases it at the end.
 	Lock *repo.Lock
 }
 
@@ -72,8 +74,11 @@ type Result struct {
 
 // Run takes a backup. On failure nothing is committed and the files written
 // so far are removed; the repository and Milvus are left as they were. It
-// holds the repository's exclusive lock throughout: deps.Lock, or its own
-// (waiting up to p.LockWait).
+// runs under a shared lock on the repository: deps.Lock (shared or
+// exclusive), or its own (waiting up to p.LockWait), so that restores,
+// verifications and other backups run alongside it while prune and delete
+// wait. Its pending marker and lock keep its files safe from them. Before
+// it starts it cleans up after interrupted backups (see CleanUp).
 func Run(ctx context.Context, deps Deps, p Params) (*Result, error) {
 	deps = deps.withDefaults()
 	if err := p.Validate(); err != nil {
@@ -81,7 +86,11 @@ func Run(ctx context.Context, deps Deps, p Params) (*Result, error) {
 	}
 	p, _ = p.normalize()
 	start := deps.Now()
-	l, lctx, unlock, err := deps.Repo.Hold(ctx, deps.Lock, repo.LockOptions{Exclusive: true, Operation: "backup", Wait: p.LockWait})
+	cleaned, err := CleanUp(ctx, deps.Repo, deps.Lock, deps.Progress.Note)
+	if err != nil {
+		return nil, err
+	}
+	l, lctx, unlock, err := deps.Repo.Hold(ctx, deps.Lock, repo.LockOptions{Operation: "backup", Wait: p.LockWait})
 	if err != nil {
 		return nil, err
 	}
@@ -90,6 +99,9 @@ func Run(ctx context.Context, deps Deps, p Params) (*Result, error) {
 	res, err := runLocked(lctx, deps, p, start)
 	if err != nil && lctx.Err() != nil && ctx.Err() == nil {
 		err = fmt.Errorf("backup stopped: %w", context.Cause(lctx))
+	}
+	if res != nil {
+		res.Cleaned = cleaned
 	}
 	return res, err
 }
@@ -107,23 +119,12 @@ func runLocked(ctx context.Context, deps Deps, p Params, start time.Time) (*Resu
 	if err := checkSpace(ctx, deps, p, targets); err != nil {
 		return nil, err
 	}
-	cleaned, err := deps.Repo.CleanStale(ctx, deps.Lock)
-	if err != nil {
-		return nil, err
-	}
-	spools, err := deps.Repo.RemoveStaleSpools(ctx, deps.Lock)
-	if err != nil {
-		return nil, err
-	}
-	for _, name := range spools {
-		deps.Progress.Note("removed " + name + ", a spool file an interrupted backup left behind")
-	}
 	m, err := run(ctx, deps, p, targets, start)
 	if err != nil {
 		return nil, err
 	}
 	deps.Progress.Done()
-	return &Result{Manifest: m, Cleaned: cleaned, Duration: deps.Now().Sub(start)}, nil
+	return &Result{Manifest: m, Duration: deps.Now().Sub(start)}, nil
 }
 
 func (d Deps) withDefaults() Deps {

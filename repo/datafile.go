@@ -89,8 +89,9 @@ func (w *FileWriter) Abort() {
 
 // RemoveStaleSpools deletes the spool files that a killed writer left in
 // the repository's spool directory and returns their names. It needs held,
-// an exclusive lock on r: only writers holding one create spool files
-// there, so under it every one found is stale.
+// an exclusive lock on r: only writers holding a lock on r (backups a
+// shared one, copies an exclusive one) create spool files there, so under
+// an exclusive lock no writer runs and every one found is stale.
 func (r *Repository) RemoveStaleSpools(ctx context.Context, held *Lock) ([]string, error) {
 	if err := held.check(r, true); err != nil {
 		return nil, fmt.Errorf("remove stale spool files: %w", err)

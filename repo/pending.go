@@ -35,13 +35,13 @@ const legacyStaleAfter = 24 * time.Hour
 
 func pendingPath(id string) string { return "pending/" + id + ".json" }
 
-// Begin records that backup (or copy) id is starting under the exclusive
-// lock held, and rewrites the marker's RefreshedAt every time the lock is
+// Begin records that backup (or copy) id is starting under held, a lock on
+// r (backups hold shared locks, copies exclusive ones), and rewrites the marker's RefreshedAt every time the lock is
 // refreshed until stop is called or the lock ends. Callers call stop (it is
 // idempotent) before Commit or Abort, so that no refresh recreates the
 // marker they remove.
 func (r *Repository) Begin(ctx context.Context, held *Lock, id string) (stop func(), err error) {
-	if err := held.check(r, true); err != nil {
+	if err := held.check(r, false); err != nil {
 		return nil, fmt.Errorf("start backup %s: %w", id, err)
 	}
 	host, _ := os.Hostname()
@@ -98,8 +98,10 @@ func (r *Repository) Abort(ctx context.Context, id string) error {
 // no manifest whose pending marker is missing, unreadable or stale (see
 // isRunning). It returns the ids it cleaned.
 //
-// CleanStale needs held, an exclusive lock on r: without it a backup or copy
-// running elsewhere could lose its files. A marker is stale when it was not
+// CleanStale needs held, an exclusive lock on r: backups run under shared
+// locks, so under an exclusive one none is running (only stale ones whose
+// lock expired), and without it a running backup or copy could lose its
+// files. A marker is stale when it was not
 // refreshed for the lock's StaleAfter.
 func (r *Repository) CleanStale(ctx context.Context, held *Lock) ([]string, error) {
 	if err := held.check(r, true); err != nil {

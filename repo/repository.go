@@ -295,7 +295,37 @@ func (r *Repository) Commit(ctx context.Context, m *manifest.Manifest) error {
 	if err := r.store.Put(ctx, manifest.Path(m.ID), bytes.NewReader(data)); err != nil {
 		return fmt.Errorf("commit %s: %w", m.ID, err)
 	}
+	if m.Name != "" {
+		if err := r.keepName(ctx, m); err != nil {
+			return err
+		}
+	}
 	return r.store.Delete(ctx, pendingPath(m.ID))
+}
+
+// keepName checks, after m's manifest was written, that no other backup
+// took m's name meanwhile: backups run under shared locks, so two with one
+// name can pass CheckNameFree together. When another one holds the name, m
+// withdraws its manifest and fails; of two racing backups at least one
+// sees the other, so never both commit (both may fail, and a reader may
+// glimpse the withdrawn manifest for that moment).
+func (r *Repository) keepName(ctx context.Context, m *manifest.Manifest) error {
+	all, _, err := r.List(ctx)
+	if err == nil {
+		for _, o := range all {
+			if o.Name == m.Name && o.ID != m.ID {
+				err = errkind.New(errkind.Conflict, "backup %s named %q was committed meanwhile by another backup: choose another --name or delete it first", o.ID, m.Name)
+				break
+			}
+		}
+	}
+	if err == nil {
+		return nil
+	}
+	if derr := r.store.Delete(context.WithoutCancel(ctx), manifest.Path(m.ID)); derr != nil {
+		return fmt.Errorf("%w (and withdrawing manifest %s failed: %v; delete backup %s)", err, m.ID, derr, m.ID)
+	}
+	return err
 }
 
 // Delete removes a committed backup: its manifest first, so that it is never

@@ -106,7 +106,11 @@ func runBackup(ctx context.Context, g *GlobalOptions, o *BackupOptions) error {
 			return err
 		}
 	}
-	l, ctx, unlock, err := g.lockRepo(ctx, r, "backup", true, o.LockWait)
+	cleaned, err := backup.CleanUp(ctx, r, nil, func(s string) { g.warnf("%s", s) })
+	if err != nil {
+		return err
+	}
+	l, ctx, unlock, err := g.lockRepo(ctx, r, "backup", false, o.LockWait)
 	if err != nil {
 		return err
 	}
@@ -115,7 +119,7 @@ func runBackup(ctx context.Context, g *GlobalOptions, o *BackupOptions) error {
 	if err != nil {
 		return err
 	}
-	for _, id := range res.Cleaned {
+	for _, id := range append(cleaned, res.Cleaned...) {
 		g.warnf("removed the leftovers of interrupted backup %s", id)
 	}
 	if o.Verify == "" {

@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"github.com/milvault/milvault/backup"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -101,6 +102,13 @@ func runPrune(ctx context.Context, g *GlobalOptions, o *PruneOptions) error {
 			return err
 		}
 		defer unlock()
+		cleaned, err := backup.CleanUp(ctx, r, l, func(s string) { g.warnf("%s", s) })
+		if err != nil {
+			return err
+		}
+		for _, id := range cleaned {
+			g.warnf("removed the leftovers of interrupted backup %s", id)
+		}
 	}
 	all, problems, err := r.List(ctx)
 	if err != nil {
