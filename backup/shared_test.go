@@ -27,8 +27,12 @@ type gatedStore struct {
 
 func (s *gatedStore) Put(ctx context.Context, name string, r io.Reader) error {
 	if s.armed && strings.HasPrefix(name, "data/") {
-		s.reached <- name
-		<-s.open
+		select {
+		case <-s.open: // released: no more holding
+		default:
+			s.reached <- name
+			<-s.open
+		}
 	}
 	return s.Store.Put(ctx, name, r)
 }

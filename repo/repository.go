@@ -151,6 +151,25 @@ func Init(ctx context.Context, s Store) (*Repository, error) {
 	return &Repository{store: s, cfg: cfg, now: time.Now}, nil
 }
 
+// RemoveIfEmpty removes the repository descriptor when it is the only file
+// in the store, undoing Init, and reports whether it did. A command that
+// created a repository for an operation that then failed uses it to leave
+// nothing behind; a repository holding anything else (a backup, a lock, a
+// marker) is left as it is.
+func (r *Repository) RemoveIfEmpty(ctx context.Context) (bool, error) {
+	files, err := r.store.List(ctx, "")
+	if err != nil {
+		return false, fmt.Errorf("look into repository %s: %w", r.store.Location(), err)
+	}
+	if len(files) != 1 || files[0].Name != configName {
+		return false, nil
+	}
+	if err := r.store.Delete(ctx, configName); err != nil {
+		return false, fmt.Errorf("remove repository %s: %w", r.store.Location(), err)
+	}
+	return true, nil
+}
+
 // OpenOrInit opens the repository in s, creating it when s is empty. It is
 // meant for tests and programs that own their location; the command line
 // requires an explicit init.

@@ -3,6 +3,7 @@ package repo_test
 import (
 	"context"
 	"errors"
+	"io"
 	"strings"
 	"testing"
 	"time"
@@ -204,5 +205,56 @@ func TestProofsRecordedAndDeletedWithBackup(t *testing.T) {
 	}
 	if files, _ := s.List(ctx, "proofs/"); len(files) != 0 {
 		t.Fatalf("proofs left after delete: %v", files)
+	}
+}
+
+// commitBefore is a store on which another backup commits `other` just
+// before the manifest `before` is written: the moment two backups racing
+// for one name both passed the name check.
+type commitBefore struct {
+	repo.Store
+	before string
+	other  func() error
+	err    error
+}
+
+func (s *commitBefore) Put(ctx context.Context, name string, r io.Reader) error {
+	if name == s.before && s.other != nil {
+		s.err, s.other = s.other(), nil
+	}
+	return s.Store.Put(ctx, name, r)
+}
+
+// TestRacingNamesNeverBothCommit commits b2 named "nightly" while b1 takes
+// the same name between b2's check and its manifest write: b2 withdraws its
+// manifest and fails with a conflict; only b1 is listed.
+func TestRacingNamesNeverBothCommit(t *testing.T) {
+	ctx := context.Background()
+	inner := mem.New()
+	if _, err := repo.Init(ctx, inner); err != nil {
+		t.Fatal(err)
+	}
+	first, second := testManifest("b1", "nightly"), testManifest("b2", "nightly")
+	for _, m := range []*manifest.Manifest{first, second} {
+		if err := inner.Put(ctx, m.Files()[0].Path, strings.NewReader("12345")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s := &commitBefore{Store: inner, before: manifest.Path("b2"),
+		other: func() error { return reopen(t, inner).Commit(ctx, first) }}
+	r := reopen(t, s)
+	err := r.Commit(ctx, second)
+	if s.err != nil {
+		t.Fatalf("the racing commit of b1: %v", s.err)
+	}
+	if errkind.Of(err) != errkind.Conflict || !strings.Contains(err.Error(), "committed meanwhile") {
+		t.Fatalf("Commit of b2 = %v, want a conflict naming the race", err)
+	}
+	got, _, err := r.List(ctx)
+	if err != nil || len(got) != 1 || got[0].ID != "b1" {
+		t.Fatalf("List = %v, %v; want only b1", got, err)
+	}
+	if _, err := inner.Stat(ctx, manifest.Path("b2")); !errors.Is(err, repo.ErrNotFound) {
+		t.Errorf("b2's manifest after the failed commit: %v, want it withdrawn", err)
 	}
 }

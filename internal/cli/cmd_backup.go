@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"os"
 	"strings"
 	"time"
 
@@ -15,6 +16,7 @@ import (
 	"github.com/milvault/milvault/errkind"
 	"github.com/milvault/milvault/manifest"
 	"github.com/milvault/milvault/progress"
+	"github.com/milvault/milvault/repo"
 	"github.com/milvault/milvault/verify"
 )
 
@@ -87,7 +89,7 @@ func (o *BackupOptions) params() (backup.Params, error) {
 	return p, p.Validate()
 }
 
-func runBackup(ctx context.Context, g *GlobalOptions, o *BackupOptions) error {
+func runBackup(ctx context.Context, g *GlobalOptions, o *BackupOptions) (err error) {
 	p, err := o.params()
 	if err != nil {
 		return err
@@ -102,9 +104,15 @@ func runBackup(ctx context.Context, g *GlobalOptions, o *BackupOptions) error {
 	}
 	defer c.Close()
 	if r == nil { // --init, and Milvus answered: only now create the repository
+		dir, existed := localDirExisted(g.Repo)
 		if r, err = g.initRepo(ctx, g.Repo); err != nil {
 			return err
 		}
+		defer func() { // runs after the lock is released
+			if err != nil {
+				undoInit(context.WithoutCancel(ctx), g, r, dir, existed)
+			}
+		}()
 	}
 	cleaned, err := backup.CleanUp(ctx, r, nil, func(s string) { g.warnf("%s", s) })
 	if err != nil {
@@ -218,4 +226,32 @@ func checkVerifyMode(mode string) error {
 		return nil
 	}
 	return usageErrorf("--verify %q: use checksum, quick or deep", mode)
+}
+
+// localDirExisted returns the folder of a local repository location and
+// whether it existed; "" for other locations.
+func localDirExisted(loc string) (string, bool) {
+	scheme, rest, hasScheme := strings.Cut(loc, "://")
+	switch {
+	case !hasScheme:
+		rest = loc
+	case scheme != "file":
+		return "", false
+	}
+	_, err := os.Stat(rest)
+	return rest, err == nil
+}
+
+// undoInit removes the repository that `backup --init` created for a backup
+// that failed, when it holds nothing else, and the folder it lives in when
+// the init created it and it is empty.
+func undoInit(ctx context.Context, g *GlobalOptions, r *repo.Repository, dir string, existed bool) {
+	removed, err := r.RemoveIfEmpty(ctx)
+	if err != nil {
+		g.warnf("the backup failed, and removing the repository it created failed too: %v", err)
+		return
+	}
+	if removed && dir != "" && !existed {
+		_ = os.Remove(dir) // only when empty
+	}
 }
