@@ -13,7 +13,11 @@ import (
 // since backups run under shared locks and their files must not be touched:
 // CleanUp uses held when it is exclusive, skips the cleanup when it is
 // shared, and when held is nil tries an exclusive lock of its own without
-// waiting, skipping the cleanup while anyone else holds a lock. A skipped
+// waiting, skipping the cleanup while anyone else holds a lock. It tries
+// only when repo.Repository.HasLeftovers finds something, so that backups
+// of a clean repository never take the exclusive lock: while one is tried
+// (a moment), a command that locks without --lock-wait fails as it would
+// during a prune. A skipped
 // cleanup is done by a later backup or by prune. note is told about each
 // spool file removed; it returns the ids of the backups it cleaned.
 func CleanUp(ctx context.Context, r *repo.Repository, held *repo.Lock, note func(string)) ([]string, error) {
@@ -21,6 +25,9 @@ func CleanUp(ctx context.Context, r *repo.Repository, held *repo.Lock, note func
 		return nil, nil
 	}
 	if held == nil {
+		if found, err := r.HasLeftovers(ctx); err != nil || !found {
+			return nil, err
+		}
 		l, lctx, err := r.Lock(ctx, repo.LockOptions{Exclusive: true, Operation: "backup cleanup"})
 		var le *repo.LockedError
 		if errors.As(err, &le) {

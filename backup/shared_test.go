@@ -5,7 +5,6 @@ import (
 	"errors"
 	"io"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/milvault/milvault/backup"
@@ -56,17 +55,27 @@ func TestBackupsShareTheRepository(t *testing.T) {
 			t.Fatal(err)
 		}
 		s.armed = true
-		var wg sync.WaitGroup
-		results := make([]*backup.Result, 2)
-		errs := make([]error, 2)
-		for i, n := range []string{"one", "two"} {
-			wg.Add(1)
+		type outcome struct {
+			res *backup.Result
+			err error
+		}
+		finished := make(chan outcome, 2)
+		for _, n := range []string{"one", "two"} {
 			go func() {
-				defer wg.Done()
-				results[i], errs[i] = backup.Run(ctx, backup.Deps{Milvus: c, Repo: r}, backup.Params{Name: n, Collections: []string{name}})
+				res, err := backup.Run(ctx, backup.Deps{Milvus: c, Repo: r}, backup.Params{Name: n, Collections: []string{name}})
+				finished <- outcome{res, err}
 			}()
 		}
-		held := []string{<-s.reached, <-s.reached} // both run now, neither has stored a file
+		var held []string // both run now, neither has stored a file
+		for len(held) < 2 {
+			select {
+			case f := <-s.reached:
+				held = append(held, f)
+			case o := <-finished:
+				close(s.open)
+				t.Fatalf("a backup ended while the other was held: %+v", o)
+			}
+		}
 		if _, err := verify.Run(ctx, verify.Deps{Repo: r}, earlier.Manifest, verify.Options{Mode: verify.ModeChecksum}); err != nil {
 			t.Errorf("verify while two backups run: %v", err)
 		}
@@ -79,11 +88,13 @@ func TestBackupsShareTheRepository(t *testing.T) {
 			t.Errorf("delete during backups = %v, want refused", err)
 		}
 		close(s.open)
-		wg.Wait()
-		for i, err := range errs {
-			if err != nil {
-				t.Fatalf("backup %d alongside another: %v", i+1, err)
+		var ids []string
+		for range 2 {
+			o := <-finished
+			if o.err != nil {
+				t.Fatalf("backup alongside another: %v", o.err)
 			}
+			ids = append(ids, o.res.Manifest.ID)
 		}
 		list, _, err := r.List(ctx)
 		if err != nil || len(list) != 3 {
@@ -92,6 +103,6 @@ func TestBackupsShareTheRepository(t *testing.T) {
 		if locks, _ := r.Locks(ctx); len(locks) != 0 {
 			t.Errorf("locks left: %v", locks)
 		}
-		t.Logf("%s: backups %s and %s held at %v ran together", tg.Name, results[0].Manifest.ID, results[1].Manifest.ID, held)
+		t.Logf("%s: backups %v held at %v ran together", tg.Name, ids, held)
 	})
 }

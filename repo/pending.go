@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
@@ -122,6 +123,30 @@ func (r *Repository) CleanStale(ctx context.Context, held *Lock) ([]string, erro
 		cleaned = append(cleaned, id)
 	}
 	return cleaned, nil
+}
+
+// HasLeftovers reports, without a lock, whether CleanStale or
+// RemoveStaleSpools would find anything: an uncommitted backup whose marker
+// is not alive (judged with DefaultLockStaleAfter), or a spool file. A
+// running backup's spool files count too; only the cleanup, under an
+// exclusive lock, can tell them apart. It lets a backup skip the exclusive
+// lock when there is nothing to clean.
+func (r *Repository) HasLeftovers(ctx context.Context) (bool, error) {
+	if dir, err := r.store.SpoolDir(ctx); err == nil {
+		if spools, _ := filepath.Glob(filepath.Join(dir, spoolPattern)); len(spools) > 0 {
+			return true, nil
+		}
+	}
+	ids, err := r.uncommittedIDs(ctx)
+	if err != nil {
+		return false, err
+	}
+	for _, id := range ids {
+		if !r.isRunning(ctx, id, DefaultLockStaleAfter) {
+			return true, nil
+		}
+	}
+	return false, nil
 }
 
 // uncommittedIDs lists ids that have data or a pending marker but no manifest.
