@@ -1,0 +1,69 @@
+package service
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/milvault/milvault/milvus"
+	"github.com/milvault/milvault/repo"
+	"github.com/milvault/milvault/repo/blob"
+	"github.com/milvault/milvault/repo/local"
+	"github.com/milvault/milvault/repo/retry"
+)
+
+// openStore maps a repository location to a store wrapped in retries:
+// plain paths and file:// URLs are folders, s3://, gs://, azblob:// and
+// mem:// URLs are buckets.
+func openStore(ctx context.Context, loc string) (repo.Store, error) {
+	scheme, rest, hasScheme := strings.Cut(loc, "://")
+	var s repo.Store
+	var err error
+	switch {
+	case !hasScheme:
+		s, err = local.New(loc)
+	case scheme == "file":
+		s, err = local.New(rest)
+	case blob.Supports(scheme):
+		s, err = blob.Open(ctx, loc)
+	default:
+		err = fmt.Errorf("repository URL scheme %q is not supported: use a folder, file://, s3://, gs://, azblob:// or mem://", scheme)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return retry.Wrap(s, retry.Options{IsTransient: repo.TransientClassifier(s)}), nil
+}
+
+// openRepo opens the configured repository name. It must exist: the
+// service never creates one (`milvault init` does).
+func (s *Service) openRepo(ctx context.Context, name string) (*repo.Repository, error) {
+	cfg := s.config()
+	rc, ok := cfg.Repositories[name]
+	if !ok {
+		return nil, fmt.Errorf("unknown repository %q (%s)", name, known(sortedKeys(cfg.Repositories)))
+	}
+	st, err := openStore(ctx, rc.URL)
+	if err != nil {
+		return nil, fmt.Errorf("repository %s: %w", name, err)
+	}
+	r, err := repo.Open(ctx, st)
+	if err != nil {
+		return nil, fmt.Errorf("repository %s: %w", name, err)
+	}
+	return r, nil
+}
+
+// connect opens the configured Milvus connection name.
+func (s *Service) connect(ctx context.Context, name string) (*milvus.Client, error) {
+	cfg := s.config()
+	mc, ok := cfg.Milvus[name]
+	if !ok {
+		return nil, fmt.Errorf("unknown Milvus connection %q (%s)", name, known(sortedKeys(cfg.Milvus)))
+	}
+	c, err := milvus.Connect(ctx, milvus.Config{Address: mc.Address, Token: mc.token})
+	if err != nil {
+		return nil, fmt.Errorf("milvus %s: %w", name, err)
+	}
+	return c, nil
+}
