@@ -41,7 +41,7 @@ func (s *Service) openRepo(ctx context.Context, name string) (*repo.Repository, 
 	cfg := s.config()
 	rc, ok := cfg.Repositories[name]
 	if !ok {
-		return nil, fmt.Errorf("unknown repository %q (%s)", name, known(sortedKeys(cfg.Repositories)))
+		return nil, &UnknownRepositoryError{Name: name, Known: sortedKeys(cfg.Repositories)}
 	}
 	st, err := openStore(ctx, rc.URL)
 	if err != nil {
@@ -66,4 +66,14 @@ func (s *Service) connect(ctx context.Context, name string) (*milvus.Client, err
 		return nil, fmt.Errorf("milvus %s: %w", name, err)
 	}
 	return c, nil
+}
+
+// UnknownRepositoryError reports a repository name the configuration lacks.
+type UnknownRepositoryError struct {
+	Name  string
+	Known []string
+}
+
+func (e *UnknownRepositoryError) Error() string {
+	return fmt.Sprintf("unknown repository %q (%s)", e.Name, known(e.Known))
 }
