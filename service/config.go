@@ -279,4 +279,3 @@ func known(names []string) string {
 	}
 	return "configured: " + strings.Join(names, ", ")
 }
-

@@ -44,7 +44,9 @@ func Handler(svc *service.Service, o Options) http.Handler {
 	s := &server{svc: svc, o: o}
 	t := o.Tokens
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { writeJSON(w, http.StatusOK, map[string]string{"status": "ok"}) })
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	})
 	mux.HandleFunc("GET /readyz", s.ready)
 	mux.Handle("GET /metrics", t.require(RoleRead, promhttp.HandlerFor(o.Gatherer, promhttp.HandlerOpts{}).ServeHTTP))
 	mux.HandleFunc("GET /api/v1/openapi.json", t.require(RoleRead, func(w http.ResponseWriter, r *http.Request) {
@@ -87,14 +89,14 @@ func (s *server) fail(w http.ResponseWriter, err error) {
 
 func statusOf(err error) int {
 	var (
-		nf      *jobs.NotFoundError
-		bnf     *repo.BackupNotFoundError
-		up      *service.UnknownPolicyError
-		ur      *service.UnknownRepositoryError
-		busy    *jobs.BusyError
-		notRun  *jobs.NotRunningError
-		bad     *service.BadRequestError
-		noRepo  *repo.NoRepositoryError
+		nf     *jobs.NotFoundError
+		bnf    *repo.BackupNotFoundError
+		up     *service.UnknownPolicyError
+		ur     *service.UnknownRepositoryError
+		busy   *jobs.BusyError
+		notRun *jobs.NotRunningError
+		bad    *service.BadRequestError
+		noRepo *repo.NoRepositoryError
 	)
 	switch {
 	case errors.As(err, &nf), errors.As(err, &bnf), errors.As(err, &up), errors.As(err, &ur):
