@@ -138,9 +138,6 @@ func ParseConfig(file string, data []byte) (*Config, error) {
 	root := doc.Content[0]
 	c := &checker{file: file, root: root}
 	c.unknownKeys(root, reflect.TypeOf(Config{}), "")
-	if len(c.errs) > 0 {
-		return nil, errors.Join(c.errs...)
-	}
 	cfg := &Config{File: file}
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	if err := dec.Decode(cfg); err != nil {
@@ -149,6 +146,7 @@ func ParseConfig(file string, data []byte) (*Config, error) {
 	cfg.File = file
 	c.validate(cfg)
 	if len(c.errs) > 0 {
+		sort.SliceStable(c.errs, func(i, j int) bool { return c.errs[i].(*ConfigError).Line < c.errs[j].(*ConfigError).Line })
 		return nil, errors.Join(c.errs...)
 	}
 	return cfg, nil

@@ -75,7 +75,7 @@ and restores them into the same or another Milvus.`,
 	root.SetErr(stderr)
 	g.AddFlags(root)
 	root.AddCommand(newBackupCommand(g), newListCommand(g), newShowCommand(g),
-		newRestoreCommand(g), newDeleteCommand(g), newDemoCommand(g), newVerifyCommand(g), newPruneCommand(g), newDrillCommand(g), newCopyCommand(g), newUnlockCommand(g), newDoctorCommand(g))
+		newRestoreCommand(g), newDeleteCommand(g), newDemoCommand(g), newVerifyCommand(g), newPruneCommand(g), newDrillCommand(g), newCopyCommand(g), newUnlockCommand(g), newDoctorCommand(g), newServeCommand(g))
 	return root
 }
 
