@@ -227,8 +227,14 @@ policies:
 	go svc.Run(runCtx)
 	start := time.Now()
 	often := map[string]string{"kind": "backup", "policy": "often"}
-	ok := func() float64 { v, _ := metric(t, reg, "milvault_job_runs_total", with(often, "result", "succeeded")); return v }
-	failed := func() float64 { v, _ := metric(t, reg, "milvault_job_runs_total", with(often, "result", "failed")); return v }
+	ok := func() float64 {
+		v, _ := metric(t, reg, "milvault_job_runs_total", with(often, "result", "succeeded"))
+		return v
+	}
+	failed := func() float64 {
+		v, _ := metric(t, reg, "milvault_job_runs_total", with(often, "result", "failed"))
+		return v
+	}
 	waitFor(t, "3 successful policy runs", 90*time.Second, func() bool { return ok() >= 3 })
 	if f := failed(); f != 0 {
 		t.Fatalf("%v runs failed while Milvus was up: %s", f, jobErrors(t, svc))
@@ -392,4 +398,3 @@ func httpBackup(t *testing.T, srv *httptest.Server) {
 	}
 	r2.Body.Close()
 }
-

@@ -53,7 +53,7 @@ func newServeCommand(g *GlobalOptions) *cobra.Command {
 		Args: cobra.NoArgs,
 		// The service configuration replaces the global config file.
 		PersistentPreRunE: func(cmd *cobra.Command, args []string) error { return nil },
-		RunE: func(cmd *cobra.Command, args []string) error { return runServe(cmd.Context(), g, o) },
+		RunE:              func(cmd *cobra.Command, args []string) error { return runServe(cmd.Context(), g, o) },
 	}
 	o.AddFlags(cmd)
 	return cmd
