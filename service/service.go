@@ -73,6 +73,8 @@ func New(cfg *Config, o Options) (*Service, error) {
 		return nil, err
 	}
 	s.runner = r
+	s.entries = s.planEntries(cfg, nil, false)
+	s.exportNextRuns()
 	for _, j := range interrupted {
 		o.Logger.Warn("job interrupted by the previous stop", "job", j.ID, "kind", j.Kind, "policy", j.Policy)
 		m.jobFinished(j)
@@ -123,11 +125,11 @@ type UnknownPolicyError struct{ Name string }
 
 func (e *UnknownPolicyError) Error() string { return fmt.Sprintf("no policy named %q", e.Name) }
 
-// Run restores the metrics from the repositories, runs the runs missed
-// while the service was down, then starts each policy on its schedule
-// until ctx ends. Running jobs are left to Shutdown.
+// Run runs the runs missed while the service was down, then starts each
+// policy on its schedule until ctx ends. Running jobs are left to
+// Shutdown. Call RestoreMetrics first, before /metrics is served, so that a
+// restart reports the repository's last success at once.
 func (s *Service) Run(ctx context.Context) error {
-	s.RestoreMetrics(ctx)
 	s.mu.Lock()
 	s.entries = s.planEntries(s.cfg, nil, true)
 	s.mu.Unlock()

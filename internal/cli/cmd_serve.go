@@ -85,6 +85,7 @@ func runServe(ctx context.Context, g *GlobalOptions, o *ServeOptions) error {
 	if err != nil {
 		return err
 	}
+	svc.RestoreMetrics(ctx)
 	return serveUntilStopped(ctx, svc, o, path, log, api.Handler(svc, api.Options{Tokens: tokens, Gatherer: reg, Logger: log}))
 }
 

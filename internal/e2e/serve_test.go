@@ -1,0 +1,288 @@
+package e2e
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/milvault/milvault/internal/fixture"
+	"github.com/milvault/milvault/repo"
+	"github.com/milvault/milvault/repo/local"
+)
+
+// TestServe runs the `milvault serve` process against the first server of
+// MILVAULT_TEST_TARGETS: kill -9 during a backup and restart, SIGHUP
+// reload, SIGTERM stop, --check-config and the listen refusal.
+func TestServe(t *testing.T) {
+	tg := targets(t)[0]
+	e := newEnv(t, tg.addr)
+	bin := binary(t, e.root)
+	name := uniqueName("serve")
+	e.createFixture(t, fixture.Options{Name: name, Rows: 20000, Seed: 7})
+	dir := t.TempDir()
+	repoDir := filepath.Join(dir, "repo")
+	st, err := local.New(repoDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := repo.OpenOrInit(context.Background(), st); err != nil {
+		t.Fatal(err)
+	}
+	cfgPath := filepath.Join(dir, "serve.yaml")
+	writeServeConfig(t, cfgPath, tg.addr, repoDir, name, filepath.Join(dir, "state"), false)
+	t.Setenv("MILVAULT_ADMIN_TOKEN", "e2e-admin")
+
+	t.Run("check_config", func(t *testing.T) { testCheckConfig(t, bin, dir, cfgPath) })
+	t.Run("kill_restart", func(t *testing.T) { testServeKill(t, bin, cfgPath, repoDir) })
+	t.Run("sighup_sigterm", func(t *testing.T) {
+		testServeSignals(t, bin, cfgPath, func() {
+			writeServeConfig(t, cfgPath, tg.addr, repoDir, name, filepath.Join(dir, "state"), true)
+		})
+	})
+}
+
+func writeServeConfig(t *testing.T, path, addr, repoDir, coll, state string, extra bool) {
+	t.Helper()
+	cfg := fmt.Sprintf(`state_dir: %s
+milvus:
+  main: {address: %q}
+repositories:
+  local: {url: %q}
+policies:
+  slow:
+    repository: local
+    collections: [%s]
+    schedule: "@every 1h"
+    run_missed: false
+    backup: {chunk_size: 64KiB}
+    rpo: 2h
+`, state, addr, repoDir, coll)
+	if extra {
+		cfg += fmt.Sprintf("  added:\n    repository: local\n    collections: [%s]\n    schedule: \"@daily\"\n", coll)
+	}
+	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func testCheckConfig(t *testing.T, bin, dir, good string) {
+	bad := filepath.Join(dir, "bad.yaml")
+	os.WriteFile(bad, []byte("repositories:\n  r: {url: /tmp/x}\npolicies:\n  p:\n    repository: r\n    schedule: \"@every soon\"\n    colections: [a]\n"), 0o600)
+	out, err := exec.Command(bin, "serve", "--config", bad, "--check-config").CombinedOutput()
+	code := exitCode(err)
+	for _, want := range []string{"bad.yaml:6: policies.p.schedule:", "bad.yaml:7: policies.p.colections: unknown key"} {
+		if code != 2 || !strings.Contains(string(out), want) {
+			t.Errorf("check-config of a bad file: exit %d, output %s; want exit 2 and %q", code, out, want)
+		}
+	}
+	cmd := exec.Command(bin, "serve", "--config", good, "--listen", "0.0.0.0:0")
+	cmd.Env = append(os.Environ(), "MILVAULT_ADMIN_TOKEN=")
+	out, err = cmd.CombinedOutput()
+	if exitCode(err) != 2 || !strings.Contains(string(out), "--insecure-no-auth") {
+		t.Errorf("listen beyond loopback without a token: exit %d, %s; want a refusal", exitCode(err), out)
+	}
+}
+
+func exitCode(err error) int {
+	if ee, ok := err.(*exec.ExitError); ok {
+		return ee.ExitCode()
+	}
+	if err != nil {
+		return -1
+	}
+	return 0
+}
+
+// serveProc is a running `milvault serve`.
+type serveProc struct {
+	cmd  *exec.Cmd
+	base string
+	logs *strings.Builder
+	done chan error
+}
+
+func startServe(t *testing.T, bin, cfg string) *serveProc {
+	t.Helper()
+	cmd := exec.Command(bin, "serve", "--config", cfg, "--listen", "127.0.0.1:0")
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	p := &serveProc{cmd: cmd, logs: &strings.Builder{}, done: make(chan error, 1)}
+	addr := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			line := sc.Text()
+			p.logs.WriteString(line + "\n")
+			var rec struct{ Msg, Listen string }
+			if json.Unmarshal([]byte(line), &rec) == nil && rec.Msg == "milvault serve started" {
+				addr <- rec.Listen
+			}
+		}
+		p.done <- cmd.Wait()
+	}()
+	t.Cleanup(func() { cmd.Process.Kill() })
+	select {
+	case a := <-addr:
+		p.base = "http://" + a
+	case <-time.After(30 * time.Second):
+		t.Fatalf("milvault serve did not start: %s", p.logs)
+	}
+	return p
+}
+
+func (p *serveProc) call(t *testing.T, method, path string, into any) int {
+	t.Helper()
+	req, _ := http.NewRequest(method, p.base+path, nil)
+	req.Header.Set("Authorization", "Bearer e2e-admin")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(resp.Body)
+	if into != nil {
+		if err := json.Unmarshal(data, into); err != nil {
+			t.Fatalf("%s %s: %v: %s", method, path, err, data)
+		}
+	}
+	return resp.StatusCode
+}
+
+type jobView struct {
+	ID, State, Error string
+	Result           json.RawMessage
+}
+
+func (p *serveProc) waitJob(t *testing.T, id string) jobView {
+	t.Helper()
+	var j jobView
+	deadline := time.Now().Add(3 * time.Minute)
+	for time.Now().Before(deadline) {
+		p.call(t, "GET", "/api/v1/jobs/"+id, &j)
+		if j.State != "queued" && j.State != "running" {
+			return j
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	t.Fatalf("job %s did not finish", id)
+	return j
+}
+
+// testServeKill kills the service with SIGKILL while a backup writes, and
+// restarts it: the job shows interrupted, no half backup is listed, the
+// next run succeeds, and after another restart the last-success metric is
+// right before any run.
+func testServeKill(t *testing.T, bin, cfg, repoDir string) {
+	p := startServe(t, bin, cfg)
+	var j jobView
+	if code := p.call(t, "POST", "/api/v1/policies/slow/run", &j); code != 202 {
+		t.Fatalf("run = %d", code)
+	}
+	waitForDataFile(t, repoDir, 2*time.Minute)
+	p.cmd.Process.Signal(syscall.SIGKILL)
+	<-p.done
+
+	p = startServe(t, bin, cfg)
+	var got jobView
+	p.call(t, "GET", "/api/v1/jobs/"+j.ID, &got)
+	if got.State != "interrupted" {
+		t.Fatalf("job after kill -9 and restart = %+v, want interrupted", got)
+	}
+	var backups []struct{ ID string }
+	p.call(t, "GET", "/api/v1/repositories/local/backups", &backups)
+	if len(backups) != 0 {
+		t.Fatalf("backups listed after the kill: %v, want none", backups)
+	}
+	p.call(t, "POST", "/api/v1/policies/slow/run", &j)
+	if done := p.waitJob(t, j.ID); done.State != "succeeded" {
+		t.Fatalf("run after restart = %+v", done)
+	}
+	p.call(t, "GET", "/api/v1/repositories/local/backups", &backups)
+	if len(backups) != 1 {
+		t.Fatalf("backups after the next run: %v, want one", backups)
+	}
+	if got := listDir(t, filepath.Join(repoDir, "data")); len(got) != 1 || got[0] != backups[0].ID {
+		t.Errorf("data/ holds %v after the next run, want only [%s] (leftovers of the killed run removed)", got, backups[0].ID)
+	}
+	p.cmd.Process.Signal(syscall.SIGKILL)
+	<-p.done
+
+	var m struct {
+		CreatedAt time.Time `json:"created_at"`
+	}
+	p = startServe(t, bin, cfg)
+	p.call(t, "GET", "/api/v1/repositories/local/backups/"+backups[0].ID, &m)
+	metrics := p.metrics(t)
+	want := fmt.Sprintf(`,policy="slow"} %v`, float64(m.CreatedAt.UnixNano())/1e9)
+	if !strings.Contains(metrics, want) || !strings.Contains(metrics, "milvault_backup_last_success_timestamp_seconds{") {
+		t.Fatalf("after restart the last success is not the backup's time (want %q):\n%s", want, metrics)
+	}
+	p.cmd.Process.Signal(syscall.SIGTERM)
+	<-p.done
+}
+
+func (p *serveProc) metrics(t *testing.T) string {
+	t.Helper()
+	req, _ := http.NewRequest("GET", p.base+"/metrics", nil)
+	req.Header.Set("Authorization", "Bearer e2e-admin")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(resp.Body)
+	return string(data)
+}
+
+// testServeSignals: SIGHUP reloads the configuration (a new policy shows)
+// while a run goes on; SIGTERM lets the running job finish and exits 0.
+func testServeSignals(t *testing.T, bin, cfg string, rewrite func()) {
+	p := startServe(t, bin, cfg)
+	var j jobView
+	if code := p.call(t, "POST", "/api/v1/policies/slow/run", &j); code != 202 {
+		t.Fatalf("run = %d", code)
+	}
+	rewrite()
+	p.cmd.Process.Signal(syscall.SIGHUP)
+	var names []string
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) && len(names) != 2 {
+		var ps []struct{ Name string }
+		p.call(t, "GET", "/api/v1/policies", &ps)
+		names = names[:0]
+		for _, x := range ps {
+			names = append(names, x.Name)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if len(names) != 2 {
+		t.Fatalf("policies after SIGHUP = %v, want added and slow", names)
+	}
+	p.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case err := <-p.done:
+		if err != nil {
+			t.Fatalf("serve after SIGTERM: %v\n%s", err, p.logs)
+		}
+	case <-time.After(3 * time.Minute):
+		t.Fatal("serve did not stop within 3 minutes of SIGTERM")
+	}
+	if !strings.Contains(p.logs.String(), `"state":"succeeded"`) {
+		t.Fatalf("the running job did not finish before the stop:\n%s", p.logs)
+	}
+}
