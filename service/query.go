@@ -12,6 +12,7 @@ import (
 	"github.com/milvault/milvault/offsite"
 	"github.com/milvault/milvault/progress"
 	"github.com/milvault/milvault/repo"
+	"github.com/milvault/milvault/restore"
 	"github.com/milvault/milvault/schedule"
 )
 
@@ -144,6 +145,14 @@ type JobRequest struct {
 	Backup     string    `json:"backup,omitempty"`     // verify, copy: backup id or name
 	Mode       string    `json:"mode,omitempty"`       // verify: checksum or quick
 	To         string    `json:"to,omitempty"`         // copy: destination repository name
+	// Restore: into Milvus connection Milvus (default: the only one), the
+	// collections of the backup (all when empty), under the new name
+	// Target (one collection) or with Suffix appended, into Database.
+	Milvus      string   `json:"milvus,omitempty"`
+	Collections []string `json:"collections,omitempty"`
+	Target      string   `json:"target,omitempty"`
+	Suffix      string   `json:"suffix,omitempty"`
+	Database    string   `json:"database,omitempty"`
 }
 
 // BadRequestError is a job request the service cannot run as asked.
@@ -166,10 +175,12 @@ func (s *Service) StartJob(req JobRequest) (jobs.Job, error) {
 		return s.startVerify(req)
 	case jobs.KindCopy:
 		return s.startCopy(req)
-	case jobs.KindRestore, jobs.KindDrill, jobs.KindPrune:
+	case jobs.KindRestore:
+		return s.startRestore(req)
+	case jobs.KindDrill, jobs.KindPrune:
 		return jobs.Job{}, fmt.Errorf("%s jobs: %w", req.Kind, ErrNotImplemented)
 	}
-	return jobs.Job{}, &BadRequestError{fmt.Sprintf("unknown job kind %q: use backup, verify or copy", req.Kind)}
+	return jobs.Job{}, &BadRequestError{fmt.Sprintf("unknown job kind %q: use backup, verify, copy or restore", req.Kind)}
 }
 
 func (s *Service) checkRepo(name, field string) error {
@@ -250,4 +261,41 @@ func (s *Service) Ready(ctx context.Context) error {
 		c.Close()
 	}
 	return errors.Join(errs...)
+}
+
+// startRestore starts a restore job. It never replaces an existing
+// collection; a failed or cancelled restore drops what it created
+// (restore.Run does).
+func (s *Service) startRestore(req JobRequest) (jobs.Job, error) {
+	if err := s.checkRepo(req.Repository, "repository"); err != nil {
+		return jobs.Job{}, err
+	}
+	if req.Backup == "" {
+		return jobs.Job{}, &BadRequestError{"a restore job needs \"backup\""}
+	}
+	cfg := s.config()
+	conn := req.Milvus
+	if conn == "" && len(cfg.Milvus) == 1 {
+		conn = sortedKeys(cfg.Milvus)[0]
+	}
+	if _, ok := cfg.Milvus[conn]; !ok {
+		return jobs.Job{}, &BadRequestError{fmt.Sprintf("\"milvus\": unknown connection %q (%s)", conn, known(sortedKeys(cfg.Milvus)))}
+	}
+	params := restore.Params{Collections: req.Collections, Target: req.Target, Suffix: req.Suffix, Database: req.Database, LockWait: cfg.lockWait}
+	return s.runner.Start(jobs.Spec{Kind: jobs.KindRestore, Params: req}, func(ctx context.Context, p progress.Progress) (any, error) {
+		r, err := s.openRepo(ctx, req.Repository)
+		if err != nil {
+			return nil, err
+		}
+		m, err := r.Find(ctx, req.Backup)
+		if err != nil {
+			return nil, err
+		}
+		c, err := s.connect(ctx, conn)
+		if err != nil {
+			return nil, err
+		}
+		defer c.Close()
+		return restore.Run(ctx, restore.Deps{Milvus: c, Repo: r, Progress: p}, m, params)
+	})
 }

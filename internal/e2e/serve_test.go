@@ -44,6 +44,7 @@ func TestServe(t *testing.T) {
 
 	t.Run("check_config", func(t *testing.T) { testCheckConfig(t, bin, dir, cfgPath) })
 	t.Run("kill_restart", func(t *testing.T) { testServeKill(t, bin, cfgPath, repoDir) })
+	t.Run("restore_cancel", func(t *testing.T) { testServeRestore(t, e, bin, cfgPath, name) })
 	t.Run("sighup_sigterm", func(t *testing.T) {
 		testServeSignals(t, bin, cfgPath, func() {
 			writeServeConfig(t, cfgPath, tg.addr, repoDir, name, filepath.Join(dir, "state"), true)
@@ -147,7 +148,12 @@ func startServe(t *testing.T, bin, cfg string) *serveProc {
 
 func (p *serveProc) call(t *testing.T, method, path string, into any) int {
 	t.Helper()
-	req, _ := http.NewRequest(method, p.base+path, nil)
+	return p.send(t, method, path, "", into)
+}
+
+func (p *serveProc) send(t *testing.T, method, path, body string, into any) int {
+	t.Helper()
+	req, _ := http.NewRequest(method, p.base+path, strings.NewReader(body))
 	req.Header.Set("Authorization", "Bearer e2e-admin")
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -285,4 +291,54 @@ func testServeSignals(t *testing.T, bin, cfg string, rewrite func()) {
 	if !strings.Contains(p.logs.String(), `"state":"succeeded"`) {
 		t.Fatalf("the running job did not finish before the stop:\n%s", p.logs)
 	}
+}
+
+// testServeRestore restores a backup with a job over the API, then
+// cancels a second restore while it runs: it ends cancelled and leaves no
+// collection behind.
+func testServeRestore(t *testing.T, e *env, bin, cfg, coll string) {
+	p := startServe(t, bin, cfg)
+	defer func() { p.cmd.Process.Signal(syscall.SIGTERM); <-p.done }()
+	var backups []struct{ ID string }
+	p.call(t, "GET", "/api/v1/repositories/local/backups", &backups)
+	if len(backups) == 0 {
+		t.Fatal("no backup to restore (kill_restart makes one)")
+	}
+	restored, cancelled := coll+"_r1", coll+"_r2"
+	e.dropLater(t, restored)
+	e.dropLater(t, cancelled)
+	var j jobView
+	body := fmt.Sprintf(`{"kind":"restore","repository":"local","backup":%q,"target":%q}`, backups[0].ID, restored)
+	if code := p.send(t, "POST", "/api/v1/jobs", body, &j); code != 202 {
+		t.Fatalf("start restore = %d %+v", code, j)
+	}
+	if done := p.waitJob(t, j.ID); done.State != "succeeded" {
+		t.Fatalf("restore job = %+v", done)
+	}
+	ctx := testContext(t)
+	if ok, err := e.client.HasCollection(ctx, "default", restored); !ok || err != nil {
+		t.Fatalf("restored collection %s missing: %v", restored, err)
+	}
+
+	body = fmt.Sprintf(`{"kind":"restore","repository":"local","backup":%q,"target":%q}`, backups[0].ID, cancelled)
+	p.send(t, "POST", "/api/v1/jobs", body, &j)
+	for j.State != "running" {
+		p.call(t, "GET", "/api/v1/jobs/"+j.ID, &j)
+		if j.State != "queued" && j.State != "running" {
+			t.Fatalf("restore ended before it could be cancelled: %+v", j)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	time.Sleep(300 * time.Millisecond) // let it create the collection
+	if code := p.call(t, "POST", "/api/v1/jobs/"+j.ID+"/cancel", nil); code != 202 {
+		t.Fatalf("cancel = %d", code)
+	}
+	done := p.waitJob(t, j.ID)
+	if done.State != "cancelled" {
+		t.Fatalf("cancelled restore = %+v, want cancelled", done)
+	}
+	if ok, err := e.client.HasCollection(ctx, "default", cancelled); ok || err != nil {
+		t.Fatalf("the cancelled restore left collection %s (err %v)", cancelled, err)
+	}
+	t.Logf("cancelled restore: %s", done.Error)
 }
