@@ -268,10 +268,16 @@ policies:
 	px.Stop()
 	before := failed()
 	waitFor(t, "2 failed runs with Milvus unreachable", 60*time.Second, func() bool { return failed() >= before+2 })
+	if v, _ := metric(t, reg, "milvault_policy_consecutive_failures", map[string]string{"policy": "often"}); v < 2 {
+		t.Fatalf("consecutive failures = %v, want >= 2", v)
+	}
 	// It comes back: runs succeed again.
 	px.Start()
 	okBefore := ok()
 	waitFor(t, "a successful run after Milvus came back", 60*time.Second, func() bool { return ok() > okBefore })
+	if v, _ := metric(t, reg, "milvault_policy_consecutive_failures", map[string]string{"policy": "often"}); v != 0 {
+		t.Fatalf("consecutive failures after recovery = %v, want 0", v)
+	}
 
 	stop()
 	if err := svc.Shutdown(); err != nil {

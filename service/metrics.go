@@ -26,6 +26,7 @@ type Metrics struct {
 	nextRun      *prometheus.GaugeVec
 	rpo          *prometheus.GaugeVec
 	buildInfo    *prometheus.GaugeVec
+	failing      *prometheus.GaugeVec
 }
 
 func newMetrics(reg prometheus.Registerer, version string) (*Metrics, error) {
@@ -50,10 +51,12 @@ func newMetrics(reg prometheus.Registerer, version string) (*Metrics, error) {
 			Help: "When the policy runs next (Unix time)."}, []string{"policy"}),
 		rpo: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "milvault_policy_rpo_seconds",
 			Help: "The policy's recovery point objective: how old its newest good backup may get."}, []string{"policy"}),
+		failing: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "milvault_policy_consecutive_failures",
+			Help: "Runs of the policy that did not succeed since its last successful run (from the job history)."}, []string{"policy"}),
 		buildInfo: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "milvault_build_info",
 			Help: "Always 1; the labels say which milvault runs."}, []string{"version", "goversion"}),
 	}
-	for _, c := range []prometheus.Collector{m.lastSuccess, m.lastVerified, m.runs, m.duration, m.size, m.rows, m.drillRTO, m.nextRun, m.rpo, m.buildInfo} {
+	for _, c := range []prometheus.Collector{m.lastSuccess, m.lastVerified, m.runs, m.duration, m.size, m.rows, m.drillRTO, m.nextRun, m.rpo, m.buildInfo, m.failing} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}
@@ -67,6 +70,13 @@ func unix(t time.Time) float64 { return float64(t.UnixNano()) / 1e9 }
 // jobFinished counts a finished job.
 func (m *Metrics) jobFinished(j jobs.Job) {
 	m.runs.WithLabelValues(string(j.Kind), j.Policy, string(j.State)).Inc()
+	if j.Policy != "" {
+		if j.State == jobs.StateSucceeded {
+			m.failing.WithLabelValues(j.Policy).Set(0)
+		} else {
+			m.failing.WithLabelValues(j.Policy).Inc()
+		}
+	}
 	if !j.StartedAt.IsZero() {
 		m.duration.WithLabelValues(string(j.Kind), j.Policy).Observe(j.Duration(j.FinishedAt).Seconds())
 	}

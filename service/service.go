@@ -77,7 +77,7 @@ func New(cfg *Config, o Options) (*Service, error) {
 	s.exportNextRuns()
 	for _, j := range interrupted {
 		o.Logger.Warn("job interrupted by the previous stop", "job", j.ID, "kind", j.Kind, "policy", j.Policy)
-		m.jobFinished(j)
+		m.runs.WithLabelValues(string(j.Kind), j.Policy, string(j.State)).Inc()
 	}
 	return s, nil
 }
@@ -196,6 +196,9 @@ func (s *Service) planEntries(cfg *Config, old []schedule.Entry, startup bool) [
 			}
 		}
 		s.metrics.rpo.WithLabelValues(name).Set(pol.RPODuration().Seconds())
+		if old == nil {
+			s.metrics.failing.WithLabelValues(name).Set(float64(s.consecutiveFailures(name)))
+		}
 		out = append(out, e)
 	}
 	return out
@@ -218,6 +221,23 @@ func (s *Service) lastRun(policy string) time.Time {
 		return time.Time{}
 	}
 	return js[0].CreatedAt
+}
+
+// consecutiveFailures counts the newest runs of policy in the job history
+// that did not succeed.
+func (s *Service) consecutiveFailures(policy string) int {
+	js, err := s.store.List(func(j jobs.Job) bool { return j.Policy == policy && j.State.Final() })
+	if err != nil {
+		return 0
+	}
+	n := 0
+	for _, j := range js {
+		if j.State == jobs.StateSucceeded {
+			break
+		}
+		n++
+	}
+	return n
 }
 
 // exportNextRuns sets the next-run metric; s.mu is held.
