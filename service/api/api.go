@@ -59,6 +59,7 @@ func Handler(svc *service.Service, o Options) http.Handler {
 	mux.HandleFunc("GET /api/v1/jobs", t.require(RoleRead, s.listJobs))
 	mux.HandleFunc("POST /api/v1/jobs", t.require(RoleAdmin, s.startJob))
 	mux.HandleFunc("GET /api/v1/jobs/{id}", t.require(RoleRead, s.getJob))
+	mux.HandleFunc("GET /api/v1/jobs/{id}/events", t.require(RoleRead, s.jobEvents))
 	mux.HandleFunc("POST /api/v1/jobs/{id}/cancel", t.require(RoleAdmin, s.cancelJob))
 	mux.HandleFunc("GET /api/v1/policies", t.require(RoleRead, s.policies))
 	mux.HandleFunc("POST /api/v1/policies/{name}/run", t.require(RoleAdmin, s.runPolicy))

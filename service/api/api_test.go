@@ -182,3 +182,38 @@ func grepLines(s, sub string) string {
 	}
 	return strings.Join(out, "\n")
 }
+
+// TestJobEvents follows a job over server-sent events to its final state.
+func TestJobEvents(t *testing.T) {
+	srv := newServer(t)
+	_, body := do(t, srv, "POST", "/api/v1/policies/hourly/run", adminToken, "")
+	var j struct{ ID, State string }
+	json.Unmarshal([]byte(body), &j)
+	req, _ := http.NewRequest("GET", srv.URL+"/api/v1/jobs/"+j.ID+"/events", nil)
+	req.Header.Set("Authorization", "Bearer "+readToken)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if ct := resp.Header.Get("Content-Type"); ct != "text/event-stream" {
+		t.Fatalf("content type %q", ct)
+	}
+	stream, _ := io.ReadAll(resp.Body) // ends when the job is final
+	var states []string
+	for _, line := range strings.Split(string(stream), "\n") {
+		if data, ok := strings.CutPrefix(line, "data: "); ok {
+			var ev struct{ ID, State string }
+			if err := json.Unmarshal([]byte(data), &ev); err != nil || ev.ID != j.ID {
+				t.Fatalf("event %q: %v", data, err)
+			}
+			states = append(states, ev.State)
+		}
+	}
+	if len(states) == 0 || states[len(states)-1] != "failed" {
+		t.Fatalf("event states = %v, want a stream ending in failed", states)
+	}
+	if code, _ := do(t, srv, "GET", "/api/v1/jobs/nope/events", readToken, ""); code != 404 {
+		t.Fatalf("events of an unknown job = %d, want 404", code)
+	}
+}
