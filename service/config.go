@@ -82,6 +82,9 @@ type PolicyConfig struct {
 	CopyTo []string `yaml:"copy_to"`
 	// RPO is how old the newest good backup may get before it is an alarm.
 	RPO string `yaml:"rpo"`
+	// Webhook, if set, is told when the policy starts failing and when it
+	// recovers.
+	Webhook *WebhookConfig `yaml:"webhook"`
 
 	rpo time.Duration
 }

@@ -181,6 +181,17 @@ func waitFor(t *testing.T, what string, limit time.Duration, cond func() bool) {
 func TestServiceAgainstMilvusAndS3(t *testing.T) {
 	needS3(t)
 	tg := testenv.Targets(t)[0]
+	var hookMu sync.Mutex
+	var hooks []string
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var n service.Notification
+		json.NewDecoder(r.Body).Decode(&n)
+		hookMu.Lock()
+		hooks = append(hooks, n.Policy+":"+n.Status)
+		hookMu.Unlock()
+	}))
+	defer hook.Close()
+	t.Setenv("TEST_SERVE_HOOK", hook.URL)
 	ctx := context.Background()
 	c, err := milvus.Connect(ctx, milvus.Config{Address: tg.Address})
 	if err != nil {
@@ -207,6 +218,7 @@ policies:
     verify: checksum
     copy_to: [offsite]
     rpo: 1m
+    webhook: {url_env: TEST_SERVE_HOOK}
   manual:
     repository: primary
     collections: [%s]
@@ -277,6 +289,14 @@ policies:
 	waitFor(t, "a successful run after Milvus came back", 60*time.Second, func() bool { return ok() > okBefore })
 	if v, _ := metric(t, reg, "milvault_policy_consecutive_failures", map[string]string{"policy": "often"}); v != 0 {
 		t.Fatalf("consecutive failures after recovery = %v, want 0", v)
+	}
+	waitFor(t, "the recovery webhook", 10*time.Second, func() bool {
+		hookMu.Lock()
+		defer hookMu.Unlock()
+		return len(hooks) == 2
+	})
+	if hooks[0] != "often:failing" || hooks[1] != "often:recovered" {
+		t.Fatalf("webhooks = %v, want [often:failing often:recovered]", hooks)
 	}
 
 	stop()

@@ -186,3 +186,11 @@ func selectsCollection(pol PolicyConfig, c manifest.Collection) bool {
 	}
 	return c.Database == db
 }
+
+// failures returns the policy's consecutive failures so far.
+func (m *Metrics) failures(policy string) int {
+	if v := readGauge(m.failing.WithLabelValues(policy)); v != nil {
+		return int(*v)
+	}
+	return 0
+}

@@ -94,6 +94,9 @@ func (s *Service) config() *Config {
 func (s *Service) Jobs() *jobs.Runner { return s.runner }
 
 func (s *Service) jobFinished(j jobs.Job) {
+	if j.Policy != "" {
+		s.notify(j, s.metrics.failures(j.Policy))
+	}
 	s.metrics.jobFinished(j)
 	level := slog.LevelInfo
 	if j.State != jobs.StateSucceeded {

@@ -74,23 +74,34 @@ func (c *checker) milvus(key string, m MilvusConfig) MilvusConfig {
 	if m.Address == "" {
 		c.errorAt(key+".address", "missing: the Milvus address, host:port")
 	}
-	switch {
-	case m.TokenEnv != "" && m.TokenFile != "":
-		c.errorAt(key+".token_file", "give token_env or token_file, not both")
-	case m.TokenEnv != "":
-		v, ok := os.LookupEnv(m.TokenEnv)
-		if !ok || v == "" {
-			c.errorAt(key+".token_env", "environment variable %s is not set", m.TokenEnv)
-		}
-		m.token = v
-	case m.TokenFile != "":
-		data, err := os.ReadFile(m.TokenFile)
-		if err != nil {
-			c.errorAt(key+".token_file", "cannot read the token file: %v", err)
-		}
-		m.token = strings.TrimSpace(string(data))
+	if m.TokenEnv != "" || m.TokenFile != "" {
+		m.token = c.secret(key, m.TokenEnv, m.TokenFile, "token")
 	}
 	return m
+}
+
+// secret reads a secret from the environment variable env or the file
+// file (exactly one of them, keys <what>_env and <what>_file under key).
+func (c *checker) secret(key, env, file, what string) string {
+	switch {
+	case env != "" && file != "":
+		c.errorAt(key+"."+what+"_file", "give %s_env or %s_file, not both", what, what)
+	case env != "":
+		v, ok := os.LookupEnv(env)
+		if !ok || v == "" {
+			c.errorAt(key+"."+what+"_env", "environment variable %s is not set", env)
+		}
+		return v
+	case file != "":
+		data, err := os.ReadFile(file)
+		if err != nil {
+			c.errorAt(key+"."+what+"_file", "cannot read the %s file: %v", what, err)
+		}
+		return strings.TrimSpace(string(data))
+	default:
+		c.errorAt(key, "give %s_env or %s_file", what, what)
+	}
+	return ""
 }
 
 func (c *checker) repository(key string, r RepositoryConfig) {
@@ -147,6 +158,11 @@ func (c *checker) policy(cfg *Config, key string, p PolicyConfig) PolicyConfig {
 	}
 	if p.RPO != "" {
 		p.rpo = c.duration(key+".rpo", p.RPO, 0)
+	}
+	if p.Webhook != nil {
+		w := *p.Webhook
+		w.url = c.secret(key+".webhook", w.URLEnv, w.URLFile, "url")
+		p.Webhook = &w
 	}
 	return p
 }
