@@ -100,3 +100,16 @@ func TestLoadConfigTokenFile(t *testing.T) {
 		t.Fatal("LoadConfig of a missing file succeeded")
 	}
 }
+
+// TestExampleConfig: the example in examples/serve.yaml is valid.
+func TestExampleConfig(t *testing.T) {
+	t.Setenv("MILVUS_TOKEN", "root:Milvus")
+	t.Setenv("SLACK_WEBHOOK_URL", "https://hooks.example/x")
+	cfg, err := LoadConfig("../examples/serve.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p := cfg.Policies["nightly"]; p.RPODuration() != 26*time.Hour || p.Webhook.url == "" || cfg.ShutdownGraceDuration() != 10*time.Minute {
+		t.Fatalf("example parsed as %+v", p)
+	}
+}
