@@ -85,8 +85,22 @@ type PolicyConfig struct {
 	// Webhook, if set, is told when the policy starts failing and when it
 	// recovers.
 	Webhook *WebhookConfig `yaml:"webhook"`
+	// Drill, if set, rehearses a restore of the policy's newest backup on
+	// its own schedule.
+	Drill *DrillConfig `yaml:"drill"`
 
 	rpo time.Duration
+}
+
+// DrillConfig schedules drills: restore the newest backup of the policy
+// into scratch collections, check and search them, measure the RTO, drop
+// them, and record the proof.
+type DrillConfig struct {
+	Schedule string `yaml:"schedule"`
+	Milvus   string `yaml:"milvus"`  // target; default: the policy's Milvus
+	MaxRTO   string `yaml:"max_rto"` // a longer RTO fails the drill
+
+	maxRTO time.Duration
 }
 
 // BackupConfig are the backup options of a policy.

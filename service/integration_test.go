@@ -225,6 +225,8 @@ policies:
     schedule: "@every 1h"
     run_missed: false
     verify: quick
+    retention: {keep_last: 2, min_keep: 1}
+    drill: {schedule: "@every 1h", max_rto: 10m}
 `, state, px.addr, primary, offsite, coll, coll)
 	cfg, err := service.ParseConfig("serve.yaml", []byte(cfgText))
 	if err != nil {
@@ -236,6 +238,9 @@ policies:
 		t.Fatal(err)
 	}
 	runCtx, stop := context.WithCancel(ctx)
+	var once sync.Once
+	shutdown := func() (err error) { once.Do(func() { stop(); err = svc.Shutdown() }); return err }
+	t.Cleanup(func() { shutdown() })
 	go svc.Run(runCtx)
 	start := time.Now()
 	often := map[string]string{"kind": "backup", "policy": "often"}
@@ -275,6 +280,23 @@ policies:
 	srv := httptest.NewServer(api.Handler(svc, api.Options{Gatherer: reg, Tokens: api.Tokens{Admin: []string{"adm"}, Read: []string{"ro"}}}))
 	defer srv.Close()
 	httpBackup(t, srv)
+	httpJob(t, srv, `{"kind":"drill","policy":"manual"}`)
+	if v, _ := metric(t, reg, "milvault_drill_ok", map[string]string{"policy": "manual"}); v != 1 {
+		t.Fatalf("milvault_drill_ok = %v after a drill, want 1", v)
+	}
+	if v, _ := metric(t, reg, "milvault_drill_rto_seconds", map[string]string{"policy": "manual"}); v <= 0 || v > 600 {
+		t.Fatalf("milvault_drill_rto_seconds = %v, want a measured RTO", v)
+	}
+	// The manual backup and the scheduled ones are one selection: a prune
+	// job keeps the newest 2 of them (3 if a run committed meanwhile).
+	pj := httpJob(t, srv, `{"kind":"prune","policy":"manual"}`)
+	var pr service.PruneResult
+	if err := json.Unmarshal(pj.Result, &pr); err != nil {
+		t.Fatal(err)
+	}
+	if bs, _ := svc.ListBackups(ctx, "primary"); len(bs) > 3 {
+		t.Fatalf("after the prune job (deleted %v) the primary holds %d backups", pr.Deleted, len(bs))
+	}
 
 	// Milvus goes away: runs fail, the failure counter grows.
 	px.Stop()
@@ -299,8 +321,7 @@ policies:
 		t.Fatalf("webhooks = %v, want [often:failing often:recovered]", hooks)
 	}
 
-	stop()
-	if err := svc.Shutdown(); err != nil {
+	if err := shutdown(); err != nil {
 		t.Fatal(err)
 	}
 	lastBefore, _ := metric(t, reg, "milvault_backup_last_success_timestamp_seconds", labels)
@@ -397,11 +418,37 @@ func httpBackup(t *testing.T, srv *httptest.Server) {
 	if resp, _ := post("ro"); resp.StatusCode != 403 {
 		t.Fatalf("start with a read-only token = %d, want 403", resp.StatusCode)
 	}
-	resp, j := post("adm")
-	if resp.StatusCode != 202 || j.ID == "" {
-		t.Fatalf("start = %d %+v", resp.StatusCode, j)
+	j := httpJob(t, srv, `{"kind":"backup","policy":"manual"}`)
+	var res service.PolicyResult
+	if json.Unmarshal(j.Result, &res) != nil || res.Rows != 500 || res.Verification.Mode != "quick" {
+		t.Fatalf("API job = %+v", j)
 	}
-	waitFor(t, "the API backup job", 60*time.Second, func() bool {
+	req, _ := http.NewRequest("GET", srv.URL+"/api/v1/repositories/primary/backups/"+res.BackupID, nil)
+	req.Header.Set("Authorization", "Bearer ro")
+	r2, err := http.DefaultClient.Do(req)
+	if err != nil || r2.StatusCode != 200 {
+		t.Fatalf("get backup %s = %v %v", res.BackupID, r2.StatusCode, err)
+	}
+	r2.Body.Close()
+}
+
+// httpJob starts a job over the API with the admin token and follows it to
+// success.
+func httpJob(t *testing.T, srv *httptest.Server, body string) jobs.Job {
+	t.Helper()
+	req, _ := http.NewRequest("POST", srv.URL+"/api/v1/jobs", strings.NewReader(body))
+	req.Header.Set("Authorization", "Bearer adm")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var j jobs.Job
+	json.NewDecoder(resp.Body).Decode(&j)
+	resp.Body.Close()
+	if resp.StatusCode != 202 || j.ID == "" {
+		t.Fatalf("start %s = %d %+v", body, resp.StatusCode, j)
+	}
+	waitFor(t, "the API job "+body, 120*time.Second, func() bool {
 		req, _ := http.NewRequest("GET", srv.URL+"/api/v1/jobs/"+j.ID, nil)
 		req.Header.Set("Authorization", "Bearer ro")
 		resp, err := http.DefaultClient.Do(req)
@@ -412,15 +459,8 @@ func httpBackup(t *testing.T, srv *httptest.Server) {
 		json.NewDecoder(resp.Body).Decode(&j)
 		return j.State.Final()
 	})
-	var res service.PolicyResult
-	if j.State != jobs.StateSucceeded || json.Unmarshal(j.Result, &res) != nil || res.Rows != 500 || res.Verification.Mode != "quick" {
-		t.Fatalf("API job = %+v", j)
+	if j.State != jobs.StateSucceeded {
+		t.Fatalf("job %s = %+v", body, j)
 	}
-	req, _ := http.NewRequest("GET", srv.URL+"/api/v1/repositories/primary/backups/"+res.BackupID, nil)
-	req.Header.Set("Authorization", "Bearer ro")
-	r2, err := http.DefaultClient.Do(req)
-	if err != nil || r2.StatusCode != 200 {
-		t.Fatalf("get backup %s = %v %v", res.BackupID, r2.StatusCode, err)
-	}
-	r2.Body.Close()
+	return j
 }

@@ -1,6 +1,7 @@
 package service
 
 import (
+	"encoding/json"
 	"runtime"
 	"slices"
 	"time"
@@ -8,6 +9,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 
+	"github.com/milvault/milvault/drill"
 	"github.com/milvault/milvault/jobs"
 	"github.com/milvault/milvault/manifest"
 	"github.com/milvault/milvault/repo"
@@ -27,6 +29,8 @@ type Metrics struct {
 	rpo          *prometheus.GaugeVec
 	buildInfo    *prometheus.GaugeVec
 	failing      *prometheus.GaugeVec
+	drillOK      *prometheus.GaugeVec
+	drillMaxRTO  *prometheus.GaugeVec
 }
 
 func newMetrics(reg prometheus.Registerer, version string) (*Metrics, error) {
@@ -53,10 +57,14 @@ func newMetrics(reg prometheus.Registerer, version string) (*Metrics, error) {
 			Help: "The policy's recovery point objective: how old its newest good backup may get."}, []string{"policy"}),
 		failing: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "milvault_policy_consecutive_failures",
 			Help: "Runs of the policy that did not succeed since its last successful run (from the job history)."}, []string{"policy"}),
+		drillOK: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "milvault_drill_ok",
+			Help: "1 when the newest drill of the policy's backups passed, 0 when it failed."}, []string{"policy"}),
+		drillMaxRTO: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "milvault_drill_max_rto_seconds",
+			Help: "The maximum RTO the policy's newest drill was held to (0: none)."}, []string{"policy"}),
 		buildInfo: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "milvault_build_info",
 			Help: "Always 1; the labels say which milvault runs."}, []string{"version", "goversion"}),
 	}
-	for _, c := range []prometheus.Collector{m.lastSuccess, m.lastVerified, m.runs, m.duration, m.size, m.rows, m.drillRTO, m.nextRun, m.rpo, m.buildInfo, m.failing} {
+	for _, c := range []prometheus.Collector{m.lastSuccess, m.lastVerified, m.runs, m.duration, m.size, m.rows, m.drillRTO, m.nextRun, m.rpo, m.buildInfo, m.failing, m.drillOK, m.drillMaxRTO} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}
@@ -70,7 +78,7 @@ func unix(t time.Time) float64 { return float64(t.UnixNano()) / 1e9 }
 // jobFinished counts a finished job.
 func (m *Metrics) jobFinished(j jobs.Job) {
 	m.runs.WithLabelValues(string(j.Kind), j.Policy, string(j.State)).Inc()
-	if j.Policy != "" {
+	if j.Policy != "" && j.Kind == jobs.KindBackup {
 		if j.State == jobs.StateSucceeded {
 			m.failing.WithLabelValues(j.Policy).Set(0)
 		} else {
@@ -129,7 +137,7 @@ func readGauge(g prometheus.Gauge) *float64 {
 // restart report the truth at once instead of "never backed up".
 func (m *Metrics) restore(policy string, pol PolicyConfig, backups []*manifest.Manifest, proofs map[string][]repo.Proof) {
 	var newest *manifest.Manifest
-	var rtoAt time.Time
+	var drillAt time.Time
 	for _, b := range backups {
 		if !selects(pol, b) {
 			continue
@@ -137,29 +145,33 @@ func (m *Metrics) restore(policy string, pol PolicyConfig, backups []*manifest.M
 		if newest == nil || b.CreatedAt.After(newest.CreatedAt) {
 			newest = b
 		}
-		ps := proofs[b.ID]
-		for _, c := range b.Collections {
-			if selectsCollection(pol, c) {
-				m.raise(m.lastSuccess.WithLabelValues(policy, c.Database, c.Name), unix(b.CreatedAt))
+		for _, p := range proofs[b.ID] {
+			if p.Kind == repo.ProofDrill && p.At.After(drillAt) {
+				drillAt = p.At
+				m.drillProof(policy, p)
 			}
 		}
-		for _, p := range ps {
-			if !p.OK {
-				continue
-			}
-			if p.Kind == repo.ProofDrill && p.At.After(rtoAt) {
-				rtoAt = p.At
-				m.drillRTO.WithLabelValues(policy).Set(p.RTOSeconds)
-			}
-			for _, c := range b.Collections {
-				if selectsCollection(pol, c) {
-					m.raise(m.lastVerified.WithLabelValues(policy, c.Database, c.Name), unix(p.At))
-				}
-			}
-		}
+		m.restoreBackup(policy, pol, b, proofs[b.ID])
 	}
 	if newest != nil {
 		m.backupCommitted(policy, newest)
+	}
+}
+
+// restoreBackup raises the last-success and last-verified metrics of the
+// selected collections of b: a committed backup is a success, any
+// successful proof (verification or drill) a verification.
+func (m *Metrics) restoreBackup(policy string, pol PolicyConfig, b *manifest.Manifest, ps []repo.Proof) {
+	for _, c := range b.Collections {
+		if !selectsCollection(pol, c) {
+			continue
+		}
+		m.raise(m.lastSuccess.WithLabelValues(policy, c.Database, c.Name), unix(b.CreatedAt))
+		for _, p := range ps {
+			if p.OK {
+				m.raise(m.lastVerified.WithLabelValues(policy, c.Database, c.Name), unix(p.At))
+			}
+		}
 	}
 }
 
@@ -191,6 +203,33 @@ func selectsCollection(pol PolicyConfig, c manifest.Collection) bool {
 func (m *Metrics) failures(policy string) int {
 	if v := readGauge(m.failing.WithLabelValues(policy)); v != nil {
 		return int(*v)
+	}
+	return 0
+}
+
+// drilled records a drill of the policy's backup.
+func (m *Metrics) drilled(policy string, pol PolicyConfig, b *manifest.Manifest, rep *drill.Report, maxRTO time.Duration) {
+	if rep.OK {
+		m.restoreBackup(policy, pol, b, []repo.Proof{{OK: true, At: rep.StartedAt}})
+	}
+	m.drillRTO.WithLabelValues(policy).Set(rep.RTOSeconds)
+	m.drillMaxRTO.WithLabelValues(policy).Set(maxRTO.Seconds())
+	m.drillOK.WithLabelValues(policy).Set(boolGauge(rep.OK))
+}
+
+// drillProof restores the drill metrics from a recorded drill.
+func (m *Metrics) drillProof(policy string, p repo.Proof) {
+	m.drillRTO.WithLabelValues(policy).Set(p.RTOSeconds)
+	m.drillOK.WithLabelValues(policy).Set(boolGauge(p.OK))
+	var rep drill.Report
+	if json.Unmarshal(p.Report, &rep) == nil {
+		m.drillMaxRTO.WithLabelValues(policy).Set(rep.MaxRTOSeconds)
+	}
+}
+
+func boolGauge(ok bool) float64 {
+	if ok {
+		return 1
 	}
 	return 0
 }

@@ -148,10 +148,6 @@ func (s *Service) verifyBackup(ctx context.Context, r *repo.Repository, m *manif
 // prune applies the policy's retention to the backups of the same
 // selection as m (never m itself), under the held exclusive lock.
 func prune(ctx context.Context, r *repo.Repository, l *repo.Lock, rc RetentionConfig, m *manifest.Manifest, now time.Time) ([]string, error) {
-	pol, err := rc.policy()
-	if err != nil || pol.Empty() {
-		return []string{}, err
-	}
 	all, problems, err := r.List(ctx)
 	if err != nil {
 		return nil, err
@@ -160,15 +156,29 @@ func prune(ctx context.Context, r *repo.Repository, l *repo.Lock, rc RetentionCo
 		return nil, fmt.Errorf("prune refuses to run while %d manifest(s) are unreadable (first: %v)", len(problems), problems[0])
 	}
 	group := selectionKey(m)
-	var bs []retention.Backup
+	var same []*manifest.Manifest
 	for _, b := range all {
 		if selectionKey(b) == group {
-			bs = append(bs, retention.Backup{ID: b.ID, CreatedAt: b.CreatedAt, Group: group})
+			same = append(same, b)
 		}
+	}
+	return pruneBackups(ctx, r, l, rc, same, now, m.ID)
+}
+
+// pruneBackups deletes the backups that the retention rules do not keep,
+// judging each selection on its own; keep is never deleted.
+func pruneBackups(ctx context.Context, r *repo.Repository, l *repo.Lock, rc RetentionConfig, backups []*manifest.Manifest, now time.Time, keep string) ([]string, error) {
+	pol, err := rc.policy()
+	if err != nil || pol.Empty() {
+		return []string{}, err
+	}
+	var bs []retention.Backup
+	for _, b := range backups {
+		bs = append(bs, retention.Backup{ID: b.ID, CreatedAt: b.CreatedAt, Group: selectionKey(b)})
 	}
 	deleted := []string{}
 	for _, d := range retention.Apply(pol, bs, now) {
-		if d.Keep || d.Backup.ID == m.ID {
+		if d.Keep || d.Backup.ID == keep {
 			continue
 		}
 		if err := r.Delete(ctx, l, d.Backup.ID); err != nil {

@@ -100,12 +100,12 @@ func (s *Service) Policies() ([]PolicyStatus, error) {
 	for _, name := range cfg.PolicyNames() {
 		pol := cfg.Policies[name]
 		st := PolicyStatus{Name: name, Repository: pol.Repository, Schedule: pol.Schedule, RPOSeconds: pol.RPODuration().Seconds()}
-		if i := indexOf(entries, name); i >= 0 {
+		if i := indexOf(entries, entryName(name, jobs.KindBackup)); i >= 0 {
 			st.NextRun = entries[i].Next
 		} else if sched, err := schedule.Parse(pol.Schedule); err == nil { // before Run
 			st.NextRun = sched.Next(now)
 		}
-		hist, err := s.store.List(func(j jobs.Job) bool { return j.Policy == name })
+		hist, err := s.store.List(func(j jobs.Job) bool { return j.Policy == name && j.Kind == jobs.KindBackup })
 		if err != nil {
 			return nil, err
 		}
@@ -160,9 +160,6 @@ type BadRequestError struct{ Msg string }
 
 func (e *BadRequestError) Error() string { return e.Msg }
 
-// ErrNotImplemented refuses job kinds the service cannot start yet.
-var ErrNotImplemented = errors.New("not implemented by milvault serve yet")
-
 // StartJob starts the job req asks for.
 func (s *Service) StartJob(req JobRequest) (jobs.Job, error) {
 	switch req.Kind {
@@ -178,9 +175,15 @@ func (s *Service) StartJob(req JobRequest) (jobs.Job, error) {
 	case jobs.KindRestore:
 		return s.startRestore(req)
 	case jobs.KindDrill, jobs.KindPrune:
-		return jobs.Job{}, fmt.Errorf("%s jobs: %w", req.Kind, ErrNotImplemented)
+		if req.Policy == "" {
+			return jobs.Job{}, &BadRequestError{fmt.Sprintf("a %s job needs \"policy\": the policy whose backups to %s", req.Kind, req.Kind)}
+		}
+		if req.Kind == jobs.KindDrill {
+			return s.RunDrill(req.Policy)
+		}
+		return s.RunPrune(req.Policy)
 	}
-	return jobs.Job{}, &BadRequestError{fmt.Sprintf("unknown job kind %q: use backup, verify, copy or restore", req.Kind)}
+	return jobs.Job{}, &BadRequestError{fmt.Sprintf("unknown job kind %q: use backup, verify, copy, restore, drill or prune", req.Kind)}
 }
 
 func (s *Service) checkRepo(name, field string) error {

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -94,7 +95,7 @@ func (s *Service) config() *Config {
 func (s *Service) Jobs() *jobs.Runner { return s.runner }
 
 func (s *Service) jobFinished(j jobs.Job) {
-	if j.Policy != "" {
+	if j.Policy != "" && j.Kind == jobs.KindBackup {
 		s.notify(j, s.metrics.failures(j.Policy))
 	}
 	s.metrics.jobFinished(j)
@@ -163,8 +164,15 @@ func (s *Service) Run(ctx context.Context) error {
 	}
 }
 
-func (s *Service) startScheduled(name string) {
-	j, err := s.RunPolicy(name)
+func (s *Service) startScheduled(entry string) {
+	name, kind := splitEntry(entry)
+	var j jobs.Job
+	var err error
+	if kind == jobs.KindDrill {
+		j, err = s.RunDrill(name)
+	} else {
+		j, err = s.RunPolicy(name)
+	}
 	var busy *jobs.BusyError
 	switch {
 	case errors.As(err, &busy):
@@ -172,39 +180,70 @@ func (s *Service) startScheduled(name string) {
 	case err != nil:
 		s.opts.Logger.Error("policy run not started", "policy", name, "error", err)
 	default:
-		s.opts.Logger.Info("policy run started", "policy", name, "job", j.ID)
+		s.opts.Logger.Info("policy run started", "policy", name, "kind", kind, "job", j.ID)
 	}
 }
 
-// planEntries computes each policy's next run. Policies whose schedule did
-// not change keep their next run from old; at start-up a run missed while
-// the service was down is due at once (when the policy allows it).
+// planEntries computes the next run of each policy (and of its drill).
+// Entries whose schedule did not change keep their next run from old; at
+// start-up a run missed while the service was down is due at once (when
+// the policy allows it).
 func (s *Service) planEntries(cfg *Config, old []schedule.Entry, startup bool) []schedule.Entry {
 	now := s.now()
 	var out []schedule.Entry
 	for _, name := range cfg.PolicyNames() {
 		pol := cfg.Policies[name]
-		sched, err := schedule.Parse(pol.Schedule)
-		if err != nil { // checked by ParseConfig; kept safe
-			continue
+		specs := map[jobs.Kind]string{jobs.KindBackup: pol.Schedule}
+		if pol.Drill != nil {
+			specs[jobs.KindDrill] = pol.Drill.Schedule
 		}
-		e := schedule.Entry{Name: name, Schedule: sched, Next: sched.Next(now)}
-		if i := indexOf(old, name); i >= 0 && old[i].Schedule.String() == pol.Schedule {
-			e.Next = old[i].Next
-		}
-		if startup && pol.runMissed() {
-			if _, missed := sched.Missed(s.lastRun(name), now); missed {
-				s.opts.Logger.Info("running a run missed while the service was down", "policy", name)
-				e.Next = now
+		for kind, spec := range specs {
+			if e, ok := s.planEntry(name, kind, spec, old, startup && pol.runMissed(), now); ok {
+				out = append(out, e)
 			}
 		}
 		s.metrics.rpo.WithLabelValues(name).Set(pol.RPODuration().Seconds())
 		if old == nil {
 			s.metrics.failing.WithLabelValues(name).Set(float64(s.consecutiveFailures(name)))
 		}
-		out = append(out, e)
 	}
 	return out
+}
+
+func (s *Service) planEntry(policy string, kind jobs.Kind, spec string, old []schedule.Entry, runMissed bool, now time.Time) (schedule.Entry, bool) {
+	sched, err := schedule.Parse(spec)
+	if err != nil { // checked by ParseConfig; kept safe
+		return schedule.Entry{}, false
+	}
+	name := entryName(policy, kind)
+	e := schedule.Entry{Name: name, Schedule: sched, Next: sched.Next(now)}
+	if i := indexOf(old, name); i >= 0 && old[i].Schedule.String() == spec {
+		e.Next = old[i].Next
+	}
+	if runMissed {
+		if _, missed := sched.Missed(s.lastRun(policy, kind), now); missed {
+			s.opts.Logger.Info("running a run missed while the service was down", "policy", policy, "kind", kind)
+			e.Next = now
+		}
+	}
+	return e, true
+}
+
+// entryName names a schedule entry: the policy for its backups,
+// policy:kind for its other jobs (policy names hold no colon).
+func entryName(policy string, kind jobs.Kind) string {
+	if kind == jobs.KindBackup {
+		return policy
+	}
+	return policy + ":" + string(kind)
+}
+
+func splitEntry(name string) (string, jobs.Kind) {
+	policy, kind, ok := strings.Cut(name, ":")
+	if !ok {
+		return name, jobs.KindBackup
+	}
+	return policy, jobs.Kind(kind)
 }
 
 func indexOf(es []schedule.Entry, name string) int {
@@ -218,8 +257,8 @@ func indexOf(es []schedule.Entry, name string) int {
 
 // lastRun is when the newest recorded run of policy was created (zero
 // when none is recorded).
-func (s *Service) lastRun(policy string) time.Time {
-	js, err := s.store.List(func(j jobs.Job) bool { return j.Policy == policy })
+func (s *Service) lastRun(policy string, kind jobs.Kind) time.Time {
+	js, err := s.store.List(func(j jobs.Job) bool { return j.Policy == policy && j.Kind == kind })
 	if err != nil || len(js) == 0 {
 		return time.Time{}
 	}
@@ -229,7 +268,7 @@ func (s *Service) lastRun(policy string) time.Time {
 // consecutiveFailures counts the newest runs of policy in the job history
 // that did not succeed.
 func (s *Service) consecutiveFailures(policy string) int {
-	js, err := s.store.List(func(j jobs.Job) bool { return j.Policy == policy && j.State.Final() })
+	js, err := s.store.List(func(j jobs.Job) bool { return j.Policy == policy && j.Kind == jobs.KindBackup && j.State.Final() })
 	if err != nil {
 		return 0
 	}
@@ -246,7 +285,9 @@ func (s *Service) consecutiveFailures(policy string) int {
 // exportNextRuns sets the next-run metric; s.mu is held.
 func (s *Service) exportNextRuns() {
 	for _, e := range s.entries {
-		s.metrics.nextRun.WithLabelValues(e.Name).Set(unix(e.Next))
+		if policy, kind := splitEntry(e.Name); kind == jobs.KindBackup {
+			s.metrics.nextRun.WithLabelValues(policy).Set(unix(e.Next))
+		}
 	}
 }
 
@@ -258,9 +299,9 @@ func (s *Service) Reload(cfg *Config) {
 	old := s.entries
 	s.entries = s.planEntries(cfg, old, false)
 	for _, e := range old {
-		if indexOf(s.entries, e.Name) < 0 {
-			s.metrics.nextRun.DeleteLabelValues(e.Name)
-			s.metrics.rpo.DeleteLabelValues(e.Name)
+		if policy, kind := splitEntry(e.Name); kind == jobs.KindBackup && indexOf(s.entries, e.Name) < 0 {
+			s.metrics.nextRun.DeleteLabelValues(policy)
+			s.metrics.rpo.DeleteLabelValues(policy)
 		}
 	}
 	s.mu.Unlock()

@@ -10,6 +10,7 @@ import (
 	"github.com/dustin/go-humanize"
 
 	"github.com/milvault/milvault/checksum"
+	"github.com/milvault/milvault/manifest"
 	"github.com/milvault/milvault/repo/blob"
 	"github.com/milvault/milvault/retention"
 	"github.com/milvault/milvault/schedule"
@@ -38,6 +39,9 @@ func (c *checker) validate(cfg *Config) {
 		c.errorAt("policies", "no policies: add at least one under policies:")
 	}
 	for name, p := range cfg.Policies {
+		if manifest.ValidateRef("name", name) != nil {
+			c.errorAt("policies."+name, "policy names use letters, digits, '.', '_' or '-', starting with a letter or digit")
+		}
 		cfg.Policies[name] = c.policy(cfg, "policies."+name, p)
 	}
 }
@@ -158,6 +162,17 @@ func (c *checker) policy(cfg *Config, key string, p PolicyConfig) PolicyConfig {
 	}
 	if p.RPO != "" {
 		p.rpo = c.duration(key+".rpo", p.RPO, 0)
+	}
+	if p.Drill != nil {
+		d := *p.Drill
+		if _, err := schedule.Parse(d.Schedule); err != nil {
+			c.errorAt(key+".drill.schedule", "%v", err)
+		}
+		if d.Milvus != "" {
+			reference(c, key+".drill.milvus", d.Milvus, cfg.Milvus)
+		}
+		d.maxRTO = c.duration(key+".drill.max_rto", d.MaxRTO, 0)
+		p.Drill = &d
 	}
 	if p.Webhook != nil {
 		w := *p.Webhook

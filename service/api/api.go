@@ -106,8 +106,6 @@ func statusOf(err error) int {
 		return http.StatusConflict
 	case errors.As(err, &bad):
 		return http.StatusBadRequest
-	case errors.Is(err, service.ErrNotImplemented):
-		return http.StatusNotImplemented
 	case errors.Is(err, jobs.ErrShutdown), errors.As(err, &noRepo):
 		return http.StatusServiceUnavailable
 	}
