@@ -4,10 +4,26 @@
 # Extra go test flags for `make test`, e.g. make test TESTFLAGS='-run Restore -v'.
 TESTFLAGS ?=
 
-.PHONY: build test unit example milvus-up milvus-down demo bench
+.PHONY: build test unit lint docs example milvus-up milvus-down demo bench
+
+# Build data for `milvault version` (see internal/cli/cmd_version.go).
+CLI := github.com/milvault/milvault/internal/cli
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+COMMIT ?= $(shell git rev-parse HEAD 2>/dev/null)
+BUILD_DATE ?= $(shell git log -1 --format=%cI 2>/dev/null)
+LDFLAGS := -X $(CLI).Version=$(VERSION) -X $(CLI).Commit=$(COMMIT) -X $(CLI).Date=$(BUILD_DATE)
 
 build:
-	go build -o bin/milvault ./cmd/milvault
+	go build -ldflags "$(LDFLAGS)" -o bin/milvault ./cmd/milvault
+
+# lint checks formatting, go vet and staticcheck (scripts/lint.sh; CI runs it).
+lint:
+	bash scripts/lint.sh
+
+# docs regenerates docs/config.md from the flag definitions (a test fails
+# when it is stale).
+docs:
+	go run ./cmd/milvault gendocs config > docs/config.md
 
 # test installs and starts Milvus 2.3.5 and Milvus Lite, runs go vet and
 # go test against them, then stops them.

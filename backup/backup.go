@@ -73,10 +73,10 @@ type Result struct {
 // (waiting up to p.LockWait).
 func Run(ctx context.Context, deps Deps, p Params) (*Result, error) {
 	deps = deps.withDefaults()
-	p, err := p.normalize()
-	if err != nil {
+	if err := p.Validate(); err != nil {
 		return nil, err
 	}
+	p, _ = p.normalize()
 	start := deps.Now()
 	l, lctx, unlock, err := deps.Repo.Hold(ctx, deps.Lock, repo.LockOptions{Exclusive: true, Operation: "backup", Wait: p.LockWait})
 	if err != nil {

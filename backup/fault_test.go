@@ -80,12 +80,11 @@ func TestPermanentFaultLeavesNothing(t *testing.T) {
 			inner := mem.New()
 			f := faulty.New(inner, 1, faulty.Rule{Ops: []faulty.Op{faulty.Put}, Nth: nth, Kind: faulty.Permanent})
 			store := retry.Wrap(repo.Forward(f, inner), retry.Options{IsTransient: faulty.IsTransient, Base: time.Millisecond})
-			r, err := repo.OpenOrInit(ctx, inner)
-			if err != nil {
+			if _, err := repo.Init(ctx, inner); err != nil {
 				t.Fatal(err)
 			}
-			r, _ = repo.Open(ctx, store)
-			_, err = backup.Run(ctx, backup.Deps{Milvus: c, Repo: r}, backup.Params{Collections: []string{name}, ChunkBytes: 64 << 10})
+			r, _ := repo.Open(ctx, store)
+			_, err := backup.Run(ctx, backup.Deps{Milvus: c, Repo: r}, backup.Params{Collections: []string{name}, ChunkBytes: 64 << 10})
 			var fe *faulty.Error
 			if !errors.As(err, &fe) || !strings.Contains(err.Error(), "injected permanent fault: put") {
 				t.Fatalf("put %d failing: backup error = %v, want the injected permanent fault", nth, err)

@@ -633,7 +633,7 @@ func show(v any) string {
 	}
 	if b, ok := v.([]byte); ok {
 		if bytes.ContainsAny(b, "{[") {
-			return fmt.Sprintf("%s", b)
+			return string(b)
 		}
 		return fmt.Sprintf("%v", b)
 	}

@@ -37,6 +37,10 @@ func Diagnose(p Params) *Report {
 		r.Add(CheckCoverage(*p.Coverage)...)
 	}
 	noteMissing(r, p)
+	if !p.Inspected() {
+		r.NothingChecked = true
+		r.Unknown("anything at all: no server, repository, bucket or configuration file of a known kind was inspected")
+	}
 	r.Sort()
 	return r
 }

@@ -83,6 +83,9 @@ type Report struct {
 	// Undetermined lists what the doctor could not find out, so that a
 	// clean report is never mistaken for a complete one.
 	Undetermined []string `json:"undetermined"`
+	// NothingChecked is set when there was nothing to inspect (see
+	// Params.Inspected); the verdict is then "unknown", not "clean".
+	NothingChecked bool `json:"nothing_checked,omitempty"`
 }
 
 // Add appends findings.
@@ -117,9 +120,14 @@ func (r *Report) Sort() {
 	})
 }
 
-// Verdict names the overall result: "clean", "warning" or "critical".
+// Verdict names the overall result: "clean", "warning", "critical", or
+// "unknown" when nothing was checked.
 func (r *Report) Verdict() string {
 	switch r.Worst() {
+	case Info:
+		if r.NothingChecked {
+			return "unknown"
+		}
 	case Critical:
 		return "critical"
 	case Warning:

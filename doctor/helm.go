@@ -1,6 +1,6 @@
 package doctor
 
-import "gopkg.in/yaml.v3"
+import "go.yaml.in/yaml/v3"
 
 // parseHelm keeps every scalar of a Milvus chart values file by dotted path,
 // and parses extraConfigFiles.user.yaml as a Milvus configuration.

@@ -8,7 +8,7 @@ import (
 	"regexp"
 	"strconv"
 
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 )
 
 // ParseError reports an input file the doctor cannot read: malformed YAML or

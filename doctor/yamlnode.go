@@ -3,7 +3,7 @@ package doctor
 import (
 	"strconv"
 
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 )
 
 // maxDepth bounds recursion over YAML trees, so hostile inputs (deep nesting,

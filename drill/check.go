@@ -35,10 +35,8 @@ func checkCollections(ctx context.Context, d Deps, m *manifest.Manifest, o Optio
 }
 
 func findCollection(m *manifest.Manifest, qualified string) *manifest.Collection {
-	for i := range m.Collections {
-		if m.Collections[i].QualifiedName() == qualified {
-			return &m.Collections[i]
-		}
+	if found := m.Lookup(qualified); len(found) == 1 {
+		return found[0]
 	}
 	return &manifest.Collection{}
 }

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/milvault/milvault/errkind"
 	"github.com/milvault/milvault/progress"
 )
 
@@ -44,6 +45,9 @@ var ErrShutdown = errors.New("the service is stopping")
 // BusyError refuses a job for a policy that has one queued or running.
 type BusyError struct{ Policy, JobID string }
 
+// Kind classifies the error.
+func (e *BusyError) Kind() errkind.Kind { return errkind.Conflict }
+
 func (e *BusyError) Error() string {
 	return fmt.Sprintf("policy %s already has job %s queued or running; a policy never overlaps itself", e.Policy, e.JobID)
 }
@@ -53,6 +57,9 @@ type NotRunningError struct {
 	ID    string
 	State State
 }
+
+// Kind classifies the error.
+func (e *NotRunningError) Kind() errkind.Kind { return errkind.Conflict }
 
 func (e *NotRunningError) Error() string {
 	return fmt.Sprintf("job %s is %s: only queued or running jobs can be cancelled", e.ID, e.State)

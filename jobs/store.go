@@ -7,6 +7,8 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/milvault/milvault/errkind"
 )
 
 var bucketJobs = []byte("jobs")
@@ -16,6 +18,9 @@ const DefaultHistory = 1000
 
 // NotFoundError reports a job id the store does not know.
 type NotFoundError struct{ ID string }
+
+// Kind classifies the error.
+func (e *NotFoundError) Kind() errkind.Kind { return errkind.NotFound }
 
 func (e *NotFoundError) Error() string {
 	return fmt.Sprintf("job %s not found (it may be older than the kept history)", e.ID)

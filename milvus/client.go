@@ -24,6 +24,8 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+
+	"github.com/milvault/milvault/errkind"
 )
 
 // Config says how to reach a Milvus server.
@@ -109,7 +111,8 @@ func (c *Client) hello(ctx context.Context, token string, h *headers) error {
 
 func connectError(address string, err error) error {
 	if isAuthError(err) {
-		return fmt.Errorf("Milvus at %s refused the credentials: %w (check --token / MILVAULT_TOKEN)", address, err)
+		// Exit code 4, like an unreachable server: the operator fixes the connection settings.
+		return errkind.New(errkind.Unreachable, "cannot log in: Milvus at %s refused the credentials: %w (check --token / MILVAULT_TOKEN)", address, err)
 	}
 	return &UnreachableError{Address: address, Err: err}
 }

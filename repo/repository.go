@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/milvault/milvault/errkind"
 	"github.com/milvault/milvault/manifest"
 )
 
@@ -33,14 +34,28 @@ type Config struct {
 // NoRepositoryError reports a location that holds no milvault repository.
 type NoRepositoryError struct {
 	Location string
-	Foreign  bool // the location holds other files
+	Foreign  bool     // the location holds other files
+	Found    []string // a few of those files, for the message
+	Missing  bool     // the location does not exist (set by callers that can tell)
 }
 
 func (e *NoRepositoryError) Error() string {
 	if e.Foreign {
-		return fmt.Sprintf("%s is not a milvault repository (it holds other files and no %s): choose an empty or new folder with --repo", e.Location, configName)
+		return fmt.Sprintf("%s is not a milvault repository: it holds other files (%s) and no %s; check --repo, or choose an empty or new location and run `milvault init`",
+			e.Location, strings.Join(e.Found, ", "), configName)
 	}
-	return fmt.Sprintf("no milvault repository at %s: check --repo (a first `milvault backup` creates one)", e.Location)
+	found := "the location is empty"
+	if e.Missing {
+		found = "it does not exist"
+	}
+	return fmt.Sprintf("no milvault repository at %s (%s): check --repo for a typo, or create one with `milvault init`", e.Location, found)
+}
+
+// ExistsError reports an init where a repository already is.
+type ExistsError struct{ Location string }
+
+func (e *ExistsError) Error() string {
+	return fmt.Sprintf("%s already holds a milvault repository; nothing was changed", e.Location)
 }
 
 // BackupNotFoundError reports an unknown backup id or name.
@@ -90,7 +105,7 @@ func Open(ctx context.Context, s Store) (*Repository, error) {
 		if lerr != nil {
 			return nil, fmt.Errorf("open repository %s: %w", s.Location(), lerr)
 		}
-		return nil, &NoRepositoryError{Location: s.Location(), Foreign: len(files) > 0}
+		return nil, noRepository(s.Location(), files)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("open repository %s: %w", s.Location(), err)
@@ -106,12 +121,30 @@ func Open(ctx context.Context, s Store) (*Repository, error) {
 	return &Repository{store: s, cfg: cfg, now: time.Now}, nil
 }
 
-// OpenOrInit opens the repository in s, creating it when s is empty.
-func OpenOrInit(ctx context.Context, s Store) (*Repository, error) {
-	r, err := Open(ctx, s)
+// noRepository describes a location without a repository descriptor.
+func noRepository(loc string, files []FileInfo) *NoRepositoryError {
+	e := &NoRepositoryError{Location: loc, Foreign: len(files) > 0}
+	for i, f := range files {
+		if i == 3 {
+			e.Found = append(e.Found, fmt.Sprintf("%d more", len(files)-3))
+			break
+		}
+		e.Found = append(e.Found, f.Name)
+	}
+	return e
+}
+
+// Init creates a repository in s. It refuses a location that already holds
+// a repository (*ExistsError) or other files (*NoRepositoryError with
+// Foreign set), so that a typo never mixes backups into unrelated data.
+func Init(ctx context.Context, s Store) (*Repository, error) {
+	_, err := Open(ctx, s)
 	var nre *NoRepositoryError
-	if !errors.As(err, &nre) || nre.Foreign {
-		return r, err
+	switch {
+	case err == nil:
+		return nil, &ExistsError{Location: s.Location()}
+	case !errors.As(err, &nre) || nre.Foreign:
+		return nil, err
 	}
 	cfg := Config{Format: "milvault-repository", Version: RepositoryVersion, ID: randomHex(8), CreatedAt: time.Now().UTC()}
 	data, _ := json.MarshalIndent(cfg, "", "  ")
@@ -119,6 +152,18 @@ func OpenOrInit(ctx context.Context, s Store) (*Repository, error) {
 		return nil, fmt.Errorf("create repository %s: %w", s.Location(), err)
 	}
 	return &Repository{store: s, cfg: cfg, now: time.Now}, nil
+}
+
+// OpenOrInit opens the repository in s, creating it when s is empty. It is
+// meant for tests and programs that own their location; the command line
+// requires an explicit init.
+func OpenOrInit(ctx context.Context, s Store) (*Repository, error) {
+	r, err := Open(ctx, s)
+	var nre *NoRepositoryError
+	if !errors.As(err, &nre) || nre.Foreign {
+		return r, err
+	}
+	return Init(ctx, s)
 }
 
 func randomHex(n int) string {
@@ -219,7 +264,7 @@ func (r *Repository) CheckNameFree(ctx context.Context, name string) error {
 	}
 	for _, m := range all {
 		if m.Name == name {
-			return fmt.Errorf("a backup named %q already exists (%s): choose another --name or delete it first", name, m.ID)
+			return errkind.New(errkind.Conflict, "a backup named %q already exists (%s): choose another --name or delete it first", name, m.ID)
 		}
 	}
 	return nil

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/milvault/milvault/errkind"
 	"github.com/milvault/milvault/manifest"
 	"github.com/milvault/milvault/repo"
 	"github.com/milvault/milvault/repo/mem"
@@ -68,7 +69,7 @@ func TestCommitRequiresFilesAndIsVisibleLast(t *testing.T) {
 	}
 	m2 := testManifest("b2", "first")
 	s.Put(ctx, m2.Files()[0].Path, strings.NewReader("12345"))
-	if err := r.Commit(ctx, m2); err == nil || !strings.Contains(err.Error(), "already exists") {
+	if err := r.Commit(ctx, m2); err == nil || !strings.Contains(err.Error(), "already exists") || errkind.Of(err) != errkind.Conflict {
 		t.Fatalf("Commit with duplicate name error = %v, want 'already exists'", err)
 	}
 }
@@ -149,6 +150,33 @@ func TestOpenErrors(t *testing.T) {
 	s.Put(ctx, "something-else.txt", strings.NewReader("x"))
 	if _, err := repo.OpenOrInit(ctx, s); err == nil || !strings.Contains(err.Error(), "not a milvault repository") {
 		t.Fatalf("OpenOrInit(foreign) = %v, want 'not a milvault repository'", err)
+	}
+}
+
+func TestInit(t *testing.T) {
+	ctx := context.Background()
+	s := mem.New()
+	if _, err := repo.Init(ctx, s); err != nil {
+		t.Fatalf("Init(empty) = %v", err)
+	}
+	if _, err := repo.Open(ctx, s); err != nil {
+		t.Fatalf("Open after Init = %v", err)
+	}
+	var ee *repo.ExistsError
+	if _, err := repo.Init(ctx, s); !errors.As(err, &ee) {
+		t.Fatalf("second Init = %v, want ExistsError", err)
+	}
+	foreign := mem.New()
+	for _, name := range []string{"a.txt", "b.txt", "c.txt", "d.txt", "e.txt"} {
+		foreign.Put(ctx, name, strings.NewReader("x"))
+	}
+	var nre *repo.NoRepositoryError
+	_, err := repo.Init(ctx, foreign)
+	if !errors.As(err, &nre) || !nre.Foreign || !strings.Contains(err.Error(), "a.txt, b.txt, c.txt, 2 more") {
+		t.Fatalf("Init(foreign) = %v, want NoRepositoryError naming the files", err)
+	}
+	if files, _ := foreign.List(ctx, ""); len(files) != 5 {
+		t.Fatalf("Init(foreign) left %d files, want the 5 it found", len(files))
 	}
 }
 

@@ -95,19 +95,15 @@ func selectCollections(m *manifest.Manifest, want []string) ([]*manifest.Collect
 }
 
 func findCollection(m *manifest.Manifest, ref string) (*manifest.Collection, error) {
-	var found []*manifest.Collection
-	var names []string
-	for i := range m.Collections {
-		c := &m.Collections[i]
-		names = append(names, c.QualifiedName())
-		if c.QualifiedName() == ref || c.Name == ref {
-			found = append(found, c)
-		}
-	}
+	found := m.Lookup(ref)
 	switch len(found) {
 	case 1:
 		return found[0], nil
 	case 0:
+		var names []string
+		for _, c := range m.Collections {
+			names = append(names, c.QualifiedName())
+		}
 		return nil, fmt.Errorf("collection %q is %w %s; it holds: %s", ref, ErrNotInBackup, m.ID, strings.Join(names, ", "))
 	}
 	return nil, fmt.Errorf("collection name %q is ambiguous in backup %s: say database.name", ref, m.ID)

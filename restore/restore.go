@@ -10,10 +10,10 @@ package restore
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
+	"github.com/milvault/milvault/errkind"
 	"github.com/milvault/milvault/manifest"
 	"github.com/milvault/milvault/milvus"
 	"github.com/milvault/milvault/progress"
@@ -124,6 +124,9 @@ const (
 func Run(ctx context.Context, deps Deps, m *manifest.Manifest, p Params) (*Result, error) {
 	deps = deps.withDefaults()
 	start := deps.Now()
+	if err := p.Validate(); err != nil {
+		return nil, err
+	}
 	p = p.withDefaults()
 	jobs, err := planJobs(m, p)
 	if err != nil {
@@ -260,4 +263,4 @@ func loadData(ctx context.Context, deps Deps, p Params, j *job, cr *CollectionRe
 
 // ErrNotInBackup is wrapped by errors for a selected collection or partition
 // that the backup does not hold.
-var ErrNotInBackup = errors.New("not in the backup")
+var ErrNotInBackup = errkind.New(errkind.NotFound, "not in the backup")

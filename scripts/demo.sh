@@ -32,7 +32,8 @@ step "create sample data: 20,000 documents, 4 partitions, 128-d vectors, HNSW in
 run $mv demo seed --rows 20000
 run $mv demo digest | tee "$work/before.txt"
 
-step "back up"
+step "create the backup repository, then back up"
+run $mv init
 run $mv backup --collection demo_docs --name demo-first
 run $mv list
 run $mv show demo-first

@@ -16,7 +16,9 @@ import (
 	"strings"
 	"time"
 
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
+
+	"github.com/milvault/milvault/errkind"
 )
 
 // Config is the service configuration file.
@@ -129,6 +131,9 @@ type ConfigError struct {
 	Msg  string
 }
 
+// Kind makes a configuration problem a usage error.
+func (e *ConfigError) Kind() errkind.Kind { return errkind.Usage }
+
 func (e *ConfigError) Error() string {
 	return fmt.Sprintf("%s:%d: %s: %s", e.File, e.Line, e.Key, e.Msg)
 }
@@ -138,7 +143,7 @@ func (e *ConfigError) Error() string {
 func LoadConfig(path string) (*Config, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("service config: %w", err)
+		return nil, errkind.New(errkind.Usage, "service config: %w", err)
 	}
 	return ParseConfig(path, data)
 }
@@ -147,7 +152,7 @@ func LoadConfig(path string) (*Config, error) {
 func ParseConfig(file string, data []byte) (*Config, error) {
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
-		return nil, fmt.Errorf("%s: %v", file, err)
+		return nil, errkind.New(errkind.Usage, "%s: %v", file, err)
 	}
 	if len(doc.Content) == 0 {
 		return nil, &ConfigError{File: file, Line: 1, Key: "(file)", Msg: "the configuration is empty: it needs at least repositories and policies"}
@@ -158,7 +163,7 @@ func ParseConfig(file string, data []byte) (*Config, error) {
 	cfg := &Config{File: file}
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	if err := dec.Decode(cfg); err != nil {
-		return nil, fmt.Errorf("%s: %v", file, err)
+		return nil, errkind.New(errkind.Usage, "%s: %v", file, err)
 	}
 	cfg.File = file
 	c.validate(cfg)

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/milvault/milvault/drill"
+	"github.com/milvault/milvault/errkind"
 	"github.com/milvault/milvault/jobs"
 	"github.com/milvault/milvault/manifest"
 	"github.com/milvault/milvault/progress"
@@ -19,12 +20,18 @@ type DrillFailedError struct {
 	Failures []string
 }
 
+// Kind classifies the error.
+func (e *DrillFailedError) Kind() errkind.Kind { return errkind.CheckFailed }
+
 func (e *DrillFailedError) Error() string {
 	return fmt.Sprintf("drill of backup %s failed: %v", e.BackupID, e.Failures)
 }
 
 // NoBackupError reports a policy with no backup to work on.
 type NoBackupError struct{ Policy string }
+
+// Kind classifies the error.
+func (e *NoBackupError) Kind() errkind.Kind { return errkind.NotFound }
 
 func (e *NoBackupError) Error() string {
 	return fmt.Sprintf("policy %s has no backup in its repository yet", e.Policy)
@@ -134,12 +141,9 @@ func (s *Service) RunPrune(name string) (jobs.Job, error) {
 
 // pruneSelected applies the policy's retention to every backup it selects.
 func pruneSelected(ctx context.Context, r *repo.Repository, l *repo.Lock, pol PolicyConfig, now time.Time) ([]string, error) {
-	all, problems, err := r.List(ctx)
+	all, err := listAll(ctx, r)
 	if err != nil {
 		return nil, err
-	}
-	if len(problems) > 0 {
-		return nil, fmt.Errorf("prune refuses to run while %d manifest(s) are unreadable (first: %v)", len(problems), problems[0])
 	}
 	var selected []*manifest.Manifest
 	for _, m := range all {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/milvault/milvault/errkind"
 	"github.com/milvault/milvault/milvus"
 	"github.com/milvault/milvault/repo"
 	"github.com/milvault/milvault/repo/blob"
@@ -73,6 +74,9 @@ type UnknownRepositoryError struct {
 	Name  string
 	Known []string
 }
+
+// Kind classifies the error.
+func (e *UnknownRepositoryError) Kind() errkind.Kind { return errkind.NotFound }
 
 func (e *UnknownRepositoryError) Error() string {
 	return fmt.Sprintf("unknown repository %q (%s)", e.Name, known(e.Known))

@@ -3,12 +3,11 @@ package service
 import (
 	"context"
 	"fmt"
-	"slices"
-	"strings"
 	"time"
 
 	"github.com/milvault/milvault/backup"
 	"github.com/milvault/milvault/checksum"
+	"github.com/milvault/milvault/config"
 	"github.com/milvault/milvault/manifest"
 	"github.com/milvault/milvault/milvus"
 	"github.com/milvault/milvault/offsite"
@@ -107,7 +106,7 @@ func backupParams(pol PolicyConfig) (backup.Params, error) {
 	}
 	var chunk int64
 	if pol.Backup.ChunkSize != "" {
-		if chunk, err = parseSize(pol.Backup.ChunkSize); err != nil {
+		if chunk, err = config.ParseSize(pol.Backup.ChunkSize); err != nil {
 			return backup.Params{}, err
 		}
 	}
@@ -148,6 +147,22 @@ func (s *Service) verifyBackup(ctx context.Context, r *repo.Repository, m *manif
 // prune applies the policy's retention to the backups of the same
 // selection as m (never m itself), under the held exclusive lock.
 func prune(ctx context.Context, r *repo.Repository, l *repo.Lock, rc RetentionConfig, m *manifest.Manifest, now time.Time) ([]string, error) {
+	all, err := listAll(ctx, r)
+	if err != nil {
+		return nil, err
+	}
+	var same []*manifest.Manifest
+	for _, b := range all {
+		if b.CollectionSet() == m.CollectionSet() {
+			same = append(same, b)
+		}
+	}
+	return pruneBackups(ctx, r, l, rc, same, now, m.ID)
+}
+
+// listAll lists the repository's backups, refusing when a manifest is
+// unreadable (a prune must not judge without it).
+func listAll(ctx context.Context, r *repo.Repository) ([]*manifest.Manifest, error) {
 	all, problems, err := r.List(ctx)
 	if err != nil {
 		return nil, err
@@ -155,48 +170,28 @@ func prune(ctx context.Context, r *repo.Repository, l *repo.Lock, rc RetentionCo
 	if len(problems) > 0 {
 		return nil, fmt.Errorf("prune refuses to run while %d manifest(s) are unreadable (first: %v)", len(problems), problems[0])
 	}
-	group := selectionKey(m)
-	var same []*manifest.Manifest
-	for _, b := range all {
-		if selectionKey(b) == group {
-			same = append(same, b)
-		}
-	}
-	return pruneBackups(ctx, r, l, rc, same, now, m.ID)
+	return all, nil
 }
 
-// pruneBackups deletes the backups that the retention rules do not keep,
-// judging each selection on its own; keep is never deleted.
+// pruneBackups deletes the backups that the retention rules do not keep
+// (retention.Plan, as `milvault prune`: each selection judged on its own);
+// keep is never deleted.
 func pruneBackups(ctx context.Context, r *repo.Repository, l *repo.Lock, rc RetentionConfig, backups []*manifest.Manifest, now time.Time, keep string) ([]string, error) {
 	pol, err := rc.policy()
 	if err != nil || pol.Empty() {
 		return []string{}, err
 	}
-	var bs []retention.Backup
-	for _, b := range backups {
-		bs = append(bs, retention.Backup{ID: b.ID, CreatedAt: b.CreatedAt, Group: selectionKey(b)})
-	}
 	deleted := []string{}
-	for _, d := range retention.Apply(pol, bs, now) {
-		if d.Keep || d.Backup.ID == keep {
+	for _, v := range retention.Plan(pol, backups, "", now) {
+		if v.Keep || v.Manifest.ID == keep {
 			continue
 		}
-		if err := r.Delete(ctx, l, d.Backup.ID); err != nil {
+		if err := r.Delete(ctx, l, v.Manifest.ID); err != nil {
 			return deleted, fmt.Errorf("prune stopped after deleting %d backups: %w", len(deleted), err)
 		}
-		deleted = append(deleted, d.Backup.ID)
+		deleted = append(deleted, v.Manifest.ID)
 	}
 	return deleted, nil
-}
-
-// selectionKey groups backups of the same set of collections.
-func selectionKey(m *manifest.Manifest) string {
-	var names []string
-	for _, c := range m.Collections {
-		names = append(names, c.QualifiedName())
-	}
-	slices.Sort(names)
-	return strings.Join(names, ",")
 }
 
 // copyTo copies m to the configured repository to (which must exist).

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/milvault/milvault/errkind"
 	"github.com/milvault/milvault/jobs"
 	"github.com/milvault/milvault/manifest"
 	"github.com/milvault/milvault/offsite"
@@ -159,6 +160,9 @@ type JobRequest struct {
 type BadRequestError struct{ Msg string }
 
 func (e *BadRequestError) Error() string { return e.Msg }
+
+// Kind classifies the error.
+func (e *BadRequestError) Kind() errkind.Kind { return errkind.Usage }
 
 // StartJob starts the job req asks for.
 func (s *Service) StartJob(req JobRequest) (jobs.Job, error) {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/milvault/milvault/errkind"
 	"github.com/milvault/milvault/jobs"
 	"github.com/milvault/milvault/progress"
 	"github.com/milvault/milvault/schedule"
@@ -126,6 +127,9 @@ func (s *Service) RunPolicy(name string) (jobs.Job, error) {
 
 // UnknownPolicyError reports a policy name the configuration lacks.
 type UnknownPolicyError struct{ Name string }
+
+// Kind classifies the error.
+func (e *UnknownPolicyError) Kind() errkind.Kind { return errkind.NotFound }
 
 func (e *UnknownPolicyError) Error() string { return fmt.Sprintf("no policy named %q", e.Name) }
 

@@ -3,13 +3,11 @@ package service
 import (
 	"fmt"
 	"os"
-	"strconv"
 	"strings"
 	"time"
 
-	"github.com/dustin/go-humanize"
-
 	"github.com/milvault/milvault/checksum"
+	"github.com/milvault/milvault/config"
 	"github.com/milvault/milvault/manifest"
 	"github.com/milvault/milvault/repo/blob"
 	"github.com/milvault/milvault/retention"
@@ -51,27 +49,14 @@ func (c *checker) duration(key, v string, def time.Duration) time.Duration {
 	if v == "" {
 		return def
 	}
-	d, err := ParseDuration(v)
+	d, err := config.ParseDuration(v)
+	if err == nil && d == 0 {
+		err = fmt.Errorf("%q: use a duration above zero, e.g. 90s, 12h, 30d or 2w", v)
+	}
 	if err != nil {
 		c.errorAt(key, "%v", err)
 	}
 	return d
-}
-
-// ParseDuration reads 90s, 12h, 30d or 2w.
-func ParseDuration(s string) (time.Duration, error) {
-	for suffix, unit := range map[string]time.Duration{"d": 24 * time.Hour, "w": 7 * 24 * time.Hour} {
-		if n, ok := strings.CutSuffix(s, suffix); ok {
-			if v, err := strconv.ParseFloat(n, 64); err == nil && v > 0 {
-				return time.Duration(v * float64(unit)), nil
-			}
-		}
-	}
-	d, err := time.ParseDuration(s)
-	if err != nil || d <= 0 {
-		return 0, fmt.Errorf("%q is not a duration: use e.g. 90s, 12h, 30d or 2w", s)
-	}
-	return d, nil
 }
 
 func (c *checker) milvus(key string, m MilvusConfig) MilvusConfig {
@@ -153,7 +138,7 @@ func (c *checker) policy(cfg *Config, key string, p PolicyConfig) PolicyConfig {
 		}
 	}
 	if p.Backup.ChunkSize != "" {
-		if _, err := parseSize(p.Backup.ChunkSize); err != nil {
+		if _, err := config.ParseSize(p.Backup.ChunkSize); err != nil {
 			c.errorAt(key+".backup.chunk_size", "%v", err)
 		}
 	}
@@ -192,15 +177,6 @@ func reference[V any](c *checker, key, name string, m map[string]V) {
 	}
 }
 
-// parseSize reads sizes like 256MiB or 1GiB.
-func parseSize(s string) (int64, error) {
-	n, err := humanize.ParseBytes(s)
-	if err != nil || n == 0 {
-		return 0, fmt.Errorf("%q is not a size: use e.g. 256MiB or 1GiB", s)
-	}
-	return int64(n), nil
-}
-
 // policy returns the retention policy; an empty one means "never prune".
 func (r RetentionConfig) policy() (retention.Policy, error) {
 	p := retention.Policy{KeepLast: r.KeepLast, KeepDaily: r.KeepDaily, KeepWeekly: r.KeepWeekly, KeepMonthly: r.KeepMonthly, MinKeep: 3}
@@ -208,7 +184,7 @@ func (r RetentionConfig) policy() (retention.Policy, error) {
 		p.MinKeep = *r.MinKeep
 	}
 	if r.KeepWithin != "" {
-		d, err := ParseDuration(r.KeepWithin)
+		d, err := config.ParseDuration(r.KeepWithin)
 		if err != nil {
 			return p, fmt.Errorf("keep_within: %w", err)
 		}

@@ -193,7 +193,7 @@ func measure(ctx context.Context, cfg config, rows int) (*result, error) {
 
 	base := []string{"--milvus", cfg.addr, "--repo", repoDir, "-q"}
 	logf("milvault backup")
-	s, err := child(ctx, cfg.cpu, stepBackup, cfg.bin, append(base, "backup", "-c", coll, "--name", "b")...)
+	s, err := child(ctx, cfg.cpu, stepBackup, cfg.bin, append(base, "backup", "--init", "-c", coll, "--name", "b")...)
 	if err != nil {
 		return nil, err
 	}

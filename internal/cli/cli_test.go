@@ -10,24 +10,11 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/milvault/milvault/errkind"
 	"github.com/milvault/milvault/milvus"
 	"github.com/milvault/milvault/repo"
 	"github.com/milvault/milvault/restore"
 )
-
-func TestParseSize(t *testing.T) {
-	tests := map[string]int64{"256MiB": 256 << 20, "1GiB": 1 << 30, "64k": 64 << 10, "1048576": 1 << 20, "1.5M": 3 << 19, "2MB": 2e6}
-	for in, want := range tests {
-		if got, err := parseSize(in); err != nil || got != want {
-			t.Errorf("parseSize(%q) = %d, %v; want %d", in, got, err, want)
-		}
-	}
-	for _, bad := range []string{"", "abc", "-1M", "0"} {
-		if _, err := parseSize(bad); err == nil {
-			t.Errorf("parseSize(%q) succeeded, want error", bad)
-		}
-	}
-}
 
 func TestExitCode(t *testing.T) {
 	tests := []struct {
@@ -35,14 +22,14 @@ func TestExitCode(t *testing.T) {
 		want int
 	}{
 		{nil, ExitOK},
-		{errors.New("x"), ExitFailure},
-		{usageErrorf("x"), ExitUsage},
-		{fmt.Errorf("wrapped: %w", &repo.BackupNotFoundError{Ref: "x"}), ExitNotFound},
-		{&milvus.CollectionNotFoundError{}, ExitNotFound},
-		{&milvus.UnreachableError{Address: "a", Err: errors.New("x")}, ExitUnreachable},
-		{&restore.ExistsError{}, ExitConflict},
-		{&restore.AliasConflictError{}, ExitConflict},
-		{context.Canceled, ExitInterrupted},
+		{errors.New("x"), errkind.Failure.ExitCode()},
+		{usageErrorf("x"), errkind.Usage.ExitCode()},
+		{fmt.Errorf("wrapped: %w", &repo.BackupNotFoundError{Ref: "x"}), errkind.NotFound.ExitCode()},
+		{&milvus.CollectionNotFoundError{}, errkind.NotFound.ExitCode()},
+		{&milvus.UnreachableError{Address: "a", Err: errors.New("x")}, errkind.Unreachable.ExitCode()},
+		{&restore.ExistsError{}, errkind.Conflict.ExitCode()},
+		{&restore.AliasConflictError{}, errkind.Conflict.ExitCode()},
+		{context.Canceled, errkind.Interrupted.ExitCode()},
 	}
 	for _, tt := range tests {
 		if got := ExitCode(tt.err); got != tt.want {
@@ -82,7 +69,7 @@ func TestConfigPrecedence(t *testing.T) {
 		t.Fatalf("list with flag: %v, want repo from flag", err)
 	}
 	os.WriteFile(cfg, []byte("colour: blue\n"), 0o644)
-	if _, _, err = run(t, map[string]string{"MILVAULT_CONFIG": cfg}, "list"); ExitCode(err) != ExitUsage {
+	if _, _, err = run(t, map[string]string{"MILVAULT_CONFIG": cfg}, "list"); ExitCode(err) != errkind.Usage.ExitCode() {
 		t.Fatalf("unknown config key: %v (exit %d), want usage error", err, ExitCode(err))
 	}
 }
@@ -99,7 +86,7 @@ func TestUsageErrors(t *testing.T) {
 	}
 	for _, args := range tests {
 		_, _, err := run(t, nil, args...)
-		if ExitCode(err) != ExitUsage {
+		if ExitCode(err) != errkind.Usage.ExitCode() {
 			t.Errorf("milvault %v: err %v (exit %d), want usage error", args, err, ExitCode(err))
 		}
 	}
@@ -127,7 +114,7 @@ func TestRestoreBulkImportFlags(t *testing.T) {
 			}
 			continue
 		}
-		if err == nil || ExitCode(err) != ExitUsage || !strings.Contains(err.Error(), tt.want) {
+		if err == nil || ExitCode(err) != errkind.Usage.ExitCode() || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("%+v: got %v, want a usage error containing %q", tt.opts, err, tt.want)
 		}
 	}

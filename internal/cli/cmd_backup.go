@@ -11,6 +11,8 @@ import (
 
 	"github.com/milvault/milvault/backup"
 	"github.com/milvault/milvault/checksum"
+	"github.com/milvault/milvault/config"
+	"github.com/milvault/milvault/errkind"
 	"github.com/milvault/milvault/manifest"
 	"github.com/milvault/milvault/progress"
 	"github.com/milvault/milvault/verify"
@@ -26,10 +28,11 @@ type BackupOptions struct {
 	Compression    string
 	Level          int
 	Checksum       string
-	ChunkSize      string
+	ChunkSize      int64
 	SkipSpaceCheck bool
 	Verify         string
 	LockWait       time.Duration
+	Init           bool
 }
 
 // AddFlags registers the flags.
@@ -43,11 +46,12 @@ func (o *BackupOptions) AddFlags(cmd *cobra.Command) {
 	f.StringVar(&o.Compression, "compression", "zstd", "data file compression: zstd or none")
 	f.IntVar(&o.Level, "compression-level", 3, "zstd level, 1 (fastest) to 22 (smallest)")
 	f.StringVar(&o.Checksum, "checksum", "sha256", "file checksum: sha256, blake2b or md5")
-	f.StringVar(&o.ChunkSize, "chunk-size", "256MiB", "target size of one data file (e.g. 64MiB, 1GiB)")
+	config.SizeVar(f, &o.ChunkSize, "chunk-size", backup.DefaultChunkBytes, "target size of one data file (e.g. 64MiB, 1GiB)")
 	f.BoolVar(&o.SkipSpaceCheck, "skip-space-check", false, "do not refuse when the free-space estimate says the backup will not fit")
 	f.StringVar(&o.Verify, "verify", "", "verify right after writing: --verify (checksum) or --verify=quick|deep")
 	f.Lookup("verify").NoOptDefVal = "checksum"
 	addLockWaitFlag(f, &o.LockWait)
+	f.BoolVar(&o.Init, "init", false, "create the repository first when --repo holds none (for scripts; see milvault init)")
 }
 
 func newBackupCommand(g *GlobalOptions) *cobra.Command {
@@ -59,7 +63,7 @@ func newBackupCommand(g *GlobalOptions) *cobra.Command {
   milvault backup --database sales                 # every collection of a database
   milvault backup --all-databases --json
   milvault backup -c docs -p 2024_01 -p 2024_02    # some partitions`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error { return runBackup(cmd.Context(), g, o) },
 	}
 	o.AddFlags(cmd)
@@ -71,16 +75,16 @@ func (o *BackupOptions) params() (backup.Params, error) {
 	if err != nil {
 		return backup.Params{}, usageErrorf("%v", err)
 	}
-	chunk, err := parseSize(o.ChunkSize)
-	if err != nil {
-		return backup.Params{}, usageErrorf("--chunk-size: %v", err)
-	}
-	return backup.Params{
+	p := backup.Params{
 		Name: o.Name, Database: o.Database, AllDatabases: o.AllDatabases,
 		Collections: o.Collections, Partitions: o.Partitions,
-		Compression: o.Compression, CompressionLevel: o.Level, Checksum: alg, ChunkBytes: chunk,
+		Compression: o.Compression, CompressionLevel: o.Level, Checksum: alg, ChunkBytes: o.ChunkSize,
 		SkipSpaceCheck: o.SkipSpaceCheck,
-	}, nil
+	}
+	if err := checkVerifyMode(o.Verify); err != nil {
+		return p, err
+	}
+	return p, p.Validate()
 }
 
 func runBackup(ctx context.Context, g *GlobalOptions, o *BackupOptions) error {
@@ -88,26 +92,26 @@ func runBackup(ctx context.Context, g *GlobalOptions, o *BackupOptions) error {
 	if err != nil {
 		return err
 	}
-	if p.Name != "" {
-		if err := manifest.ValidateRef("name", p.Name); err != nil {
-			return usageErrorf("%v", err)
-		}
+	r, err := g.openRepo(ctx)
+	if err != nil && !(o.Init && errkind.Of(err) == errkind.NotRepository) {
+		return err
 	}
-	r, err := g.openOrInitRepo(ctx)
+	c, err := g.connect(ctx)
 	if err != nil {
 		return err
+	}
+	defer c.Close()
+	if r == nil { // --init, and Milvus answered: only now create the repository
+		if r, err = g.initRepo(ctx, g.Repo); err != nil {
+			return err
+		}
 	}
 	l, ctx, unlock, err := g.lockRepo(ctx, r, "backup", true, o.LockWait)
 	if err != nil {
 		return err
 	}
 	defer unlock()
-	c, err := g.connect(ctx)
-	if err != nil {
-		return err
-	}
-	defer c.Close()
-	res, err := backup.Run(ctx, backup.Deps{Milvus: c, Repo: r, Progress: g.progress(), ToolVersion: Version, Lock: l}, p)
+	res, err := backup.Run(ctx, backup.Deps{Milvus: c, Repo: r, Progress: g.progress(), ToolVersion: BuildVersion().Version, Lock: l}, p)
 	if err != nil {
 		return err
 	}
@@ -201,4 +205,13 @@ func writeJSON(g *GlobalOptions, v any) error {
 		return fmt.Errorf("write JSON: %w", err)
 	}
 	return nil
+}
+
+// checkVerifyMode refuses an unknown --verify mode before anything runs.
+func checkVerifyMode(mode string) error {
+	switch mode {
+	case "", verify.ModeChecksum, verify.ModeQuick, verify.ModeDeep:
+		return nil
+	}
+	return usageErrorf("--verify %q: use checksum, quick or deep", mode)
 }

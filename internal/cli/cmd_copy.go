@@ -2,13 +2,14 @@ package cli
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/milvault/milvault/errkind"
 	"github.com/milvault/milvault/offsite"
 	"github.com/milvault/milvault/progress"
-	"github.com/milvault/milvault/repo"
 )
 
 // CopyOptions are the flags of `milvault copy`.
@@ -16,12 +17,14 @@ type CopyOptions struct {
 	To         string
 	LockWait   time.Duration
 	NoReadBack bool
+	Init       bool
 }
 
 // AddFlags registers the flags.
 func (o *CopyOptions) AddFlags(cmd *cobra.Command) {
 	f := cmd.Flags()
-	f.StringVar(&o.To, "to", "", "destination repository: a folder or URL (created when empty)")
+	f.StringVar(&o.To, "to", "", "destination repository: a folder or URL (see --init)")
+	f.BoolVar(&o.Init, "init", false, "create the destination repository when --to holds none")
 	addLockWaitFlag(f, &o.LockWait)
 	f.BoolVar(&o.NoReadBack, "no-read-back", false, "trust the destination's atomic writes and sizes instead of re-reading every copied file")
 }
@@ -48,14 +51,17 @@ func runCopy(ctx context.Context, g *GlobalOptions, o *CopyOptions, ref string) 
 	if err != nil {
 		return err
 	}
-	ds, err := g.openStoreAt(o.To)
+	dst, err := g.openRepoAt(ctx, o.To)
+	switch {
+	case o.Init && errkind.Of(err) == errkind.NotRepository:
+		dst, err = g.initRepo(ctx, o.To)
+	case errkind.Of(err) == errkind.NotRepository:
+		return fmt.Errorf("copy destination --to: %w (copy --init creates it)", err)
+	}
 	if err != nil {
 		return err
 	}
-	dst, err := repo.OpenOrInit(ctx, ds)
-	if err != nil {
-		return err
-	}
+	ds := dst.Store()
 	l, lctx, unlock, err := g.lockRepo(ctx, dst, "copy", true, o.LockWait)
 	if err != nil {
 		return err

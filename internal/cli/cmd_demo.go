@@ -35,11 +35,11 @@ func newDemoCommand(g *GlobalOptions) *cobra.Command {
 	cmd := &cobra.Command{Use: "demo", Short: "Sample data helpers for the demo (scripts/demo.sh)", Hidden: true}
 	o.AddFlags(cmd)
 	cmd.AddCommand(
-		&cobra.Command{Use: "seed", Short: "Create a sample collection", Args: cobra.NoArgs,
+		&cobra.Command{Use: "seed", Short: "Create a sample collection", Args: noArgs,
 			RunE: func(cmd *cobra.Command, _ []string) error { return runDemoSeed(cmd.Context(), g, o) }},
-		&cobra.Command{Use: "digest", Short: "Print per-partition row counts and SHA-256 of a collection", Args: cobra.NoArgs,
+		&cobra.Command{Use: "digest", Short: "Print per-partition row counts and SHA-256 of a collection", Args: noArgs,
 			RunE: func(cmd *cobra.Command, _ []string) error { return runDemoDigest(cmd.Context(), g, o) }},
-		&cobra.Command{Use: "drop", Short: "Drop the collection and its aliases (simulates the data loss)", Args: cobra.NoArgs,
+		&cobra.Command{Use: "drop", Short: "Drop the collection and its aliases (simulates the data loss)", Args: noArgs,
 			RunE: func(cmd *cobra.Command, _ []string) error { return runDemoDrop(cmd.Context(), g, o) }},
 	)
 	return cmd
@@ -96,7 +96,7 @@ func runDemoSeed(ctx context.Context, g *GlobalOptions, o *DemoOptions) error {
 	defer c.Close()
 	if exists, err := c.HasCollection(ctx, o.Database, o.Collection); err != nil || exists {
 		if err == nil {
-			err = &conflictError{msg: fmt.Sprintf("collection %s.%s already exists; drop it first (milvault demo drop)", o.Database, o.Collection)}
+			err = conflictErrorf("collection %s.%s already exists; drop it first (milvault demo drop)", o.Database, o.Collection)
 		}
 		return err
 	}

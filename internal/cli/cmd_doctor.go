@@ -2,17 +2,15 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net"
 	"net/http"
 	"os"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/milvault/milvault/config"
 	"github.com/milvault/milvault/doctor"
 	"github.com/milvault/milvault/milvus"
 	"github.com/milvault/milvault/repo"
@@ -34,7 +32,7 @@ const probeTimeout = 5 * time.Second
 type DoctorOptions struct {
 	ConfigFiles  []string
 	RPO          time.Duration
-	VerifyWithin dayDuration
+	VerifyWithin time.Duration
 	S3Endpoint   string
 	S3Bucket     string
 	MetricsURL   string
@@ -44,9 +42,8 @@ type DoctorOptions struct {
 func (o *DoctorOptions) AddFlags(cmd *cobra.Command) {
 	f := cmd.Flags()
 	f.StringArrayVarP(&o.ConfigFiles, "config-file", "f", nil, "milvus.yaml, Helm values, Kubernetes manifests (kubectl get -o yaml) or docker-compose file; repeatable")
-	f.DurationVar(&o.RPO, "rpo", 24*time.Hour, "newest backup of each collection must be younger than this")
-	o.VerifyWithin = dayDuration(7 * 24 * time.Hour)
-	f.Var(&o.VerifyWithin, "verify-within", "each collection needs a successful verify or drill within this (e.g. 7d, 36h)")
+	config.DurationVar(f, &o.RPO, "rpo", 24*time.Hour, "newest backup of each collection must be younger than this (e.g. 1d, 36h)")
+	config.DurationVar(f, &o.VerifyWithin, "verify-within", 7*24*time.Hour, "each collection needs a successful verify or drill within this (e.g. 7d, 36h)")
 	f.StringVar(&o.S3Endpoint, "s3-endpoint", "", "object-store endpoint to probe for anonymous access (http(s)://host:port)")
 	f.StringVar(&o.S3Bucket, "s3-bucket", "", "bucket to probe at --s3-endpoint (default: the bucket in the config files, else a-bucket)")
 	f.StringVar(&o.MetricsURL, "metrics-url", "", "Milvus management port (default http://<milvus host>:9091)")
@@ -59,10 +56,14 @@ func newDoctorCommand(g *GlobalOptions) *cobra.Command {
 		Short: "Find misconfigurations that lose Milvus data: storage, etcd, buckets, backups, access",
 		Long: `doctor inspects a running Milvus (--milvus), configuration files (--config-file)
 and the backup repository (--repo), and reports findings with evidence and fixes.
-Exit code: 0 clean, 1 warnings, 2 critical, 3 could not run.`,
-		Args: cobra.NoArgs,
+Exit code: 0 clean, 1 warnings, 2 critical, 3 could not run (bad flags
+included) or nothing was checked.`,
+		Args: func(cmd *cobra.Command, args []string) error { return cannotRun(noArgs(cmd, args)) },
 		RunE: func(cmd *cobra.Command, args []string) error { return runDoctor(cmd.Context(), g, o) },
+		// doctor's exit codes are a verdict, so failing to start is its own code.
+		PersistentPreRunE: func(cmd *cobra.Command, args []string) error { return cannotRun(g.preRun(cmd)) },
 	}
+	cmd.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error { return cannotRun(flagError(cmd, err)) })
 	o.AddFlags(cmd)
 	return cmd
 }
@@ -70,7 +71,7 @@ Exit code: 0 clean, 1 warnings, 2 critical, 3 could not run.`,
 func runDoctor(ctx context.Context, g *GlobalOptions, o *DoctorOptions) error {
 	p, live, err := gatherDoctor(ctx, g, o)
 	if err != nil {
-		return &CodedError{Code: doctorCannot, Err: err}
+		return cannotRun(err)
 	}
 	rep := doctor.Diagnose(p)
 	if live != nil && live.Health == "" {
@@ -82,9 +83,20 @@ func runDoctor(ctx context.Context, g *GlobalOptions, o *DoctorOptions) error {
 		err = doctor.WriteText(g.stdout, rep)
 	}
 	if err != nil {
-		return &CodedError{Code: doctorCannot, Err: err}
+		return cannotRun(err)
+	}
+	if rep.NothingChecked {
+		return &CodedError{Code: doctorCannot}
 	}
 	return &CodedError{Code: doctorExit(rep.Worst())}
+}
+
+// cannotRun gives err doctor's "could not run" exit code; nil stays nil.
+func cannotRun(err error) error {
+	if err == nil {
+		return nil
+	}
+	return &CodedError{Code: doctorCannot, Err: err}
 }
 
 // doctorJSON is the --json document.
@@ -193,7 +205,7 @@ func gatherCoverage(ctx context.Context, g *GlobalOptions, o *DoctorOptions, liv
 	if err != nil {
 		return nil, fmt.Errorf("open repository %s: %w", g.repoDisplay(), err)
 	}
-	cv := &doctor.Coverage{Repository: g.repoDisplay(), Now: time.Now(), RPO: o.RPO, VerifyWithin: time.Duration(o.VerifyWithin)}
+	cv := &doctor.Coverage{Repository: g.repoDisplay(), Now: time.Now(), RPO: o.RPO, VerifyWithin: o.VerifyWithin}
 	if live != nil {
 		cv.Live = live.Collections
 	}
@@ -223,28 +235,4 @@ func backupInfos(ctx context.Context, r *repo.Repository) ([]doctor.BackupInfo, 
 		out = append(out, b)
 	}
 	return out, nil
-}
-
-// dayDuration is a flag value that accepts Go durations and whole days
-// ("7d").
-type dayDuration time.Duration
-
-func (d *dayDuration) String() string { return time.Duration(*d).String() }
-func (d *dayDuration) Type() string   { return "duration" }
-
-func (d *dayDuration) Set(s string) error {
-	if days, ok := strings.CutSuffix(s, "d"); ok {
-		n, err := strconv.Atoi(days)
-		if err != nil || n <= 0 {
-			return errors.New("want a duration such as 7d or 36h")
-		}
-		*d = dayDuration(time.Duration(n) * 24 * time.Hour)
-		return nil
-	}
-	v, err := time.ParseDuration(s)
-	if err != nil {
-		return errors.New("want a duration such as 7d or 36h")
-	}
-	*d = dayDuration(v)
-	return nil
 }

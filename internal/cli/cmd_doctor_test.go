@@ -5,7 +5,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 )
 
 func TestDoctorExitCodes(t *testing.T) {
@@ -25,12 +24,16 @@ func TestDoctorExitCodes(t *testing.T) {
 		{"malformed", []string{"malformed.yaml"}, doctorCannot, "malformed.yaml:"},
 		{"unknown", []string{"unknown.yaml"}, doctorCannot, "unknown.yaml:2: unknown document"},
 		{"missing", []string{"nope.yaml"}, doctorCannot, "nope.yaml"},
+		{"nothing checked", []string{"/dev/null"}, doctorCannot, "UNKNOWN"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			args := []string{"doctor"}
 			for _, f := range c.files {
-				args = append(args, "-f", filepath.Join(fixtures, f))
+				if !filepath.IsAbs(f) {
+					f = filepath.Join(fixtures, f)
+				}
+				args = append(args, "-f", f)
 			}
 			out, _, err := run(t, env, args...)
 			if got := ExitCode(err); got != c.code {
@@ -40,6 +43,17 @@ func TestDoctorExitCodes(t *testing.T) {
 				t.Errorf("output lacks %q:\n%s", c.contains, text)
 			}
 		})
+	}
+}
+
+// TestDoctorCannotRun checks that bad flags, arguments and values exit with
+// "could not run" (3), not with a verdict: 2 would read as critical.
+func TestDoctorCannotRun(t *testing.T) {
+	for _, args := range [][]string{{"doctor", "--bogus"}, {"doctor", "extra"}, {"doctor", "--rpo", "soon"}} {
+		_, _, err := run(t, nil, args...)
+		if got := ExitCode(err); got != doctorCannot {
+			t.Errorf("%v: exit %d (%v), want %d", args, got, err, doctorCannot)
+		}
 	}
 }
 
@@ -81,22 +95,6 @@ func fixtureDir(t *testing.T) string {
 		t.Fatal(err)
 	}
 	return abs
-}
-
-func TestDayDuration(t *testing.T) {
-	cases := map[string]time.Duration{"7d": 7 * 24 * time.Hour, "36h": 36 * time.Hour, "1d": 24 * time.Hour}
-	for in, want := range cases {
-		var d dayDuration
-		if err := d.Set(in); err != nil || time.Duration(d) != want {
-			t.Errorf("Set(%q) = %v, %v; want %v", in, time.Duration(d), err, want)
-		}
-	}
-	for _, bad := range []string{"", "d", "-1d", "x"} {
-		var d dayDuration
-		if d.Set(bad) == nil {
-			t.Errorf("Set(%q) succeeded", bad)
-		}
-	}
 }
 
 func TestMetricsURL(t *testing.T) {

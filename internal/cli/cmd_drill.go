@@ -3,12 +3,13 @@ package cli
 import (
 	"context"
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/milvault/milvault/config"
 	"github.com/milvault/milvault/drill"
+	"github.com/milvault/milvault/errkind"
 	"github.com/milvault/milvault/manifest"
 	"github.com/milvault/milvault/milvus"
 	"github.com/milvault/milvault/repo"
@@ -28,7 +29,7 @@ type DrillOptions struct {
 func (o *DrillOptions) AddFlags(cmd *cobra.Command) {
 	f := cmd.Flags()
 	f.StringVar(&o.TargetMilvus, "target-milvus", "", "Milvus to restore into (default: --milvus); scratch collections are dropped afterwards")
-	f.DurationVar(&o.MaxRTO, "max-rto", 0, "fail when the time to a loaded, searchable collection exceeds this (e.g. 15m)")
+	config.DurationVar(f, &o.MaxRTO, "max-rto", 0, "fail when the time to a loaded, searchable collection exceeds this (e.g. 15m)")
 	f.IntVar(&o.Samples, "samples", 10, "sample searches per collection")
 	f.StringVarP(&o.Collection, "collection", "c", "", "without <backup>: drill the latest backup that contains this collection")
 	f.IntVar(&o.Workers, "workers", 2, "parallel insert calls")
@@ -42,7 +43,7 @@ func newDrillCommand(g *GlobalOptions) *cobra.Command {
 		Short: "Disaster-recovery drill: restore into scratch collections, measure the RTO, check, clean up",
 		Example: `  milvault drill                                   # the latest backup
   milvault drill nightly --target-milvus standby:19530 --max-rto 15m --json`,
-		Args: cobra.MaximumNArgs(1),
+		Args: maxArgs(1, "at most one backup id or name"),
 		RunE: func(cmd *cobra.Command, args []string) error { return runDrill(cmd.Context(), g, o, args) },
 	}
 	o.AddFlags(cmd)
@@ -82,26 +83,19 @@ func runDrill(ctx context.Context, g *GlobalOptions, o *DrillOptions, args []str
 		return err
 	}
 	if !rep.OK {
-		return &CodedError{Code: ExitDrillFailed, Err: fmt.Errorf("drill of %s failed: %s", rep.BackupID, rep.Failures[0])}
+		return errkind.Wrap(errkind.CheckFailed, fmt.Errorf("drill of %s failed: %s", rep.BackupID, rep.Failures[0]))
 	}
 	return nil
 }
 
 // drillBackup picks the named backup, or the latest (containing coll).
+// drillBackup is the backup named in args, else the newest one holding
+// coll (any backup when coll is empty).
 func drillBackup(ctx context.Context, r *repo.Repository, args []string, coll string) (*manifest.Manifest, error) {
 	if len(args) == 1 {
 		return r.Find(ctx, args[0])
 	}
-	all, _, err := r.List(ctx)
-	if err != nil {
-		return nil, err
-	}
-	for _, m := range all {
-		if coll == "" || slices.ContainsFunc(m.Collections, func(c manifest.Collection) bool { return c.Name == coll || c.QualifiedName() == coll }) {
-			return m, nil
-		}
-	}
-	return nil, &repo.BackupNotFoundError{Ref: "latest" + map[bool]string{true: "", false: " with " + coll}[coll == ""]}
+	return r.Latest(ctx, coll)
 }
 
 func printDrill(g *GlobalOptions, rep *drill.Report) error {

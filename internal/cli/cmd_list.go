@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"fmt"
-	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -30,7 +29,7 @@ func newListCommand(g *GlobalOptions) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "list",
 		Short: "List the committed backups in the repository, newest first",
-		Args:  cobra.NoArgs,
+		Args:  noArgs,
 		RunE:  func(cmd *cobra.Command, args []string) error { return runList(cmd.Context(), g, o) },
 	}
 	o.AddFlags(cmd)
@@ -74,9 +73,7 @@ func runList(ctx context.Context, g *GlobalOptions, o *ListOptions) error {
 			p.Report = nil
 			e.LastProven = &p
 		}
-		if o.Collection == "" || slices.ContainsFunc(m.Collections, func(c manifest.Collection) bool {
-			return c.Name == o.Collection || c.QualifiedName() == o.Collection
-		}) {
+		if o.Collection == "" || m.Contains(o.Collection) {
 			entries = append(entries, e)
 		}
 	}

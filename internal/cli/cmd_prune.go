@@ -3,15 +3,13 @@ package cli
 import (
 	"context"
 	"fmt"
-	"slices"
-	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
 
-	"github.com/milvault/milvault/manifest"
+	"github.com/milvault/milvault/config"
 	"github.com/milvault/milvault/progress"
 	"github.com/milvault/milvault/repo"
 	"github.com/milvault/milvault/retention"
@@ -20,7 +18,7 @@ import (
 // PruneOptions are the flags of `milvault prune`.
 type PruneOptions struct {
 	KeepLast, KeepDaily, KeepWeekly, KeepMonthly, MinKeep int
-	KeepWithin                                            string
+	KeepWithin                                            time.Duration
 	Collection                                            string
 	DryRun                                                bool
 	LockWait                                              time.Duration
@@ -30,7 +28,7 @@ type PruneOptions struct {
 func (o *PruneOptions) AddFlags(cmd *cobra.Command) {
 	f := cmd.Flags()
 	f.IntVar(&o.KeepLast, "keep-last", 0, "keep the N newest backups")
-	f.StringVar(&o.KeepWithin, "keep-within", "", "keep backups newer than this age, e.g. 30d, 12h, 2w")
+	config.DurationVar(f, &o.KeepWithin, "keep-within", 0, "keep backups newer than this age, e.g. 30d, 12h, 2w")
 	f.IntVar(&o.KeepDaily, "keep-daily", 0, "keep the newest backup of each of the last N days that have one")
 	f.IntVar(&o.KeepWeekly, "keep-weekly", 0, "keep the newest backup of each of the last N ISO weeks that have one")
 	f.IntVar(&o.KeepMonthly, "keep-monthly", 0, "keep the newest backup of each of the last N months that have one")
@@ -50,7 +48,7 @@ collections are judged together). A backup is kept when any rule keeps it;
 --min-keep newest backups are always kept.`,
 		Example: `  milvault prune --keep-daily 7 --keep-weekly 4 --keep-monthly 6 --dry-run
   milvault prune --keep-within 30d --min-keep 3 -c docs`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error { return runPrune(cmd.Context(), g, o) },
 	}
 	o.AddFlags(cmd)
@@ -59,14 +57,7 @@ collections are judged together). A backup is kept when any rule keeps it;
 
 func (o *PruneOptions) policy() (retention.Policy, error) {
 	p := retention.Policy{KeepLast: o.KeepLast, KeepDaily: o.KeepDaily, KeepWeekly: o.KeepWeekly,
-		KeepMonthly: o.KeepMonthly, MinKeep: o.MinKeep}
-	if o.KeepWithin != "" {
-		d, err := parseAge(o.KeepWithin)
-		if err != nil {
-			return p, err
-		}
-		p.KeepWithin = d
-	}
+		KeepMonthly: o.KeepMonthly, MinKeep: o.MinKeep, KeepWithin: o.KeepWithin}
 	if err := p.Validate(); err != nil {
 		return p, usageErrorf("%v", err)
 	}
@@ -74,25 +65,6 @@ func (o *PruneOptions) policy() (retention.Policy, error) {
 		return p, usageErrorf("give at least one of --keep-last, --keep-within, --keep-daily, --keep-weekly, --keep-monthly (prune refuses to keep only --min-keep)")
 	}
 	return p, nil
-}
-
-// parseAge reads durations with day and week units: 30d, 2w, 12h, 90m.
-func parseAge(s string) (time.Duration, error) {
-	units := map[string]time.Duration{"d": 24 * time.Hour, "w": 7 * 24 * time.Hour}
-	for suffix, unit := range units {
-		if n, ok := strings.CutSuffix(s, suffix); ok {
-			v, err := strconv.ParseFloat(n, 64)
-			if err != nil || v <= 0 {
-				return 0, usageErrorf("--keep-within %q: use e.g. 30d, 2w or 12h", s)
-			}
-			return time.Duration(v * float64(unit)), nil
-		}
-	}
-	d, err := time.ParseDuration(s)
-	if err != nil || d <= 0 {
-		return 0, usageErrorf("--keep-within %q: use e.g. 30d, 2w or 12h", s)
-	}
-	return d, nil
 }
 
 // pruneRow is one backup's verdict in the report.
@@ -137,7 +109,7 @@ func runPrune(ctx context.Context, g *GlobalOptions, o *PruneOptions) error {
 	if len(problems) > 0 {
 		return fmt.Errorf("prune refuses to run while %d manifest(s) are unreadable (first: %v): fix or delete them first", len(problems), problems[0])
 	}
-	rep := planPrune(pol, selectBackups(all, o.Collection), time.Now(), o.DryRun)
+	rep := pruneReportOf(retention.Plan(pol, all, o.Collection, time.Now()), o.DryRun)
 	if !o.DryRun {
 		for _, row := range rep.Backups {
 			if row.Keep {
@@ -152,46 +124,15 @@ func runPrune(ctx context.Context, g *GlobalOptions, o *PruneOptions) error {
 	return printPrune(g, rep)
 }
 
-func selectBackups(all []*manifest.Manifest, coll string) []*manifest.Manifest {
-	if coll == "" {
-		return all
-	}
-	var out []*manifest.Manifest
-	for _, m := range all {
-		if slices.ContainsFunc(m.Collections, func(c manifest.Collection) bool { return c.Name == coll || c.QualifiedName() == coll }) {
-			out = append(out, m)
-		}
-	}
-	return out
-}
-
-// planPrune applies the policy; a backup's group is its set of collections.
-func planPrune(p retention.Policy, ms []*manifest.Manifest, now time.Time, dryRun bool) pruneReport {
-	byID := map[string]*manifest.Manifest{}
-	var bs []retention.Backup
-	for _, m := range ms {
-		byID[m.ID] = m
-		bs = append(bs, retention.Backup{ID: m.ID, CreatedAt: m.CreatedAt, Group: selectionKey(m)})
-	}
-	rep := pruneReport{DryRun: dryRun, Deleted: []string{}}
-	for _, d := range retention.Apply(p, bs, now) {
-		m := byID[d.Backup.ID]
-		rep.Backups = append(rep.Backups, pruneRow{ID: m.ID, Name: m.Name, CreatedAt: m.CreatedAt, Group: d.Backup.Group,
-			Keep: d.Keep, Reasons: d.Reasons, Bytes: m.TotalBytes()})
-		if !d.Keep {
-			rep.FreedBytes += m.TotalBytes()
-		}
+// pruneReportOf turns a retention plan into the report prune prints.
+func pruneReportOf(plan []retention.Verdict, dryRun bool) pruneReport {
+	rep := pruneReport{DryRun: dryRun, Deleted: []string{}, FreedBytes: retention.Freed(plan)}
+	for _, v := range plan {
+		m := v.Manifest
+		rep.Backups = append(rep.Backups, pruneRow{ID: m.ID, Name: m.Name, CreatedAt: m.CreatedAt, Group: v.Group,
+			Keep: v.Keep, Reasons: v.Reasons, Bytes: m.TotalBytes()})
 	}
 	return rep
-}
-
-func selectionKey(m *manifest.Manifest) string {
-	var names []string
-	for _, c := range m.Collections {
-		names = append(names, c.QualifiedName())
-	}
-	slices.Sort(names)
-	return strings.Join(names, ",")
 }
 
 func printPrune(g *GlobalOptions, rep pruneReport) error {

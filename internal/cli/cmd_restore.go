@@ -90,25 +90,10 @@ func (o *RestoreOptions) params() (restore.Params, error) {
 	case o.NoLoad:
 		p.Load = restore.LoadNever
 	}
-	if o.AutoID != restore.AutoIDPreserve && o.AutoID != restore.AutoIDRegenerate {
-		return p, usageErrorf("--auto-id %q: use preserve or regenerate", o.AutoID)
-	}
-	if o.Target != "" && o.Suffix != "" {
-		return p, usageErrorf("--target and --suffix both rename: use one")
-	}
-	if o.Workers < 1 || o.Workers > 64 {
+	if o.Workers < 1 {
 		return p, usageErrorf("--workers %d: use 1 to 64", o.Workers)
 	}
-	if o.BulkImport == "" {
-		if o.BulkImportServerPath != "" || o.BulkImportStrict {
-			return p, usageErrorf("--bulk-import-server-path and --bulk-import-strict need --bulk-import DIR")
-		}
-		return p, nil
-	}
-	if err := restore.CheckBulkImportDir(o.BulkImport); err != nil {
-		return p, usageErrorf("--bulk-import: %v", err)
-	}
-	return p, nil
+	return p, p.Validate()
 }
 
 func runRestore(ctx context.Context, g *GlobalOptions, o *RestoreOptions, ref string) error {

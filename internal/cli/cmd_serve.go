@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/spf13/cobra"
 
+	"github.com/milvault/milvault/config"
 	"github.com/milvault/milvault/service"
 	"github.com/milvault/milvault/service/api"
 )
@@ -50,10 +51,19 @@ func newServeCommand(g *GlobalOptions) *cobra.Command {
 		Short: "Run policies on their schedules, with an HTTP API and Prometheus metrics",
 		Example: `  milvault serve --config /etc/milvault/serve.yaml
   milvault serve --config serve.yaml --check-config`,
+		Long: `serve runs the policies of a service configuration (--config FILE, see
+examples/serve.yaml and README "Run it as a service") on their schedules, with
+an HTTP API under /api/v1 and Prometheus metrics at /metrics. Here --config
+names the service configuration, not the command line's config file; serve's
+own flags can still be set as MILVAULT_SERVE_<FLAG>.`,
 		Args: cobra.NoArgs,
-		// The service configuration replaces the global config file.
-		PersistentPreRunE: func(cmd *cobra.Command, args []string) error { return nil },
-		RunE:              func(cmd *cobra.Command, args []string) error { return runServe(cmd.Context(), g, o) },
+		// The service configuration replaces the command line's config
+		// file; the environment still sets flags.
+		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
+			g.flags = cmd
+			return config.Apply(cmd.Flags(), commandKey(cmd), os.LookupEnv, nil)
+		},
+		RunE: func(cmd *cobra.Command, args []string) error { return runServe(cmd.Context(), g, o) },
 	}
 	o.AddFlags(cmd)
 	return cmd
@@ -66,7 +76,7 @@ func runServe(ctx context.Context, g *GlobalOptions, o *ServeOptions) error {
 	}
 	cfg, err := service.LoadConfig(path)
 	if err != nil {
-		return &usageError{msg: err.Error()}
+		return err // *service.ConfigError: errkind.Usage, exit 2
 	}
 	tokens, err := o.tokens()
 	if err != nil {

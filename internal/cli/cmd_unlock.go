@@ -25,7 +25,7 @@ func newUnlockCommand(g *GlobalOptions) *cobra.Command {
 		Short: "Remove stale repository locks (of processes that died or stopped refreshing them)",
 		Example: `  milvault unlock               # stale locks only
   milvault unlock --remove-all  # every lock`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error { return runUnlock(cmd.Context(), g, o) },
 	}
 	o.AddFlags(cmd)

@@ -53,6 +53,9 @@ func runVerify(ctx context.Context, g *GlobalOptions, o *VerifyOptions, ref stri
 	if err != nil {
 		return err
 	}
+	if err := checkVerifyMode(o.Mode); err != nil {
+		return err
+	}
 	r, m, err := g.findBackup(ctx, ref)
 	if err != nil {
 		return err

@@ -5,51 +5,81 @@ import (
 	"os"
 	"strings"
 
-	"gopkg.in/yaml.v3"
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
+	"github.com/milvault/milvault/config"
+	"github.com/milvault/milvault/errkind"
 	"github.com/milvault/milvault/repo"
 	"github.com/milvault/milvault/repo/blob"
 	"github.com/milvault/milvault/repo/local"
 )
 
-// fileConfig is the YAML config file.
-type fileConfig struct {
-	Milvus string `yaml:"milvus"`
-	Token  string `yaml:"token"`
-	Repo   string `yaml:"repo"`
-}
-
-// resolve fills unset options from the environment, then the config file,
-// then defaults. Flags win because they are already set.
-func (g *GlobalOptions) resolve() error {
+// resolve fills the flags that were not given on the command line from
+// MILVAULT_* environment variables, then the YAML config file (--config or
+// MILVAULT_CONFIG); what neither sets keeps its default. See package config.
+func (g *GlobalOptions) resolve(cmd *cobra.Command) error {
 	if g.ConfigFile == "" {
 		g.ConfigFile = os.Getenv("MILVAULT_CONFIG")
 	}
-	var fc fileConfig
-	if g.ConfigFile != "" {
-		data, err := os.ReadFile(g.ConfigFile)
-		if err != nil {
-			return usageErrorf("config file: %v", err)
-		}
-		dec := yaml.NewDecoder(strings.NewReader(string(data)))
-		dec.KnownFields(true)
-		if err := dec.Decode(&fc); err != nil && err.Error() != "EOF" {
-			return usageErrorf("config file %s: %v (keys: milvus, token, repo)", g.ConfigFile, err)
-		}
+	if g.Profile == "" {
+		g.Profile = os.Getenv("MILVAULT_PROFILE")
 	}
-	g.Milvus = firstSet(g.Milvus, os.Getenv("MILVAULT_MILVUS"), fc.Milvus, "localhost:19530")
-	g.Token = firstSet(g.Token, os.Getenv("MILVAULT_TOKEN"), fc.Token, "")
-	g.Repo = firstSet(g.Repo, os.Getenv("MILVAULT_REPO"), fc.Repo, "./milvault-backups")
-	return nil
+	var file *config.File
+	if g.ConfigFile != "" {
+		f, err := config.Load(g.ConfigFile)
+		if err != nil {
+			return err
+		}
+		if err := f.Check(flagNames(cmd.Root())); err != nil {
+			return err
+		}
+		if err := f.Use(g.Profile); err != nil {
+			return err
+		}
+		file = f
+	} else if g.Profile != "" {
+		return usageErrorf("--profile %s needs a config file (--config or MILVAULT_CONFIG)", g.Profile)
+	}
+	return config.Apply(cmd.Flags(), commandKey(cmd), os.LookupEnv, file)
 }
 
-func firstSet(vals ...string) string {
-	for _, v := range vals {
-		if v != "" {
-			return v
+// commandKey names a command in config sections and environment variables:
+// its path below the root, joined with dashes ("backup", "demo-seed").
+func commandKey(cmd *cobra.Command) string {
+	path := strings.Fields(cmd.CommandPath())
+	return strings.Join(path[1:], "-")
+}
+
+// flagNames lists every command's flag names by command key; "" holds the
+// global flags.
+func flagNames(root *cobra.Command) map[string][]string {
+	out := map[string][]string{}
+	root.PersistentFlags().VisitAll(func(f *pflag.Flag) { out[""] = append(out[""], f.Name) })
+	var walk func(c *cobra.Command)
+	walk = func(c *cobra.Command) {
+		for _, sub := range c.Commands() {
+			key := commandKey(sub)
+			out[key] = []string{}
+			sub.LocalFlags().VisitAll(func(f *pflag.Flag) { out[key] = append(out[key], f.Name) })
+			walk(sub)
 		}
 	}
-	return ""
+	walk(root)
+	return out
+}
+
+// localPath returns the folder of a local repository location; isLocal is
+// false for bucket URLs.
+func localPath(loc string) (path string, isLocal bool) {
+	scheme, rest, hasScheme := strings.Cut(loc, "://")
+	switch {
+	case !hasScheme:
+		return loc, true
+	case scheme == "file":
+		return rest, true
+	}
+	return "", false
 }
 
 // openStore maps a repository location to a store. Plain paths and file://
@@ -70,7 +100,7 @@ func openStore(loc string) (repo.Store, error) {
 	if blob.Supports(scheme) {
 		s, err := blob.Open(context.Background(), loc)
 		if err != nil {
-			return nil, &usageError{msg: err.Error()}
+			return nil, errkind.Wrap(errkind.Usage, err)
 		}
 		return s, nil
 	}
@@ -82,7 +112,17 @@ func openStore(loc string) (repo.Store, error) {
 func newLocal(path string) (repo.Store, error) {
 	s, err := local.New(path)
 	if err != nil {
-		return nil, &usageError{msg: err.Error()}
+		return nil, errkind.Wrap(errkind.Usage, err)
 	}
 	return s, nil
+}
+
+// firstSet returns the first non-empty value.
+func firstSet(vals ...string) string {
+	for _, v := range vals {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
 }

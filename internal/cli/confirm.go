@@ -13,12 +13,12 @@ func confirm(g *GlobalOptions, yes bool, action, answer string) error {
 		return nil
 	}
 	if !isTerminal(g.stdin) {
-		return &conflictError{msg: fmt.Sprintf("%s needs confirmation: pass --yes (no terminal to ask)", action)}
+		return conflictErrorf("%s needs confirmation: pass --yes (no terminal to ask)", action)
 	}
 	fmt.Fprintf(g.stderr, "About to %s. Type %q to continue: ", action, answer)
 	line, _ := bufio.NewReader(g.stdin).ReadString('\n')
 	if strings.TrimSpace(line) != answer {
-		return &conflictError{msg: "not confirmed; nothing was changed"}
+		return conflictErrorf("not confirmed; nothing was changed")
 	}
 	return nil
 }

@@ -6,13 +6,14 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/milvault/milvault/config"
 	"github.com/milvault/milvault/repo"
 )
 
 // addLockWaitFlag registers --lock-wait on a command that locks the
 // repository.
 func addLockWaitFlag(f *pflag.FlagSet, wait *time.Duration) {
-	f.DurationVar(wait, "lock-wait", 0, "wait this long for another milvault process's lock on the repository (e.g. 30s, 10m) instead of failing at once")
+	config.DurationVar(f, wait, "lock-wait", 0, "wait this long for another milvault process's lock on the repository (e.g. 30s, 10m) instead of failing at once")
 }
 
 // lockRepo takes a lock on r for op, exclusive for commands that remove or

@@ -5,8 +5,10 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 
 	"github.com/spf13/cobra"
@@ -18,17 +20,15 @@ import (
 	"github.com/milvault/milvault/repo/blob"
 )
 
-// Version is set at build time with -ldflags "-X .../internal/cli.Version=...".
-var Version = "dev"
-
-// GlobalOptions are the options every command shares. They resolve from
-// flags, then MILVAULT_* environment variables, then the YAML config file,
-// then defaults (see resolve).
+// GlobalOptions are the options every command shares. Like every flag,
+// they resolve from flags, then MILVAULT_* environment variables, then the
+// YAML config file, then defaults (see resolve and package config).
 type GlobalOptions struct {
 	Milvus     string
 	Token      string
 	Repo       string
 	ConfigFile string
+	Profile    string
 	JSON       bool
 	Quiet      bool
 	storeFlags // --retries, --upload-limit, --connections, ... (storeflags.go)
@@ -41,10 +41,11 @@ type GlobalOptions struct {
 // AddFlags registers the global flags.
 func (o *GlobalOptions) AddFlags(cmd *cobra.Command) {
 	f := cmd.PersistentFlags()
-	f.StringVar(&o.Milvus, "milvus", "", "Milvus address host:port (env MILVAULT_MILVUS, default localhost:19530)")
-	f.StringVar(&o.Token, "token", "", "Milvus token: user:password or API key (env MILVAULT_TOKEN)")
-	f.StringVar(&o.Repo, "repo", "", "backup repository: a folder or file:// URL (env MILVAULT_REPO, default ./milvault-backups)")
-	f.StringVar(&o.ConfigFile, "config", "", "YAML config file with keys milvus, token, repo (env MILVAULT_CONFIG)")
+	f.StringVar(&o.Milvus, "milvus", "localhost:19530", "Milvus address host:port")
+	f.StringVar(&o.Token, "token", "", "Milvus token: user:password or API key")
+	f.StringVar(&o.Repo, "repo", "./milvault-backups", "backup repository: a folder, file://, s3://, gs:// or azblob:// URL (see milvault init)")
+	f.StringVar(&o.ConfigFile, "config", "", "YAML config file whose keys are flag names (env MILVAULT_CONFIG; see docs/config.md)")
+	f.StringVar(&o.Profile, "profile", "", "profile of the config file to use (env MILVAULT_PROFILE)")
 	f.BoolVar(&o.JSON, "json", false, "print machine-readable JSON on stdout (progress as JSON lines on stderr)")
 	f.BoolVarP(&o.Quiet, "quiet", "q", false, "no progress output")
 	o.storeFlags.addFlags(f)
@@ -52,40 +53,75 @@ func (o *GlobalOptions) AddFlags(cmd *cobra.Command) {
 
 // NewRootCommand builds the milvault command tree.
 func NewRootCommand(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
-	g := &GlobalOptions{stdout: stdout, stderr: stderr, stdin: stdin}
+	return newRoot(&GlobalOptions{stdout: stdout, stderr: stderr, stdin: stdin})
+}
+
+func newRoot(g *GlobalOptions) *cobra.Command {
 	root := &cobra.Command{
 		Use:   "milvault",
 		Short: "Backup, restore and verification for Milvus",
 		Long: `milvault takes logical backups of Milvus collections (schema, partitions,
 indexes, aliases, load state and every row, as checksummed Parquet files)
-and restores them into the same or another Milvus.`,
-		SilenceUsage:  true,
-		SilenceErrors: true,
-		Version:       Version,
-		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
-			g.flags = cmd
-			return g.resolve()
-		},
+and restores them into the same or another Milvus. Start with milvault init.
+
+Every flag can also be set as MILVAULT_<FLAG> in the environment or as a key
+in the YAML file given by --config (flags > environment > file > defaults);
+see docs/config.md. Exit codes are listed in docs/cli.md.`,
+		SilenceUsage:      true,
+		SilenceErrors:     true,
+		Version:           BuildVersion().String(),
+		PersistentPreRunE: func(cmd *cobra.Command, args []string) error { return g.preRun(cmd) },
 	}
-	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
-		return usageErrorf("%v (see %s --help)", err, cmd.CommandPath())
-	})
-	root.SetIn(stdin)
-	root.SetOut(stdout)
-	root.SetErr(stderr)
+	root.SetFlagErrorFunc(flagError)
+	root.SetVersionTemplate("milvault {{.Version}}\n")
+	root.SetIn(g.stdin)
+	root.SetOut(g.stdout)
+	root.SetErr(g.stderr)
 	g.AddFlags(root)
 	root.AddCommand(newBackupCommand(g), newListCommand(g), newShowCommand(g),
-		newRestoreCommand(g), newDeleteCommand(g), newDemoCommand(g), newVerifyCommand(g), newPruneCommand(g), newDrillCommand(g), newCopyCommand(g), newUnlockCommand(g), newDoctorCommand(g), newServeCommand(g))
+		newRestoreCommand(g), newDeleteCommand(g), newDemoCommand(g), newVerifyCommand(g), newPruneCommand(g), newDrillCommand(g), newCopyCommand(g), newUnlockCommand(g), newDoctorCommand(g), newInitCommand(g), newGendocsCommand(g), newVersionCommand(g), newServeCommand(g))
+	registerCompletions(root, g)
 	return root
 }
 
-// openRepo opens an existing repository.
+// preRun resolves the options of cmd before it runs.
+func (g *GlobalOptions) preRun(cmd *cobra.Command) error {
+	g.flags = cmd
+	return g.resolve(cmd)
+}
+
+// flagError makes cobra's flag errors usage errors.
+func flagError(cmd *cobra.Command, err error) error {
+	return usageErrorf("%v (see %s --help)", err, cmd.CommandPath())
+}
+
+// openRepo opens the existing repository at --repo.
 func (g *GlobalOptions) openRepo(ctx context.Context) (*repo.Repository, error) {
-	s, err := g.store()
+	return g.openRepoAt(ctx, g.Repo)
+}
+
+// openRepoAt opens the existing repository at loc.
+func (g *GlobalOptions) openRepoAt(ctx context.Context, loc string) (*repo.Repository, error) {
+	s, err := g.openStoreAt(loc)
 	if err != nil {
 		return nil, err
 	}
-	return repo.Open(ctx, s)
+	r, err := repo.Open(ctx, s)
+	return r, explainNoRepo(loc, err)
+}
+
+// explainNoRepo adds to a "no repository" error whether a local location
+// exists at all, which only the command line can tell.
+func explainNoRepo(loc string, err error) error {
+	var nre *repo.NoRepositoryError
+	if !errors.As(err, &nre) || nre.Foreign {
+		return err
+	}
+	path, isLocal := localPath(loc)
+	if _, serr := os.Stat(path); isLocal && errors.Is(serr, fs.ErrNotExist) {
+		nre.Missing = true
+	}
+	return err
 }
 
 // findBackup opens the repository and finds backup ref (id or name).
@@ -98,23 +134,10 @@ func (g *GlobalOptions) findBackup(ctx context.Context, ref string) (*repo.Repos
 	return r, m, err
 }
 
-// openOrInitRepo opens the repository, creating it when the location is empty.
-func (g *GlobalOptions) openOrInitRepo(ctx context.Context) (*repo.Repository, error) {
-	s, err := g.store()
-	if err != nil {
-		return nil, err
-	}
-	return repo.OpenOrInit(ctx, s)
-}
-
 // repoDisplay is the repository location as it may be shown: URL query
 // parameters and passwords that could hold secrets are redacted.
 func (g *GlobalOptions) repoDisplay() string {
 	return blob.RedactURL(g.Repo)
-}
-
-func (g *GlobalOptions) store() (repo.Store, error) {
-	return g.openStoreAt(g.Repo)
 }
 
 // connect opens the Milvus connection.

@@ -5,6 +5,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/milvault/milvault/config"
 	"github.com/milvault/milvault/repo"
 	"github.com/milvault/milvault/repo/limit"
 	"github.com/milvault/milvault/repo/logged"
@@ -15,16 +16,16 @@ import (
 // repository store.
 type storeFlags struct {
 	Retries       int
-	UploadLimit   string
-	DownloadLimit string
+	UploadLimit   int64
+	DownloadLimit int64
 	Connections   int
 	LogStore      bool
 }
 
 func (o *storeFlags) addFlags(f *pflag.FlagSet) {
 	f.IntVar(&o.Retries, "retries", 5, "attempts per repository operation on transient errors (1 disables retries)")
-	f.StringVar(&o.UploadLimit, "upload-limit", "", "upload bandwidth limit per process, e.g. 50MiB (per second; default unlimited)")
-	f.StringVar(&o.DownloadLimit, "download-limit", "", "download bandwidth limit per process, e.g. 100MiB (per second; default unlimited)")
+	config.SizeVar(f, &o.UploadLimit, "upload-limit", 0, "upload bandwidth limit per process, e.g. 50MiB (per second; default unlimited)")
+	config.SizeVar(f, &o.DownloadLimit, "download-limit", 0, "download bandwidth limit per process, e.g. 100MiB (per second; default unlimited)")
 	f.IntVar(&o.Connections, "connections", 0, "most repository operations at once (default unlimited)")
 	f.BoolVar(&o.LogStore, "log-store", false, "log every repository operation with its duration on stderr")
 }
@@ -34,14 +35,7 @@ func (o *storeFlags) addFlags(f *pflag.FlagSet) {
 // wrapper still seekable.
 func (g *GlobalOptions) wrapStore(s repo.Store) (repo.Store, error) {
 	o := g.storeFlags
-	up, err := optionalSize(o.UploadLimit, "--upload-limit")
-	if err != nil {
-		return nil, err
-	}
-	down, err := optionalSize(o.DownloadLimit, "--download-limit")
-	if err != nil {
-		return nil, err
-	}
+	up, down := o.UploadLimit, o.DownloadLimit
 	if o.Retries < 1 || o.Connections < 0 {
 		return nil, usageErrorf("--retries must be at least 1 and --connections not negative")
 	}
@@ -56,17 +50,6 @@ func (g *GlobalOptions) wrapStore(s repo.Store) (repo.Store, error) {
 		s = retry.Wrap(s, retry.Options{IsTransient: isTransient, MaxAttempts: o.Retries})
 	}
 	return s, nil
-}
-
-func optionalSize(v, flag string) (int64, error) {
-	if v == "" {
-		return 0, nil
-	}
-	n, err := parseSize(v)
-	if err != nil {
-		return 0, usageErrorf("%s: %v", flag, err)
-	}
-	return n, nil
 }
 
 // openStoreAt opens the store at a repository location with the wrappers

@@ -47,7 +47,7 @@ func (e *env) testRoundTrip(t *testing.T) {
 	name := uniqueName("rt")
 	d := e.createFixture(t, fixture.Options{Name: name, Alias: name + "_alias", Rows: 20000, Dim: 128, Seed: 1})
 	before := e.takeSnapshot(t, d, name)
-	repo := t.TempDir()
+	repo := newRepo(t)
 	sum := e.backup(t, repo, name, "--chunk-size", "1MiB")
 	if sum.Rows != int64(d.Rows) || sum.Files < 2 {
 		t.Errorf("backup has %d rows in %d files, want %d rows in several files", sum.Rows, sum.Files, d.Rows)
@@ -70,7 +70,7 @@ func (e *env) testRoundTrip(t *testing.T) {
 func (e *env) testRestoreNewName(t *testing.T) {
 	name := uniqueName("nn")
 	e.createFixture(t, fixture.Options{Name: name, Rows: 3000, Seed: 2})
-	repo := t.TempDir()
+	repo := newRepo(t)
 	sum := e.backup(t, repo, name)
 	copyName := name + "_copy"
 	e.dropLater(t, copyName)
@@ -89,7 +89,7 @@ func (e *env) testRestoreNewName(t *testing.T) {
 func (e *env) testAutoID(t *testing.T) {
 	name := uniqueName("auto")
 	e.createFixture(t, fixture.Options{Name: name, Rows: 1000, Dim: 16, Seed: 3, AutoID: true, Partitions: []string{}})
-	repo := t.TempDir()
+	repo := newRepo(t)
 	sum := e.backup(t, repo, name)
 	source := e.dump(t, name)
 

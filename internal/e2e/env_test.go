@@ -271,3 +271,14 @@ func binary(t *testing.T, root string) string {
 	}
 	return binPath
 }
+
+// newRepo creates a repository in a new temporary folder with `milvault
+// init`, as a user would before the first backup.
+func newRepo(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	if r := runCLI(t, "--repo", dir, "init"); r.code != 0 {
+		t.Fatalf("milvault init: %s", r)
+	}
+	return dir
+}

@@ -20,7 +20,7 @@ func (e *env) testSigkill(t *testing.T) {
 	bin := binary(t, e.root)
 	name := uniqueName("kill")
 	e.createFixture(t, fixture.Options{Name: name, Rows: 20000, Seed: 4})
-	repo := t.TempDir()
+	repo := newRepo(t)
 	cmd := exec.Command(bin, "--milvus", e.addr, "--repo", repo, "-q", "backup", "-c", name, "--chunk-size", "64KiB")
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -114,7 +114,7 @@ func (e *env) listIDs(t *testing.T, repo string) []string {
 func (e *env) testBadInputs(t *testing.T) {
 	name := uniqueName("bad")
 	d := e.createFixture(t, fixture.Options{Name: name, Rows: 600, Dim: 16, Seed: 5})
-	repo := t.TempDir()
+	repo := newRepo(t)
 	sum := e.backup(t, repo, name)
 	restoredName := name + "_restored"
 	e.dropLater(t, restoredName)
@@ -146,7 +146,7 @@ func (e *env) testBadInputs(t *testing.T) {
 	t.Run("unreachable milvus", func(t *testing.T) {
 		addr := unusedAddress(t)
 		start := time.Now()
-		r := runCLI(t, "--milvus", addr, "--repo", t.TempDir(), "-q", "backup", "-c", name)
+		r := runCLI(t, "--milvus", addr, "--repo", repo, "-q", "backup", "-c", name)
 		expectFailure(t, r, 4, addr)
 		if took := time.Since(start); took > 5*time.Second {
 			t.Errorf("reporting unreachable %s took %s, want a few seconds", addr, took.Round(time.Millisecond))

@@ -61,7 +61,7 @@ func TestConcurrentBackupsLock(t *testing.T) {
 			e := newEnv(t, tg.addr)
 			bin := binary(t, e.root)
 			coll := testenv.Collection(t, e.client, "e2e_lock", 20000, 32)
-			dir := t.TempDir()
+			dir := newRepo(t)
 			base := []string{"--milvus", e.addr, "--repo", dir, "-q"}
 			first := startCLI(t, bin, append(base, "--upload-limit", "256KiB", "backup", "-c", coll, "--name", "first")...)
 			waitForLock(t, dir, first)

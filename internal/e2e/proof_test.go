@@ -18,7 +18,7 @@ func TestProofCommands(t *testing.T) {
 			e := newEnv(t, tg.addr)
 			name := uniqueName("proof")
 			e.createFixture(t, fixture.Options{Name: name, Rows: 3000, Seed: 9})
-			repo := t.TempDir()
+			repo := newRepo(t)
 			sum := e.backup(t, repo, name, "--verify=quick")
 			for _, mode := range []string{"checksum", "quick", "deep"} {
 				r := e.mustRun(t, repo, "--json", "verify", sum.ID, "--mode", mode)

@@ -64,7 +64,7 @@ func TestPruneAndDeleteNeverDeleteUnderARestore(t *testing.T) {
 			coll := uniqueName("readlock")
 			e.createFixture(t, fixture.Options{Name: coll, Rows: 5000, Dim: 16, Seed: 3})
 			source := e.dump(t, coll)
-			dir := t.TempDir()
+			dir := newRepo(t)
 			old := e.backup(t, dir, coll, "--name", "old")
 			e.backup(t, dir, coll, "--name", "new")
 

@@ -32,7 +32,8 @@ func TestS3RoundTrip(t *testing.T) {
 func (e *env) testS3RoundTrip(t *testing.T, repoURL string) {
 	name := uniqueName("s3")
 	d := e.createFixture(t, fixture.Options{Name: name, Rows: 5000, Dim: 32, Seed: 11})
-	sum := e.backup(t, repoURL, name, "--chunk-size", "1MiB")
+	// --init creates the repository in the bucket folder, as a script would.
+	sum := e.backup(t, repoURL, name, "--chunk-size", "1MiB", "--init")
 	if sum.Rows != int64(d.Rows) || sum.Files < 2 {
 		t.Errorf("backup has %d rows in %d files, want %d rows in several files", sum.Rows, sum.Files, d.Rows)
 	}
@@ -44,7 +45,10 @@ func (e *env) testS3RoundTrip(t *testing.T, repoURL string) {
 		t.Errorf("list output shows the S3 secret key")
 	}
 	copyURL := strings.Replace(repoURL, "s3://"+os.Getenv("MILVAULT_TEST_S3_BUCKET")+"/", "s3://"+os.Getenv("MILVAULT_TEST_S3_BUCKET2")+"/", 1)
-	e.mustRun(t, repoURL, "copy", sum.ID, "--to", copyURL)
+	if r := e.milvault(t, repoURL, "copy", sum.ID, "--to", copyURL); r.code != 3 || !strings.Contains(r.String(), "--init") {
+		t.Errorf("copy to a bucket folder without a repository: %s; want exit 3 suggesting init", r)
+	}
+	e.mustRun(t, repoURL, "copy", sum.ID, "--to", copyURL, "--init")
 	if again := e.mustRun(t, repoURL, "copy", sum.ID, "--to", copyURL); !strings.Contains(again.stdout+again.stderr, "nothing to copy") {
 		t.Errorf("second copy did not report that nothing was left to copy: %s", again)
 	}

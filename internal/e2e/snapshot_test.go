@@ -18,16 +18,15 @@ import (
 
 // snapshot is what a collection looks like from outside, besides its rows.
 type snapshot struct {
-	fields       []string // one line per field: name, types, params and flags
-	dynamic      bool
-	description  string
-	consistency  commonpb.ConsistencyLevel
-	partitions   []string
-	indexes      []string // one line per index: field, name and params
-	aliasTarget  string
-	loadState    string
-	searchIDs    [][]string
-	searchErrors []string
+	fields      []string // one line per field: name, types, params and flags
+	dynamic     bool
+	description string
+	consistency commonpb.ConsistencyLevel
+	partitions  []string
+	indexes     []string // one line per index: field, name and params
+	aliasTarget string
+	loadState   string
+	searchIDs   [][]string
 }
 
 const (

@@ -34,6 +34,11 @@ func Schema(name string) *schemapb.CollectionSchema {
 // Write commits a backup of collection name with the given partitions, each
 // holding filesPer files of rowsPer rows, created at t.
 func Write(ctx context.Context, r *repo.Repository, id, name string, partitions []string, filesPer, rowsPer int, t time.Time) (*manifest.Manifest, error) {
+	return WriteNamed(ctx, r, id, "", name, partitions, filesPer, rowsPer, t)
+}
+
+// WriteNamed is Write for a backup with a name (backupName) as well as an id.
+func WriteNamed(ctx context.Context, r *repo.Repository, id, backupName, name string, partitions []string, filesPer, rowsPer int, t time.Time) (*manifest.Manifest, error) {
 	schema := Schema(name)
 	sj, _ := protojson.Marshal(schema)
 	c := manifest.Collection{Database: "default", Name: name, Schema: sj, ShardsNum: 1, ConsistencyLevel: "Bounded", LoadState: "not_loaded",
@@ -52,7 +57,7 @@ func Write(ctx context.Context, r *repo.Repository, id, name string, partitions 
 		}
 		c.Partitions, c.Rows = append(c.Partitions, mp), c.Rows+mp.Rows
 	}
-	m := &manifest.Manifest{FormatVersion: manifest.FormatVersion, ID: id, CreatedAt: t, Collections: []manifest.Collection{c},
+	m := &manifest.Manifest{FormatVersion: manifest.FormatVersion, ID: id, Name: backupName, CreatedAt: t, Collections: []manifest.Collection{c},
 		Options: manifest.Options{Compression: "zstd", CompressionLevel: 3, Checksum: "sha256", ChunkBytes: 1 << 20}}
 	return m, r.Commit(ctx, m)
 }

@@ -16,8 +16,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/milvault/milvault/errkind"
 	"github.com/milvault/milvault/jobs"
-	"github.com/milvault/milvault/repo"
 	"github.com/milvault/milvault/service"
 )
 
@@ -88,28 +88,13 @@ func (s *server) fail(w http.ResponseWriter, err error) {
 	writeError(w, statusOf(err), err.Error())
 }
 
+// statusOf maps err to its HTTP status through errkind's one table; the
+// service shutting down is 503.
 func statusOf(err error) int {
-	var (
-		nf     *jobs.NotFoundError
-		bnf    *repo.BackupNotFoundError
-		up     *service.UnknownPolicyError
-		ur     *service.UnknownRepositoryError
-		busy   *jobs.BusyError
-		notRun *jobs.NotRunningError
-		bad    *service.BadRequestError
-		noRepo *repo.NoRepositoryError
-	)
-	switch {
-	case errors.As(err, &nf), errors.As(err, &bnf), errors.As(err, &up), errors.As(err, &ur):
-		return http.StatusNotFound
-	case errors.As(err, &busy), errors.As(err, &notRun):
-		return http.StatusConflict
-	case errors.As(err, &bad):
-		return http.StatusBadRequest
-	case errors.Is(err, jobs.ErrShutdown), errors.As(err, &noRepo):
+	if errors.Is(err, jobs.ErrShutdown) {
 		return http.StatusServiceUnavailable
 	}
-	return http.StatusInternalServerError
+	return errkind.Of(err).HTTPStatus()
 }
 
 func (s *server) ready(w http.ResponseWriter, r *http.Request) {
