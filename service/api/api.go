@@ -74,18 +74,28 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	_ = enc.Encode(v)
 }
 
-// errorBody is every error answer.
+// errorBody is every error answer: the shape of the command line's --json
+// error object, {"error": {"kind", "message"}}.
 type errorBody struct {
-	Error string `json:"error"`
+	Error errorObject `json:"error"`
 }
 
-func writeError(w http.ResponseWriter, status int, msg string) {
-	writeJSON(w, status, errorBody{Error: msg})
+type errorObject struct {
+	Kind    string `json:"kind"`
+	Message string `json:"message"`
+}
+
+func writeError(w http.ResponseWriter, status int, kind, msg string) {
+	writeJSON(w, status, errorBody{Error: errorObject{Kind: kind, Message: msg}})
 }
 
 // fail answers err with the status its kind calls for.
 func (s *server) fail(w http.ResponseWriter, err error) {
-	writeError(w, statusOf(err), err.Error())
+	kind := errkind.Of(err).String()
+	if errors.Is(err, jobs.ErrShutdown) {
+		kind = "unavailable"
+	}
+	writeError(w, statusOf(err), kind, err.Error())
 }
 
 // statusOf maps err to its HTTP status through errkind's one table; the
@@ -101,7 +111,7 @@ func (s *server) ready(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 10*time.Second)
 	defer cancel()
 	if err := s.svc.Ready(ctx); err != nil {
-		writeError(w, http.StatusServiceUnavailable, err.Error())
+		writeError(w, http.StatusServiceUnavailable, "not_ready", err.Error())
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
@@ -158,7 +168,7 @@ func (s *server) startJob(w http.ResponseWriter, r *http.Request) {
 	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<20))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&req); err != nil {
-		writeError(w, http.StatusBadRequest, "the body must be a JSON job request: "+err.Error())
+		writeError(w, http.StatusBadRequest, errkind.Usage.String(), "the body must be a JSON job request: "+err.Error())
 		return
 	}
 	j, err := s.svc.StartJob(req)

@@ -62,9 +62,9 @@ func (t Tokens) require(role Role, h http.HandlerFunc) http.HandlerFunc {
 		switch got := t.role(r); {
 		case got == RoleNone:
 			w.Header().Set("WWW-Authenticate", `Bearer realm="milvault"`)
-			writeError(w, http.StatusUnauthorized, "a bearer token is required: send Authorization: Bearer <token>")
+			writeError(w, http.StatusUnauthorized, "unauthorized", "a bearer token is required: send Authorization: Bearer <token>")
 		case got < role:
-			writeError(w, http.StatusForbidden, "this token is read-only: starting or cancelling jobs needs an admin token")
+			writeError(w, http.StatusForbidden, "forbidden", "this token is read-only: starting or cancelling jobs needs an admin token")
 		default:
 			h(w, r)
 		}

@@ -23,7 +23,7 @@ func (s *server) jobEvents(w http.ResponseWriter, r *http.Request) {
 	}
 	flusher, ok := w.(http.Flusher)
 	if !ok {
-		writeError(w, http.StatusInternalServerError, "streaming is not supported by this connection")
+		writeError(w, http.StatusInternalServerError, "failure", "streaming is not supported by this connection")
 		return
 	}
 	w.Header().Set("Content-Type", "text/event-stream")
