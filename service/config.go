@@ -87,11 +87,22 @@ type PolicyConfig struct {
 	// Webhook, if set, is told when the policy starts failing and when it
 	// recovers.
 	Webhook *WebhookConfig `yaml:"webhook"`
+	// Verification, if set, verifies the policy's newest backup again on
+	// its own schedule (e.g. deep weekly).
+	Verification *VerificationConfig `yaml:"verification"`
 	// Drill, if set, rehearses a restore of the policy's newest backup on
 	// its own schedule.
 	Drill *DrillConfig `yaml:"drill"`
 
 	rpo time.Duration
+}
+
+// VerificationConfig schedules verifications of a policy's newest backup.
+type VerificationConfig struct {
+	Schedule string `yaml:"schedule"`
+	// Mode is checksum, quick or deep (restore into scratch collections
+	// and compare every row).
+	Mode string `yaml:"mode"`
 }
 
 // DrillConfig schedules drills: restore the newest backup of the policy

@@ -63,6 +63,8 @@ func TestConfigErrors(t *testing.T) {
 		{"secret in URL", "region=us-east-1", "region=us-east-1&secret_access_key=abc", "serve.yaml:9: repositories.primary.url: the URL holds a credential"},
 		{"bad rpo", "rpo: 26h", "rpo: soon", `serve.yaml:20: policies.nightly.rpo: "soon" is not a duration`},
 		{"bad verify", "verify: quick", "verify: deep", `serve.yaml:18: policies.nightly.verify: "deep": use checksum, quick or none`},
+		{"bad verification mode", "    rpo: 26h", "    rpo: 26h\n    verification: {schedule: \"@weekly\", mode: thorough}", `serve.yaml:21: policies.nightly.verification.mode: "thorough": use checksum, quick or deep`},
+		{"bad policy name", "  nightly:", "  night:ly:", `serve.yaml:14: policies.night:ly: policy names use letters`},
 		{"bad retention", "keep_daily: 7", "keep_daily: -1", "serve.yaml:17: policies.nightly.retention:"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

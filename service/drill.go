@@ -9,8 +9,10 @@ import (
 	"github.com/milvault/milvault/errkind"
 	"github.com/milvault/milvault/jobs"
 	"github.com/milvault/milvault/manifest"
+	"github.com/milvault/milvault/milvus"
 	"github.com/milvault/milvault/progress"
 	"github.com/milvault/milvault/repo"
+	"github.com/milvault/milvault/verify"
 )
 
 // DrillFailedError reports a drill that ran but failed a check or its
@@ -152,4 +154,69 @@ func pruneSelected(ctx context.Context, r *repo.Repository, l *repo.Lock, pol Po
 		}
 	}
 	return pruneBackups(ctx, r, l, pol.Retention, selected, now, "")
+}
+
+// RunVerification starts a verification of the newest backup of policy
+// name with the mode of its verification schedule (checksum when it has
+// none); the proof is recorded in the repository.
+func (s *Service) RunVerification(name string) (jobs.Job, error) {
+	pol, ok := s.config().Policies[name]
+	if !ok {
+		return jobs.Job{}, &UnknownPolicyError{Name: name}
+	}
+	mode := VerifyChecksum
+	if pol.Verification != nil {
+		mode = pol.Verification.Mode
+	}
+	return s.runner.Start(jobs.Spec{Kind: jobs.KindVerify, Policy: name, Params: map[string]string{"policy": name, "mode": mode}},
+		func(ctx context.Context, p progress.Progress) (any, error) {
+			res, err := s.verifyNewest(ctx, name, pol, mode, p)
+			if res == nil {
+				return nil, err
+			}
+			return res, err
+		})
+}
+
+func (s *Service) verifyNewest(ctx context.Context, name string, pol PolicyConfig, mode string, p progress.Progress) (*VerifyResult, error) {
+	r, m, err := s.newestBackup(ctx, name, pol)
+	if err != nil {
+		return nil, err
+	}
+	l, lctx, err := r.Lock(ctx, repo.LockOptions{Operation: "serve verify " + name, Wait: s.config().lockWait})
+	if err != nil {
+		return nil, err
+	}
+	defer l.Unlock()
+	var c *milvus.Client
+	if mode != VerifyChecksum { // quick compares with the source, deep restores
+		if c, err = s.connect(lctx, s.config().milvusFor(pol)); err != nil {
+			return nil, err
+		}
+		defer c.Close()
+	}
+	var res *VerifyResult
+	if mode == VerifyDeep {
+		res, err = s.verifyDeep(lctx, r, l, m, c, p)
+	} else {
+		res, err = s.verifyBackup(lctx, r, m, mode, c, p)
+	}
+	if res != nil && res.OK {
+		s.metrics.restoreBackup(name, pol, m, []repo.Proof{{OK: true, At: s.now()}})
+	}
+	return res, l.Stopped("verify", err)
+}
+
+// verifyDeep restores m into scratch collections and compares every row
+// (drill.Deep, as `milvault verify --mode deep`, which records the proof).
+func (s *Service) verifyDeep(ctx context.Context, r *repo.Repository, l *repo.Lock, m *manifest.Manifest, c *milvus.Client, p progress.Progress) (*VerifyResult, error) {
+	rep, err := drill.Deep(ctx, drill.Deps{Repo: r, Milvus: c, Progress: p, Lock: l}, m, drill.Options{LockWait: s.config().lockWait})
+	if err != nil {
+		return nil, fmt.Errorf("deep verification of %s: %w", m.ID, err)
+	}
+	res := &VerifyResult{Mode: rep.Mode, OK: rep.OK, Files: rep.Files, Rows: rep.Rows}
+	if !rep.OK {
+		return res, &verify.DamagedError{BackupID: m.ID, Files: rep.Damaged}
+	}
+	return res, nil
 }

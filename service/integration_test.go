@@ -227,6 +227,7 @@ policies:
     verify: quick
     retention: {keep_last: 2, min_keep: 1}
     drill: {schedule: "@every 1h", max_rto: 10m}
+    verification: {schedule: "@every 1h", mode: deep}
 `, state, px.addr, primary, offsite, coll, coll)
 	cfg, err := service.ParseConfig("serve.yaml", []byte(cfgText))
 	if err != nil {
@@ -286,6 +287,11 @@ policies:
 	}
 	if v, _ := metric(t, reg, "milvault_drill_rto_seconds", map[string]string{"policy": "manual"}); v <= 0 || v > 600 {
 		t.Fatalf("milvault_drill_rto_seconds = %v, want a measured RTO", v)
+	}
+	vj := httpJob(t, srv, `{"kind":"verify","policy":"manual"}`)
+	var vr service.VerifyResult
+	if err := json.Unmarshal(vj.Result, &vr); err != nil || vr.Mode != "deep" || !vr.OK || vr.Rows != 500 {
+		t.Fatalf("deep verification job result %s", vj.Result)
 	}
 	// The manual backup and the scheduled ones are one selection: a prune
 	// job keeps the newest 2 of them (3 if a run committed meanwhile).

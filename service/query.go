@@ -173,6 +173,9 @@ func (s *Service) StartJob(req JobRequest) (jobs.Job, error) {
 		}
 		return s.RunPolicy(req.Policy)
 	case jobs.KindVerify:
+		if req.Policy != "" && req.Repository == "" {
+			return s.RunVerification(req.Policy)
+		}
 		return s.startVerify(req)
 	case jobs.KindCopy:
 		return s.startCopy(req)

@@ -172,9 +172,12 @@ func (s *Service) startScheduled(entry string) {
 	name, kind := splitEntry(entry)
 	var j jobs.Job
 	var err error
-	if kind == jobs.KindDrill {
+	switch kind {
+	case jobs.KindDrill:
 		j, err = s.RunDrill(name)
-	} else {
+	case jobs.KindVerify:
+		j, err = s.RunVerification(name)
+	default:
 		j, err = s.RunPolicy(name)
 	}
 	var busy *jobs.BusyError
@@ -200,6 +203,9 @@ func (s *Service) planEntries(cfg *Config, old []schedule.Entry, startup bool) [
 		specs := map[jobs.Kind]string{jobs.KindBackup: pol.Schedule}
 		if pol.Drill != nil {
 			specs[jobs.KindDrill] = pol.Drill.Schedule
+		}
+		if pol.Verification != nil {
+			specs[jobs.KindVerify] = pol.Verification.Schedule
 		}
 		for kind, spec := range specs {
 			if e, ok := s.planEntry(name, kind, spec, old, startup && pol.runMissed(), now); ok {

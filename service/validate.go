@@ -19,6 +19,9 @@ const (
 	VerifyNone     = "none"
 	VerifyChecksum = "checksum"
 	VerifyQuick    = "quick"
+	// VerifyDeep (scheduled verifications only) restores the backup into
+	// scratch collections and compares every row.
+	VerifyDeep = "deep"
 )
 
 func (c *checker) validate(cfg *Config) {
@@ -147,6 +150,14 @@ func (c *checker) policy(cfg *Config, key string, p PolicyConfig) PolicyConfig {
 	}
 	if p.RPO != "" {
 		p.rpo = c.duration(key+".rpo", p.RPO, 0)
+	}
+	if v := p.Verification; v != nil {
+		if _, err := schedule.Parse(v.Schedule); err != nil {
+			c.errorAt(key+".verification.schedule", "%v", err)
+		}
+		if v.Mode != VerifyChecksum && v.Mode != VerifyQuick && v.Mode != VerifyDeep {
+			c.errorAt(key+".verification.mode", "%q: use checksum, quick or deep", v.Mode)
+		}
 	}
 	if p.Drill != nil {
 		d := *p.Drill
