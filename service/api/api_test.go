@@ -104,7 +104,9 @@ func TestAuthentication(t *testing.T) {
 			t.Errorf("%s %s answer shows a token: %s", tc.method, tc.path, body)
 		}
 		if got >= 400 {
-			var e struct{ Error struct{ Kind, Message string } }
+			var e struct {
+				Error struct{ Kind, Message string }
+			}
 			if json.Unmarshal([]byte(body), &e) != nil || e.Error.Kind == "" || e.Error.Message == "" {
 				t.Errorf("%s %s error body %s is not {\"error\":{\"kind\",\"message\"}}", tc.method, tc.path, body)
 			}
