@@ -3,9 +3,18 @@ package e2e
 import (
 	"bufio"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	crand "crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/json"
+	"encoding/pem"
 	"fmt"
 	"io"
+	"math/big"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -44,6 +53,7 @@ func TestServe(t *testing.T) {
 
 	t.Run("check_config", func(t *testing.T) { testCheckConfig(t, bin, dir, cfgPath) })
 	t.Run("kill_restart", func(t *testing.T) { testServeKill(t, bin, cfgPath, repoDir) })
+	t.Run("tls", func(t *testing.T) { testServeTLS(t, bin, cfgPath, dir) })
 	t.Run("restore_cancel", func(t *testing.T) { testServeRestore(t, e, bin, cfgPath, name) })
 	t.Run("sighup_sigterm", func(t *testing.T) {
 		testServeSignals(t, bin, cfgPath, func() {
@@ -112,9 +122,9 @@ type serveProc struct {
 	done chan error
 }
 
-func startServe(t *testing.T, bin, cfg string) *serveProc {
+func startServe(t *testing.T, bin, cfg string, extra ...string) *serveProc {
 	t.Helper()
-	cmd := exec.Command(bin, "serve", "--config", cfg, "--listen", "127.0.0.1:0")
+	cmd := exec.Command(bin, append([]string{"serve", "--config", cfg, "--listen", "127.0.0.1:0"}, extra...)...)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -341,4 +351,53 @@ func testServeRestore(t *testing.T, e *env, bin, cfg, coll string) {
 		t.Fatalf("the cancelled restore left collection %s (err %v)", cancelled, err)
 	}
 	t.Logf("cancelled restore: %s", done.Error)
+}
+
+// testServeTLS serves HTTPS with --tls-cert/--tls-key: a client trusting
+// the certificate gets /healthz, and the API still wants its token.
+func testServeTLS(t *testing.T, bin, cfg, dir string) {
+	certFile, keyFile, pool := selfSigned(t, dir)
+	p := startServe(t, bin, cfg, "--tls-cert", certFile, "--tls-key", keyFile)
+	defer func() { p.cmd.Process.Signal(syscall.SIGTERM); <-p.done }()
+	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
+	base := strings.Replace(p.base, "http://", "https://", 1)
+	for path, want := range map[string]int{"/healthz": 200, "/api/v1/jobs": 401} {
+		resp, err := client.Get(base + path)
+		if err != nil {
+			t.Fatalf("GET %s over TLS: %v", path, err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != want {
+			t.Errorf("GET %s over TLS = %d, want %d", path, resp.StatusCode, want)
+		}
+	}
+}
+
+// selfSigned writes a certificate for 127.0.0.1 and its key, and returns
+// a pool that trusts it.
+func selfSigned(t *testing.T, dir string) (string, string, *x509.CertPool) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), crand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "milvault-e2e"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}, KeyUsage: x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}, IsCA: true, BasicConstraintsValid: true}
+	der, err := x509.CreateCertificate(crand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyDER, err := x509.MarshalECPrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	certFile, keyFile := filepath.Join(dir, "tls.crt"), filepath.Join(dir, "tls.key")
+	os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600)
+	os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER}), 0o600)
+	cert, _ := x509.ParseCertificate(der)
+	pool := x509.NewCertPool()
+	pool.AddCert(cert)
+	return certFile, keyFile, pool
 }
