@@ -281,6 +281,9 @@ policies:
 	srv := httptest.NewServer(api.Handler(svc, api.Options{Gatherer: reg, Tokens: api.Tokens{Admin: []string{"adm"}, Read: []string{"ro"}}}))
 	defer srv.Close()
 	httpBackup(t, srv)
+	if resp, err := http.Get(srv.URL + "/readyz"); err != nil || resp.StatusCode != 200 {
+		t.Fatalf("/readyz with Milvus and both buckets up = %v, %v", resp, err)
+	}
 	httpJob(t, srv, `{"kind":"drill","policy":"manual"}`)
 	if v, _ := metric(t, reg, "milvault_drill_ok", map[string]string{"policy": "manual"}); v != 1 {
 		t.Fatalf("milvault_drill_ok = %v after a drill, want 1", v)

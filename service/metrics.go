@@ -159,9 +159,13 @@ func (m *Metrics) restore(policy string, pol PolicyConfig, backups []*manifest.M
 }
 
 // restoreBackup raises the last-success and last-verified metrics of the
-// selected collections of b: a committed backup is a success, any
-// successful proof (verification or drill) a verification.
+// selected collections of b: a committed backup is a success unless its
+// newest verification failed, any successful proof (verification or drill)
+// a verification.
 func (m *Metrics) restoreBackup(policy string, pol PolicyConfig, b *manifest.Manifest, ps []repo.Proof) {
+	if damaged(ps) {
+		return
+	}
 	for _, c := range b.Collections {
 		if !selectsCollection(pol, c) {
 			continue
@@ -173,6 +177,17 @@ func (m *Metrics) restoreBackup(policy string, pol PolicyConfig, b *manifest.Man
 			}
 		}
 	}
+}
+
+// damaged reports whether the newest verification among ps (oldest first)
+// failed.
+func damaged(ps []repo.Proof) bool {
+	for i := len(ps) - 1; i >= 0; i-- {
+		if ps[i].Kind != repo.ProofDrill {
+			return !ps[i].OK
+		}
+	}
+	return false
 }
 
 // selects reports whether backup b holds a collection the policy backs up.
