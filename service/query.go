@@ -152,4 +152,3 @@ func (s *Service) Ready(ctx context.Context) error {
 	}
 	return errors.Join(errs...)
 }
-
