@@ -108,7 +108,13 @@ func runLocked(ctx context.Context, deps Deps, p Params, start time.Time) (*Resu
 	if err != nil {
 		return nil, err
 	}
-	removeStaleSpools(deps)
+	spools, err := deps.Repo.RemoveStaleSpools(ctx, deps.Lock)
+	if err != nil {
+		return nil, err
+	}
+	for _, name := range spools {
+		deps.Progress.Note("removed " + name + ", a spool file an interrupted backup left behind")
+	}
 	m, err := run(ctx, deps, p, targets, start)
 	if err != nil {
 		return nil, err

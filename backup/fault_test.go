@@ -17,7 +17,6 @@ import (
 	"github.com/milvault/milvault/repo/faulty"
 	"github.com/milvault/milvault/repo/mem"
 	"github.com/milvault/milvault/repo/retry"
-	"github.com/milvault/milvault/verify"
 )
 
 // TestBackupsUnderTransientFaults is the fault-proof test: with 10 % of all
@@ -33,7 +32,7 @@ func TestBackupsUnderTransientFaults(t *testing.T) {
 			faulty.Rule{Probability: 0.1, Kind: faulty.Transient},
 			faulty.Rule{Ops: []faulty.Op{faulty.Open}, Probability: 0.1, Kind: faulty.Interrupt})
 		var retries atomic.Int64
-		store := retry.Wrap(repo.Forward(f, inner), retry.Options{IsTransient: faulty.IsTransient,
+		store := retry.Wrap(f, retry.Options{IsTransient: faulty.IsTransient,
 			MaxAttempts: 10, Base: time.Millisecond, Max: 20 * time.Millisecond,
 			OnRetry: func(string, string, int, error) { retries.Add(1) }})
 		r, err := repo.OpenOrInit(ctx, store)
@@ -50,7 +49,7 @@ func TestBackupsUnderTransientFaults(t *testing.T) {
 			if m.TotalRows() != 3000 {
 				t.Fatalf("backup %d: %d rows, want 3000", i+1, m.TotalRows())
 			}
-			if err := verify.Checksums(ctx, store, m, m.Files(), progress.Nop); err != nil {
+			if err := r.CheckFiles(ctx, m, m.Files(), progress.Nop); err != nil {
 				t.Fatalf("backup %d does not verify: %v", i+1, err)
 			}
 		}
@@ -79,7 +78,7 @@ func TestPermanentFaultLeavesNothing(t *testing.T) {
 		for _, nth := range []int{3, 4} {
 			inner := mem.New()
 			f := faulty.New(inner, 1, faulty.Rule{Ops: []faulty.Op{faulty.Put}, Nth: nth, Kind: faulty.Permanent})
-			store := retry.Wrap(repo.Forward(f, inner), retry.Options{IsTransient: faulty.IsTransient, Base: time.Millisecond})
+			store := retry.Wrap(f, retry.Options{IsTransient: faulty.IsTransient, Base: time.Millisecond})
 			if _, err := repo.Init(ctx, inner); err != nil {
 				t.Fatal(err)
 			}
@@ -142,7 +141,11 @@ func TestSlowUploadsKeepEveryFile(t *testing.T) {
 		if len(files) < 2 || m.TotalRows() != 3000 {
 			t.Fatalf("%d files, %d rows; want several files and 3000 rows", len(files), m.TotalRows())
 		}
-		if err := verify.Checksums(ctx, inner, m, files, progress.Nop); err != nil {
+		direct, err := repo.Open(ctx, inner)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := direct.CheckFiles(ctx, m, files, progress.Nop); err != nil {
 			t.Fatalf("backup does not verify: %v", err)
 		}
 	})

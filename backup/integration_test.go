@@ -14,13 +14,12 @@ import (
 	"github.com/milvault/milvault/repo"
 	"github.com/milvault/milvault/repo/local"
 	"github.com/milvault/milvault/repo/mem"
-	"github.com/milvault/milvault/verify"
 )
 
 // tinyDisk is a store that reports almost no free space.
 type tinyDisk struct{ *mem.Store }
 
-func (tinyDisk) FreeSpace() (int64, error) { return 1000, nil }
+func (tinyDisk) FreeSpace(context.Context) (int64, error) { return 1000, nil }
 
 // TestRefusesWhenSpaceIsShort also checks that a released collection is
 // loaded for the backup and released again.
@@ -88,7 +87,7 @@ func TestLocalRepositorySpoolsInPlace(t *testing.T) {
 		if left, _ := filepath.Glob(filepath.Join(dir, ".tmp-*")); len(left) != 0 {
 			t.Fatalf("temporary files left in the repository: %v", left)
 		}
-		if err := verify.Checksums(ctx, store, res.Manifest, res.Manifest.Files(), progress.Nop); err != nil {
+		if err := r.CheckFiles(ctx, res.Manifest, res.Manifest.Files(), progress.Nop); err != nil {
 			t.Fatalf("backup does not verify: %v", err)
 		}
 	})

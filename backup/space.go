@@ -6,7 +6,6 @@ import (
 
 	"github.com/milvault/milvault/milvus"
 	"github.com/milvault/milvault/progress"
-	"github.com/milvault/milvault/repo"
 )
 
 // InsufficientStorageError reports a repository without room for a backup.
@@ -24,9 +23,12 @@ func (e *InsufficientStorageError) Error() string {
 // checkSpace compares a pessimistic estimate of the backup's size (raw data,
 // no credit for compression) with the free space of a local repository.
 func checkSpace(ctx context.Context, deps Deps, p Params, targets []target) error {
-	fs, ok := deps.Repo.Store().(repo.FreeSpacer)
-	if p.SkipSpaceCheck || !ok {
+	if p.SkipSpaceCheck {
 		return nil
+	}
+	avail, err := deps.Repo.FreeSpace(ctx)
+	if err != nil {
+		return nil // unknown (an object store): the write itself will tell
 	}
 	var need int64
 	for _, t := range targets {
@@ -40,12 +42,8 @@ func checkSpace(ctx context.Context, deps Deps, p Params, targets []target) erro
 		}
 		need += rows * int64(milvus.EstimateRowBytes(desc.GetSchema()))
 	}
-	avail, err := fs.FreeSpace()
-	if err != nil {
-		return nil // unknown: the write itself will tell
-	}
 	if need > avail {
-		return &InsufficientStorageError{Location: deps.Repo.Store().Location(), Required: need, Available: avail}
+		return &InsufficientStorageError{Location: deps.Repo.Location(), Required: need, Available: avail}
 	}
 	return nil
 }

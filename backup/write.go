@@ -3,9 +3,6 @@ package backup
 import (
 	"context"
 	"fmt"
-	"io"
-	"os"
-	"path/filepath"
 	"regexp"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -13,7 +10,6 @@ import (
 	"github.com/milvus-io/milvus-proto/go-api/v2/schemapb"
 	"golang.org/x/sync/errgroup"
 
-	"github.com/milvault/milvault/checksum"
 	"github.com/milvault/milvault/columnar"
 	"github.com/milvault/milvault/manifest"
 	"github.com/milvault/milvault/milvus"
@@ -233,13 +229,13 @@ func (w *partitionWriter) writeRowGroup(ctx context.Context, rec arrow.RecordBat
 		}
 		w.cur = f
 	}
-	before := w.cur.hash.Count()
+	before := w.cur.w.Size()
 	if err := w.cur.pw.Write(rec); err != nil {
-		return fmt.Errorf("write %s: %w", w.cur.name, err)
+		return fmt.Errorf("write %s: %w", w.cur.w.Path(), err)
 	}
 	w.cur.rows += rec.NumRows()
-	w.deps.Progress.Bytes(w.cur.hash.Count() - before)
-	if w.cur.hash.Count() >= w.p.ChunkBytes {
+	w.deps.Progress.Bytes(w.cur.w.Size() - before)
+	if w.cur.w.Size() >= w.p.ChunkBytes {
 		return w.closeCurrent(ctx)
 	}
 	return nil
@@ -270,29 +266,25 @@ func (w *partitionWriter) abort() {
 	}
 }
 
-// openFile is a data file being written. It is spooled to a temporary
+// openFile is a data file being written. The repository spools it to a
 // local file (at most one chunk, so disk use is bounded by --chunk-size and
-// memory by the row group) and handed to the store when complete: the store
-// gets an *os.File, an io.ReadSeeker, so a retrying store can replay it.
-// The checksum is computed while the file is written.
+// memory by the row group) and stores it on Commit; the checksum is
+// computed while the file is written.
 type openFile struct {
-	name  string
-	pw    *columnar.FileWriter
-	hash  *checksum.Writer
-	spool *os.File
-	rows  int64
+	w    *repo.FileWriter
+	pw   *columnar.FileWriter
+	rows int64
 }
 
 func (w *partitionWriter) openNext(ctx context.Context) (*openFile, error) {
 	name := fmt.Sprintf("%spart-%05d.parquet", w.prefix, w.opened)
 	w.opened++
-	spool, err := os.CreateTemp(w.spoolDir(), spoolPattern)
+	fw, err := w.deps.Repo.CreateFile(ctx, name, w.p.Checksum, w.p.SpoolDir)
 	if err != nil {
-		return nil, fmt.Errorf("spool %s: %w", name, err)
+		return nil, err
 	}
-	f := &openFile{name: name, spool: spool}
-	f.hash = checksum.NewWriter(spool, w.p.Checksum)
-	pw, err := columnar.NewFileWriter(f.hash, w.sch, columnar.WriterOptions{
+	f := &openFile{w: fw}
+	pw, err := columnar.NewFileWriter(fw, w.sch, columnar.WriterOptions{
 		Compression: w.p.Compression, Level: w.p.CompressionLevel, Metadata: w.meta,
 	})
 	if err != nil {
@@ -303,45 +295,13 @@ func (w *partitionWriter) openNext(ctx context.Context) (*openFile, error) {
 	return f, nil
 }
 
-// spoolDir is where data files are written before they are stored: Params'
-// SpoolDir, else the root of a local repository (same file system, so the
-// store links the file instead of copying it), else os.TempDir().
-func (w *partitionWriter) spoolDir() string {
-	if w.p.SpoolDir != "" {
-		return w.p.SpoolDir
-	}
-	if lp, ok := w.deps.Repo.Store().(repo.LocalPather); ok {
-		return filepath.Dir(lp.LocalPath("spool"))
-	}
-	return ""
-}
-
-// spoolPattern names the spool files of data files being written.
-const spoolPattern = ".tmp-milvault-chunk-*.parquet"
-
-// removeStaleSpools deletes spool files that a killed backup left in the
-// root of a local repository. Only backups create them, and a backup holds
-// the repository's exclusive lock, so under that lock every one is stale.
-func removeStaleSpools(deps Deps) {
-	lp, ok := deps.Repo.Store().(repo.LocalPather)
-	if !ok {
-		return
-	}
-	stale, _ := filepath.Glob(filepath.Join(filepath.Dir(lp.LocalPath("spool")), spoolPattern))
-	for _, f := range stale {
-		if err := os.Remove(f); err == nil {
-			deps.Progress.Note("removed " + filepath.Base(f) + ", a spool file an interrupted backup left behind")
-		}
-	}
-}
-
 // closeCurrent finishes the current file and hands it to the upload stage.
 func (w *partitionWriter) closeCurrent(ctx context.Context) error {
 	f := w.cur
 	w.cur = nil
 	if err := f.pw.Close(); err != nil {
 		f.abort()
-		return fmt.Errorf("write %s: %w", f.name, err)
+		return fmt.Errorf("write %s: %w", f.w.Path(), err)
 	}
 	if err := send(ctx, w.uploads, f); err != nil {
 		f.abort()
@@ -365,23 +325,19 @@ func (w *partitionWriter) uploadAll(ctx context.Context, in <-chan *openFile) er
 }
 
 func (w *partitionWriter) upload(ctx context.Context, f *openFile) error {
-	if _, err := f.spool.Seek(0, io.SeekStart); err != nil {
-		return fmt.Errorf("write %s: %w", f.name, err)
-	}
-	if err := w.deps.Repo.Store().Put(ctx, f.name, f.spool); err != nil {
+	mf, err := f.w.Commit(ctx)
+	if err != nil {
 		return err
 	}
-	w.files = append(w.files, manifest.File{Path: f.name, Size: f.hash.Count(), Rows: f.rows, Checksum: f.hash.Digest()})
+	mf.Rows = f.rows
+	w.files = append(w.files, mf)
 	w.rows += f.rows
 	return nil
 }
 
 // abort removes the spool file; it is also how a stored file's spool is
 // cleaned up.
-func (f *openFile) abort() {
-	f.spool.Close()
-	os.Remove(f.spool.Name())
-}
+func (f *openFile) abort() { f.w.Abort() }
 
 var safePattern = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_-]*$`)
 

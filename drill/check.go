@@ -2,7 +2,6 @@ package drill
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -79,6 +78,9 @@ func sampleSearches(ctx context.Context, d Deps, mc *manifest.Collection, rc res
 	return nil
 }
 
+// sampleBatchRows is the batch size used when reading sample rows.
+const sampleBatchRows = 2048
+
 type sample struct {
 	key    any
 	vector []float32
@@ -91,11 +93,19 @@ func sampleRows(ctx context.Context, d Deps, mc *manifest.Collection, field stri
 	if !ok {
 		return nil, nil
 	}
+	schema, err := mc.DecodeSchema()
+	if err != nil {
+		return nil, err
+	}
+	pk := milvus.PrimaryField(schema)
+	if pk == nil {
+		return nil, fmt.Errorf("schema of %s has no primary key", mc.QualifiedName())
+	}
 	var out []sample
 	step := max(1, int(f.Rows)/n)
 	seen := 0
-	err := verify.EachRecord(ctx, d.Repo.Store(), mc, f, func(rec arrow.RecordBatch) error {
-		keys, vecs, err := keyAndVector(rec, mc, field)
+	err = d.Repo.EachRecord(ctx, schema, f, sampleBatchRows, func(rec arrow.RecordBatch) error {
+		keys, vecs, err := keyAndVector(rec, pk.GetName(), field)
 		if err != nil {
 			return err
 		}
@@ -123,11 +133,7 @@ func firstFile(mc *manifest.Collection) (manifest.File, bool) {
 	return manifest.File{}, false
 }
 
-func keyAndVector(rec arrow.RecordBatch, mc *manifest.Collection, field string) (arrow.Array, *array.List, error) {
-	pk, err := verify.PrimaryKeyName(mc)
-	if err != nil {
-		return nil, nil, err
-	}
+func keyAndVector(rec arrow.RecordBatch, pk, field string) (arrow.Array, *array.List, error) {
 	ki, vi := rec.Schema().FieldIndices(pk), rec.Schema().FieldIndices(field)
 	if len(ki) == 0 || len(vi) == 0 {
 		return nil, nil, fmt.Errorf("backup files lack column %s or %s", pk, field)
@@ -137,8 +143,4 @@ func keyAndVector(rec arrow.RecordBatch, mc *manifest.Collection, field string) 
 		return nil, nil, fmt.Errorf("column %s is not a float vector list", field)
 	}
 	return rec.Column(ki[0]), vecs, nil
-}
-
-func asDamaged(err error, target **verify.DamagedError) bool {
-	return err != nil && errors.As(err, target)
 }

@@ -1,14 +1,12 @@
 // Package drill proves that backups restore: a disaster-recovery drill
 // restores a backup into scratch collections, measures the time until they
 // are loaded and searchable (the RTO), checks row counts and sample
-// searches, and cleans up; deep verification restores the same way and
-// compares every row with the backup.
+// searches, and cleans up. (Deep verification, which restores the same way
+// and compares every row with the backup, is verify.Run.)
 package drill
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"time"
@@ -37,7 +35,7 @@ type Options struct {
 	MaxRTO  time.Duration // 0: no limit
 	Samples int           // sample searches per collection; 0 means 10
 	Workers int           // parallel inserts
-	Suffix  string        // scratch name suffix; "" picks "_drill_<random>"
+	Suffix  string        // scratch name suffix; "" picks "_drill_<random>" (see restore.Scratch)
 	// LockWait is how long to wait for another operation's exclusive lock
 	// on the repository; 0 fails at once.
 	LockWait time.Duration
@@ -119,30 +117,14 @@ func (o Options) withDefaults() Options {
 	if o.Samples <= 0 {
 		o.Samples = 10
 	}
-	if o.Suffix == "" {
-		b := make([]byte, 3)
-		_, _ = rand.Read(b)
-		o.Suffix = "_drill_" + hex.EncodeToString(b)
-	}
 	return o
 }
 
 // restoreScratch restores every collection of m under its name plus the
-// suffix; cleanup drops them (also after a failure) and is always safe.
+// suffix; drop removes them (also after a failure) and is always safe.
 func restoreScratch(ctx context.Context, d Deps, m *manifest.Manifest, o Options, load string) (*restore.Result, func(), error) {
-	res, err := restore.Run(ctx, restore.Deps{Milvus: d.Milvus, Repo: d.Repo, Progress: d.Progress, Now: d.Now, Lock: d.Lock}, m,
+	return restore.Scratch(ctx, restore.Deps{Milvus: d.Milvus, Repo: d.Repo, Progress: d.Progress, Now: d.Now, Lock: d.Lock}, m,
 		restore.Params{Suffix: o.Suffix, Load: load, Workers: o.Workers})
-	cleanup := func() {
-		if res == nil {
-			return
-		}
-		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Minute)
-		defer cancel()
-		for _, c := range res.Collections {
-			_ = d.Milvus.DropCollection(cctx, c.Database, c.Name)
-		}
-	}
-	return res, cleanup, err
 }
 
 func record(ctx context.Context, r *repo.Repository, rep *Report) error {

@@ -47,7 +47,7 @@ func TestDeepCatchesTampering(t *testing.T) {
 		}
 		t.Cleanup(func() { c.DropCollection(context.Background(), "default", copyName) })
 		tamper(t, c, copyName)
-		cc, err := verify.CompareWithBackup(ctx, s, c, &m.Collections[0], "default", copyName)
+		cc, err := verify.CompareWithBackup(ctx, r, c, &m.Collections[0], "default", copyName)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -61,7 +61,7 @@ func TestDeepCatchesTampering(t *testing.T) {
 
 func checkDeepAndDrill(t *testing.T, c *milvus.Client, r *repo.Repository, m *manifest.Manifest, name string) {
 	ctx := context.Background()
-	rep, err := drill.Deep(ctx, drill.Deps{Repo: r, Milvus: c}, m, drill.Options{})
+	rep, err := verify.Run(ctx, verify.Deps{Repo: r, Milvus: c}, m, verify.Options{Mode: verify.ModeDeep})
 	if err != nil || !rep.OK {
 		t.Fatalf("deep verification of an intact backup = %+v, %v; want OK", rep, err)
 	}

@@ -6,14 +6,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"os"
 	"time"
 
 	"github.com/milvault/milvault/manifest"
 	"github.com/milvault/milvault/progress"
 	"github.com/milvault/milvault/repo"
-	"github.com/milvault/milvault/verify"
 )
 
 // Options configure a copy.
@@ -34,7 +31,9 @@ type Options struct {
 	// size instead of re-reading every written file to compare checksums.
 	SkipReadBack bool
 	// SpoolDir holds one file at a time between source and destination;
-	// "" means os.TempDir().
+	// "" means the destination's own spool directory (a local
+	// repository's folder, so the file is linked into place rather than
+	// copied again), else os.TempDir().
 	SpoolDir string
 }
 
@@ -130,7 +129,7 @@ func copyLocked(ctx context.Context, src, dst *repo.Repository, m *manifest.Mani
 	defer stop()
 	o.Progress.Phase("copy "+m.ID, 0, m.TotalBytes())
 	for _, f := range m.Files() {
-		copied, err := copyFile(ctx, src.Store(), dst.Store(), m.ID, f, o)
+		copied, err := copyFile(ctx, src, dst, m.ID, f, o)
 		if err != nil {
 			return nil, err
 		}
@@ -158,58 +157,46 @@ func isNotFound(err error) bool {
 
 // copyFile copies f unless dst already holds it intact; it reports whether
 // it wrote anything.
-func copyFile(ctx context.Context, src, dst repo.Store, id string, f manifest.File, o Options) (bool, error) {
-	if fi, err := dst.Stat(ctx, f.Path); err == nil && fi.Size == f.Size {
-		problem, err := verify.ReadChecked(ctx, dst, f, nil)
-		if err != nil {
-			return false, fmt.Errorf("check %s at the destination: %w", f.Path, err)
-		}
-		if problem == "" {
-			return false, nil
-		}
-	} else if err != nil && !errors.Is(err, repo.ErrNotFound) {
-		return false, fmt.Errorf("check %s at the destination: %w", f.Path, err)
-	}
-	spool, err := fetch(ctx, src, id, f, o)
-	if err != nil {
+func copyFile(ctx context.Context, src, dst *repo.Repository, id string, f manifest.File, o Options) (bool, error) {
+	if present, err := intact(ctx, dst, f); err != nil || present {
 		return false, err
 	}
-	defer func() { spool.Close(); os.Remove(spool.Name()) }()
-	if err := dst.Put(ctx, f.Path, spool); err != nil {
-		return false, fmt.Errorf("copy %s: %w", f.Path, err)
+	err := dst.CopyFile(ctx, src, f, o.SpoolDir, progress.BytesWriter(o.Progress))
+	var ce *repo.ContentError
+	if errors.As(err, &ce) {
+		return false, &SourceDamagedError{BackupID: id, Path: f.Path, Problem: ce.Problem}
+	}
+	if err != nil {
+		return false, err
 	}
 	return true, confirm(ctx, dst, f, o)
 }
 
-// fetch copies a source file into a temporary file, checking it against
-// the manifest on the way, and returns the file rewound. Going through a
-// local file gives the destination a reader it can replay on a retry, and
-// keeps memory bounded whatever the file size.
-func fetch(ctx context.Context, src repo.Store, id string, f manifest.File, o Options) (*os.File, error) {
-	tmp, err := os.CreateTemp(o.SpoolDir, "milvault-copy-*")
+// intact reports whether dst holds f with its size and checksum.
+func intact(ctx context.Context, dst *repo.Repository, f manifest.File) (bool, error) {
+	fi, err := dst.StatFile(ctx, f.Path)
+	if errors.Is(err, repo.ErrNotFound) || err == nil && fi.Size != f.Size {
+		return false, nil
+	}
+	if err == nil {
+		err = dst.ReadFile(ctx, f, nil)
+	}
+	var ce *repo.ContentError
+	if errors.As(err, &ce) {
+		return false, nil
+	}
 	if err != nil {
-		return nil, fmt.Errorf("copy %s: %w", f.Path, err)
+		return false, fmt.Errorf("check %s at the destination: %w", f.Path, err)
 	}
-	fail := func(err error) (*os.File, error) { tmp.Close(); os.Remove(tmp.Name()); return nil, err }
-	problem, err := verify.ReadChecked(ctx, src, f, io.MultiWriter(tmp, progress.BytesWriter(o.Progress)))
-	if err != nil {
-		return fail(fmt.Errorf("read %s from the source: %w", f.Path, err))
-	}
-	if problem != "" {
-		return fail(&SourceDamagedError{BackupID: id, Path: f.Path, Problem: problem})
-	}
-	if _, err := tmp.Seek(0, io.SeekStart); err != nil {
-		return fail(fmt.Errorf("copy %s: %w", f.Path, err))
-	}
-	return tmp, nil
+	return true, nil
 }
 
 // confirm checks a file just written to the destination: by reading it
 // back, or (SkipReadBack) by its size, relying on the store's atomic Put
 // for the content it was given.
-func confirm(ctx context.Context, dst repo.Store, f manifest.File, o Options) error {
+func confirm(ctx context.Context, dst *repo.Repository, f manifest.File, o Options) error {
 	if o.SkipReadBack {
-		fi, err := dst.Stat(ctx, f.Path)
+		fi, err := dst.StatFile(ctx, f.Path)
 		if err == nil && fi.Size != f.Size {
 			err = fmt.Errorf("it has %d bytes, expected %d", fi.Size, f.Size)
 		}
@@ -218,9 +205,10 @@ func confirm(ctx context.Context, dst repo.Store, f manifest.File, o Options) er
 		}
 		return nil
 	}
-	problem, err := verify.ReadChecked(ctx, dst, f, nil)
-	if err == nil && problem != "" {
-		err = errors.New(problem)
+	err := dst.ReadFile(ctx, f, nil)
+	var ce *repo.ContentError
+	if errors.As(err, &ce) {
+		err = errors.New(ce.Problem)
 	}
 	if err != nil {
 		return fmt.Errorf("read back %s from the destination: %w", f.Path, err)

@@ -20,15 +20,16 @@ import (
 )
 
 // committed stores a backup of nFiles files in a new repository.
-func committed(t *testing.T, id string, nFiles int) (*repo.Repository, *manifest.Manifest) {
+func committed(t *testing.T, id string, nFiles int) (*repo.Repository, repo.Store, *manifest.Manifest) {
 	t.Helper()
 	ctx := context.Background()
-	r := newRepo(t, mem.New())
+	s := mem.New()
+	r := newRepo(t, s)
 	var files []manifest.File
 	for i := range nFiles {
 		data := bytes.Repeat([]byte(fmt.Sprintf("file %d;", i)), 1000+i)
 		path := fmt.Sprintf("%sdefault/c/_default/part-%05d.parquet", manifest.DataPrefix(id), i)
-		if err := r.Store().Put(ctx, path, bytes.NewReader(data)); err != nil {
+		if err := s.Put(ctx, path, bytes.NewReader(data)); err != nil {
 			t.Fatal(err)
 		}
 		h := checksum.NewWriter(nil, checksum.SHA256)
@@ -41,7 +42,7 @@ func committed(t *testing.T, id string, nFiles int) (*repo.Repository, *manifest
 	if err := r.Commit(ctx, m); err != nil {
 		t.Fatal(err)
 	}
-	return r, m
+	return r, s, m
 }
 
 func newRepo(t *testing.T, s repo.Store) *repo.Repository {
@@ -76,8 +77,9 @@ func content(t *testing.T, s repo.Store, name string) string {
 
 func TestCopyThenRerun(t *testing.T) {
 	ctx := context.Background()
-	src, m := committed(t, "20260101T000000Z-aaaaaa", 4)
-	dst := newRepo(t, mem.New())
+	src, ss, m := committed(t, "20260101T000000Z-aaaaaa", 4)
+	ds := mem.New()
+	dst := newRepo(t, ds)
 	res, err := offsite.Copy(ctx, src, dst, m, offsite.Options{})
 	if err != nil || res.Copied != 4 || res.Present != 0 || res.AlreadyCommitted {
 		t.Fatalf("Copy = %+v, %v; want 4 files copied", res, err)
@@ -86,8 +88,8 @@ func TestCopyThenRerun(t *testing.T) {
 	if err != nil || !got.CompletedAt.Equal(m.CompletedAt) {
 		t.Fatalf("copied backup: %v, %v; want it found with the source's completion time", got, err)
 	}
-	sameFiles(t, src.Store(), dst.Store(), m)
-	if left, _ := dst.Store().List(ctx, "pending/"); len(left) != 0 {
+	sameFiles(t, ss, ds, m)
+	if left, _ := ds.List(ctx, "pending/"); len(left) != 0 {
 		t.Errorf("pending markers left: %v", left)
 	}
 	res, err = offsite.Copy(ctx, src, dst, m, offsite.Options{})
@@ -98,7 +100,7 @@ func TestCopyThenRerun(t *testing.T) {
 
 func TestInterruptedCopyResumes(t *testing.T) {
 	ctx := context.Background()
-	src, m := committed(t, "20260101T000000Z-bbbbbb", 5)
+	src, ss, m := committed(t, "20260101T000000Z-bbbbbb", 5)
 	inner := mem.New()
 	dst := newRepo(t, inner)
 	// The 3rd data file fails for good: two are stored, nothing is committed.
@@ -114,7 +116,7 @@ func TestInterruptedCopyResumes(t *testing.T) {
 	if err != nil || res.Copied != 3 || res.Present != 2 {
 		t.Fatalf("rerun = %+v, %v; want 3 copied, 2 present", res, err)
 	}
-	sameFiles(t, src.Store(), inner, m)
+	sameFiles(t, ss, inner, m)
 }
 
 func reopen(t *testing.T, s repo.Store) *repo.Repository {
@@ -128,35 +130,37 @@ func reopen(t *testing.T, s repo.Store) *repo.Repository {
 
 func TestWrongFileAtDestinationIsReplaced(t *testing.T) {
 	ctx := context.Background()
-	src, m := committed(t, "20260101T000000Z-cccccc", 2)
-	dst := newRepo(t, mem.New())
+	src, ss, m := committed(t, "20260101T000000Z-cccccc", 2)
+	ds := mem.New()
+	dst := newRepo(t, ds)
 	f := m.Files()[1]
-	dst.Store().Put(ctx, f.Path, strings.NewReader(strings.Repeat("x", int(f.Size)))) // right size, wrong bytes
+	ds.Put(ctx, f.Path, strings.NewReader(strings.Repeat("x", int(f.Size)))) // right size, wrong bytes
 	res, err := offsite.Copy(ctx, src, dst, m, offsite.Options{SkipReadBack: true})
 	if err != nil || res.Copied != 2 {
 		t.Fatalf("Copy = %+v, %v; want both files copied", res, err)
 	}
-	sameFiles(t, src.Store(), dst.Store(), m)
+	sameFiles(t, ss, ds, m)
 }
 
 func TestDamagedSourceIsNotCopied(t *testing.T) {
 	ctx := context.Background()
-	src, m := committed(t, "20260101T000000Z-dddddd", 2)
-	corrupt := faulty.Wrap(src.Store(), 1, faulty.Rule{Ops: []faulty.Op{faulty.Open}, Prefix: m.Files()[0].Path, Nth: 1, Kind: faulty.Corrupt})
-	dst := newRepo(t, mem.New())
+	_, ss, m := committed(t, "20260101T000000Z-dddddd", 2)
+	corrupt := faulty.Wrap(ss, 1, faulty.Rule{Ops: []faulty.Op{faulty.Open}, Prefix: m.Files()[0].Path, Nth: 1, Kind: faulty.Corrupt})
+	ds := mem.New()
+	dst := newRepo(t, ds)
 	_, err := offsite.Copy(ctx, reopen(t, corrupt), dst, m, offsite.Options{})
 	var sde *offsite.SourceDamagedError
 	if !errors.As(err, &sde) || sde.Path != m.Files()[0].Path {
 		t.Fatalf("Copy from a corrupted source = %v, want SourceDamagedError for the first file", err)
 	}
-	if files, _ := dst.Store().List(ctx, "data/"); len(files) != 0 {
+	if files, _ := ds.List(ctx, "data/"); len(files) != 0 {
 		t.Errorf("damaged source wrote %d files", len(files))
 	}
 }
 
 func TestCopyTakesDestinationLock(t *testing.T) {
 	ctx := context.Background()
-	src, m := committed(t, "20260101T000000Z-eeeeee", 1)
+	src, _, m := committed(t, "20260101T000000Z-eeeeee", 1)
 	s := mem.New()
 	holder := newRepo(t, s)
 	l, _, err := holder.Lock(ctx, repo.LockOptions{Exclusive: true, Operation: "backup"})
@@ -173,7 +177,7 @@ func TestCopyTakesDestinationLock(t *testing.T) {
 
 func TestCopyUnderTransientFaults(t *testing.T) {
 	ctx := context.Background()
-	src, m := committed(t, "20260101T000000Z-ffffff", 6)
+	_, ss, m := committed(t, "20260101T000000Z-ffffff", 6)
 	o := retry.Options{IsTransient: faulty.IsTransient, MaxAttempts: 10, Base: time.Microsecond, Max: time.Millisecond}
 	noisy := func(s repo.Store, seed uint64) repo.Store {
 		return retry.Wrap(faulty.Wrap(s, seed,
@@ -182,11 +186,11 @@ func TestCopyUnderTransientFaults(t *testing.T) {
 	}
 	inner := mem.New()
 	newRepo(t, inner)
-	res, err := offsite.Copy(ctx, reopen(t, noisy(src.Store(), 3)), reopen(t, noisy(inner, 4)), m, offsite.Options{})
+	res, err := offsite.Copy(ctx, reopen(t, noisy(ss, 3)), reopen(t, noisy(inner, 4)), m, offsite.Options{})
 	if err != nil || res.Copied != 6 {
 		t.Fatalf("Copy under faults = %+v, %v; want 6 files copied", res, err)
 	}
-	sameFiles(t, src.Store(), inner, m)
+	sameFiles(t, ss, inner, m)
 }
 
 // TestCopyHoldsSharedLockOnSource: a copy reads its source under a shared
@@ -195,7 +199,7 @@ func TestCopyUnderTransientFaults(t *testing.T) {
 // from needs no second lock.
 func TestCopyHoldsSharedLockOnSource(t *testing.T) {
 	ctx := context.Background()
-	src, m := committed(t, "20260101T000000Z-abcdef", 2)
+	src, ss, m := committed(t, "20260101T000000Z-abcdef", 2)
 	pruning, _, err := src.Lock(ctx, repo.LockOptions{Exclusive: true, Operation: "prune"})
 	if err != nil {
 		t.Fatal(err)
@@ -215,7 +219,7 @@ func TestCopyHoldsSharedLockOnSource(t *testing.T) {
 	if res, err := offsite.Copy(ctx, src, newRepo(t, dst), m, offsite.Options{}); err != nil || res.Copied != 2 {
 		t.Fatalf("Copy beside a restore = %+v, %v; want 2 files copied", res, err)
 	}
-	sameFiles(t, src.Store(), dst, m)
+	sameFiles(t, ss, dst, m)
 	reading.Unlock()
 	if res, err := offsite.Copy(ctx, src, src, m, offsite.Options{}); err != nil || !res.AlreadyCommitted {
 		t.Fatalf("Copy into its own source = %+v, %v; want already committed", res, err)

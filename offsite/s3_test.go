@@ -37,12 +37,12 @@ func TestCopyToS3(t *testing.T) {
 	}
 	t.Cleanup(func() { bs.DeleteAll(context.Background(), ""); bs.Close() })
 	dst := newRepo(t, retry.Wrap(bs, retry.Options{IsTransient: repo.TransientClassifier(bs)}))
-	src, m := committed(t, "20260101T000000Z-5353aa", 3)
+	src, ss, m := committed(t, "20260101T000000Z-5353aa", 3)
 	res, err := offsite.Copy(ctx, src, dst, m, offsite.Options{})
 	if err != nil || res.Copied != 3 {
 		t.Fatalf("copy to S3 = %+v, %v; want 3 files copied", res, err)
 	}
-	sameFiles(t, src.Store(), bs, m)
+	sameFiles(t, ss, bs, m)
 	if res, err := offsite.Copy(ctx, src, dst, m, offsite.Options{}); err != nil || !res.AlreadyCommitted {
 		t.Errorf("rerun = %+v, %v; want already committed", res, err)
 	}

@@ -16,3 +16,9 @@ func (*LockedError) Kind() errkind.Kind { return errkind.Locked }
 
 // Kind reports errkind.Conflict.
 func (*ExistsError) Kind() errkind.Kind { return errkind.Conflict }
+
+// Kind reports errkind.Damaged.
+func (*DamagedError) Kind() errkind.Kind { return errkind.Damaged }
+
+// Kind reports errkind.Damaged.
+func (*ContentError) Kind() errkind.Kind { return errkind.Damaged }

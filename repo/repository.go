@@ -82,9 +82,6 @@ type Repository struct {
 	now   func() time.Time
 }
 
-// Store returns the underlying store.
-func (r *Repository) Store() Store { return r.store }
-
 // WithClock returns a Repository over the same store that reads the time
 // from now (lock and pending-marker times, staleness), for tests with a fake
 // clock. r itself is unchanged.
@@ -333,17 +330,5 @@ func (r *Repository) deleteData(ctx context.Context, id string) error {
 
 // deletePrefix removes every file under prefix (a folder ending in "/").
 func (r *Repository) deletePrefix(ctx context.Context, prefix string) error {
-	if pd, ok := r.store.(PrefixDeleter); ok {
-		return pd.DeleteAll(ctx, prefix)
-	}
-	files, err := r.store.List(ctx, prefix)
-	if err != nil {
-		return err
-	}
-	for _, f := range files {
-		if err := r.store.Delete(ctx, f.Name); err != nil {
-			return err
-		}
-	}
-	return nil
+	return r.store.DeleteAll(ctx, prefix)
 }

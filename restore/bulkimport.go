@@ -14,7 +14,6 @@ import (
 
 	"github.com/milvault/milvault/manifest"
 	"github.com/milvault/milvault/milvus"
-	"github.com/milvault/milvault/verify"
 )
 
 // Bulk import
@@ -278,7 +277,7 @@ func (im *importer) stage(ctx context.Context, f manifest.File, dst string) erro
 	if err != nil {
 		return err
 	}
-	n, digest, err := verify.ReadHashed(ctx, im.deps.Repo.Store(), f, out)
+	n, digest, err := im.deps.Repo.HashFile(ctx, f, out)
 	if cerr := out.Close(); err == nil {
 		err = cerr
 	}

@@ -14,7 +14,6 @@ import (
 	"github.com/milvault/milvault/internal/testbackup"
 	"github.com/milvault/milvault/manifest"
 	"github.com/milvault/milvault/milvus"
-	"github.com/milvault/milvault/progress"
 	"github.com/milvault/milvault/repo"
 	"github.com/milvault/milvault/repo/local"
 	"github.com/milvault/milvault/restore"
@@ -117,7 +116,7 @@ func isDetected(ctx context.Context, t *testing.T, r *repo.Repository, m *manife
 	if err != nil {
 		return true // an unreadable manifest is refused by every command
 	}
-	rep, err := verify.ChecksumReport(ctx, r.Store(), loaded, progress.Nop)
+	rep, err := verify.Run(ctx, verify.Deps{Repo: r}, loaded, verify.Options{Mode: verify.ModeChecksum})
 	if err != nil {
 		t.Fatalf("verification could not run: %v", err)
 	}

@@ -3,15 +3,14 @@ package restore
 import (
 	"context"
 	"fmt"
-	"io"
 
+	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/milvus-io/milvus-proto/go-api/v2/schemapb"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/milvault/milvault/columnar"
 	"github.com/milvault/milvault/manifest"
 	"github.com/milvault/milvault/milvus"
-	"github.com/milvault/milvault/repo"
 )
 
 // insertBatch is one Insert call's worth of columns.
@@ -87,7 +86,7 @@ func readAll(ctx context.Context, deps Deps, p Params, j *job, out chan<- insert
 			target = ""
 		}
 		for _, f := range part.Files {
-			if err := readFile(ctx, deps, p, j, f, target, batchRows, out); err != nil {
+			if err := readFile(ctx, deps, j, f, target, batchRows, out); err != nil {
 				return fmt.Errorf("read %s: %w", f.Path, err)
 			}
 		}
@@ -95,44 +94,21 @@ func readAll(ctx context.Context, deps Deps, p Params, j *job, out chan<- insert
 	return nil
 }
 
-func readFile(ctx context.Context, deps Deps, p Params, j *job, f manifest.File, partition string, batchRows int64, out chan<- insertBatch) error {
-	file, cleanup, err := repo.OpenLocalFile(ctx, deps.Repo.Store(), f.Path, p.TempDir)
-	if err != nil {
-		return err
-	}
-	defer cleanup()
-	r, err := columnar.OpenFile(ctx, file, j.schema, batchRows)
-	if err != nil {
-		return err
-	}
-	defer r.Close()
-	if r.NumRows() != f.Rows {
-		return fmt.Errorf("file holds %d rows, manifest says %d", r.NumRows(), f.Rows)
-	}
+// readFile reads one file of the job and sends its rows as insert batches.
+func readFile(ctx context.Context, deps Deps, j *job, f manifest.File, partition string, batchRows int64, out chan<- insertBatch) error {
 	dropKey := keyToDrop(j.schema)
-	for {
-		rec, err := r.Next()
-		if err == io.EOF {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
+	return deps.Repo.EachRecord(ctx, j.schema, f, batchRows, func(rec arrow.RecordBatch) error {
 		fields, err := columnar.ToFieldData(j.schema, rec)
-		rows := int(rec.NumRows())
-		rec.Release()
-		if err != nil {
+		if err != nil || rec.NumRows() == 0 {
 			return err
-		}
-		if rows == 0 {
-			continue
 		}
 		select {
-		case out <- insertBatch{partition: partition, fields: withoutField(fields, dropKey), rows: rows}:
+		case out <- insertBatch{partition: partition, fields: withoutField(fields, dropKey), rows: int(rec.NumRows())}:
+			return nil
 		case <-ctx.Done():
 			return ctx.Err()
 		}
-	}
+	})
 }
 
 // keyToDrop names the primary key when the server generates keys (the

@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	"github.com/milvus-io/milvus-proto/go-api/v2/schemapb"
-	"google.golang.org/protobuf/encoding/protojson"
 
 	"github.com/milvault/milvault/manifest"
 	"github.com/milvault/milvault/milvus"
@@ -110,9 +109,9 @@ func findCollection(m *manifest.Manifest, ref string) (*manifest.Collection, err
 }
 
 func newJob(c *manifest.Collection, p Params) (*job, error) {
-	schema := &schemapb.CollectionSchema{}
-	if err := protojson.Unmarshal(c.Schema, schema); err != nil {
-		return nil, fmt.Errorf("schema of %s in the manifest cannot be read: %w", c.QualifiedName(), err)
+	schema, err := c.DecodeSchema()
+	if err != nil {
+		return nil, err
 	}
 	j := &job{src: c, schema: schema, database: c.Database, name: c.Name + p.Suffix}
 	if p.Database != "" {

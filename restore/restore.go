@@ -18,7 +18,6 @@ import (
 	"github.com/milvault/milvault/milvus"
 	"github.com/milvault/milvault/progress"
 	"github.com/milvault/milvault/repo"
-	"github.com/milvault/milvault/verify"
 )
 
 // Load modes.
@@ -63,7 +62,6 @@ type Params struct {
 	SkipVerify   bool   // do not verify checksums first (not recommended)
 	Workers      int    // parallel insert calls; 0 means DefaultWorkers
 	BatchBytes   int64  // target bytes per insert call; 0 means DefaultBatchBytes
-	TempDir      string // where remote files are spooled; "" means os.TempDir
 	// BulkImportDir, when set, loads data with the server's bulk import
 	// instead of Insert calls: data files are staged in a new directory
 	// under it, which the Milvus server must be able to read (see
@@ -154,7 +152,7 @@ func runLocked(ctx context.Context, deps Deps, m *manifest.Manifest, p Params, j
 	}
 	res.Warnings = append(res.Warnings, warnings...)
 	if !p.SkipVerify {
-		if err := verify.Checksums(ctx, deps.Repo.Store(), m, jobFiles(jobs), deps.Progress); err != nil {
+		if err := deps.Repo.CheckFiles(ctx, m, jobFiles(jobs), deps.Progress); err != nil {
 			return nil, fmt.Errorf("refusing to restore: %w", err)
 		}
 	}

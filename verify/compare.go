@@ -49,8 +49,8 @@ type CollectionCheck struct {
 // the backup's collection mc, partition by partition: order-independent
 // hashes first, then, for partitions that differ, a row-level diff by
 // primary key (up to 20 rows per partition).
-func CompareWithBackup(ctx context.Context, s repo.Store, c *milvus.Client, mc *manifest.Collection, db, name string) (*CollectionCheck, error) {
-	schema, err := schemaOf(mc)
+func CompareWithBackup(ctx context.Context, r *repo.Repository, c *milvus.Client, mc *manifest.Collection, db, name string) (*CollectionCheck, error) {
+	schema, err := mc.DecodeSchema()
 	if err != nil {
 		return nil, err
 	}
@@ -60,7 +60,7 @@ func CompareWithBackup(ctx context.Context, s repo.Store, c *milvus.Client, mc *
 	}
 	cc := &CollectionCheck{Backup: mc.QualifiedName(), Live: db + "." + name, Match: true}
 	for _, p := range mc.Partitions {
-		pc, err := comparePartition(ctx, s, c, schema, p, live, db, name)
+		pc, err := comparePartition(ctx, r, c, schema, p, live, db, name)
 		if err != nil {
 			return nil, err
 		}
@@ -70,8 +70,8 @@ func CompareWithBackup(ctx context.Context, s repo.Store, c *milvus.Client, mc *
 	return cc, nil
 }
 
-func comparePartition(ctx context.Context, s repo.Store, c *milvus.Client, schema *schemapb.CollectionSchema, p manifest.Partition, live []PartitionDigest, db, name string) (*PartitionCheck, error) {
-	want, err := backupDigest(ctx, s, schema, p)
+func comparePartition(ctx context.Context, r *repo.Repository, c *milvus.Client, schema *schemapb.CollectionSchema, p manifest.Partition, live []PartitionDigest, db, name string) (*PartitionCheck, error) {
+	want, err := backupDigest(ctx, r, schema, p)
 	if err != nil {
 		return nil, err
 	}
@@ -82,7 +82,7 @@ func comparePartition(ctx context.Context, s repo.Store, c *milvus.Client, schem
 		pc.Match = live[i].SHA256 == want.SHA256 && live[i].Rows == want.Rows
 	}
 	if !pc.Match {
-		if pc.Diffs, err = diffPartition(ctx, s, c, schema, p, db, name); err != nil {
+		if pc.Diffs, err = diffPartition(ctx, r, c, schema, p, db, name); err != nil {
 			return nil, err
 		}
 	}
@@ -92,13 +92,13 @@ func comparePartition(ctx context.Context, s repo.Store, c *milvus.Client, schem
 // diffPartition lists rows that differ, by primary key, with a merge-join
 // of the backup's files and a scan of the live partition: both are in
 // ascending key order, so memory stays bounded by a batch on each side.
-func diffPartition(ctx context.Context, s repo.Store, c *milvus.Client, schema *schemapb.CollectionSchema, p manifest.Partition, db, name string) ([]RowDiff, error) {
+func diffPartition(ctx context.Context, r *repo.Repository, c *milvus.Client, schema *schemapb.CollectionSchema, p manifest.Partition, db, name string) ([]RowDiff, error) {
 	g, gctx := errgroup.WithContext(ctx)
 	gctx, stop := context.WithCancel(gctx)
 	defer stop()
 	backup, live := make(chan keyedRow, 256), make(chan keyedRow, 256)
 	pk := milvus.PrimaryField(schema).GetName()
-	g.Go(func() error { defer close(backup); return backupRows(gctx, s, schema, p, pk, backup) })
+	g.Go(func() error { defer close(backup); return backupRows(gctx, r, schema, p, pk, backup) })
 	g.Go(func() error { defer close(live); return liveRows(gctx, c, schema, db, name, p.Name, live) })
 	diffs := mergeDiff(backup, live)
 	stop()
@@ -146,9 +146,9 @@ func KeyAt(col arrow.Array, i int) any {
 	return col.ValueStr(i)
 }
 
-func backupRows(ctx context.Context, s repo.Store, schema *schemapb.CollectionSchema, p manifest.Partition, pk string, out chan<- keyedRow) error {
+func backupRows(ctx context.Context, r *repo.Repository, schema *schemapb.CollectionSchema, p manifest.Partition, pk string, out chan<- keyedRow) error {
 	for _, f := range p.Files {
-		err := eachRecord(ctx, s, schema, f, func(rec arrow.RecordBatch) error { return send(ctx, out, rec, pk) })
+		err := eachRecord(ctx, r, schema, f, func(rec arrow.RecordBatch) error { return send(ctx, out, rec, pk) })
 		if err != nil {
 			return fmt.Errorf("%s: %w", f.Path, err)
 		}

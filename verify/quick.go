@@ -54,47 +54,37 @@ type SourceCheck struct {
 	Diffs      []RowDiff `json:"diffs,omitempty"`
 }
 
-// QuickOptions configure a quick verification.
-type QuickOptions struct {
-	Sample   float64        // fraction of files and rows, 0 < Sample <= 1
-	Seed     uint64         // 0 picks one at random; it is reported
-	Milvus   *milvus.Client // optional: compare sampled rows with the source
-	Progress progress.Progress
-}
-
-// Quick checks a seeded sample of files: checksum, Parquet readable, schema
-// as recorded, row counts as recorded; and, when the source collection still
-// exists, compares a sample of rows with it by primary key.
-func Quick(ctx context.Context, s repo.Store, m *manifest.Manifest, o QuickOptions) (*Report, error) {
-	start := time.Now()
+// quick checks a seeded sample of files: checksum, Parquet readable,
+// schema as recorded, row counts as recorded; and, when d has a Milvus
+// client and the source collection still exists, compares a sample of rows
+// with it by primary key.
+func quick(ctx context.Context, d Deps, m *manifest.Manifest, o Options) (*Report, error) {
+	start := d.Now()
 	if o.Seed == 0 {
 		o.Seed = rand.Uint64()
-	}
-	if o.Progress == nil {
-		o.Progress = progress.Nop
 	}
 	rng := rand.New(rand.NewPCG(o.Seed, 0))
 	rep := &Report{BackupID: m.ID, Mode: ModeQuick, Seed: o.Seed, Sample: o.Sample}
 	for i := range m.Collections {
-		if err := quickCollection(ctx, s, &m.Collections[i], o, rng, rep); err != nil {
+		if err := quickCollection(ctx, d, &m.Collections[i], o.Sample, rng, rep); err != nil {
 			return nil, err
 		}
 	}
 	rep.OK = len(rep.Damaged) == 0
-	rep.Duration = time.Since(start)
+	rep.Duration = d.Now().Sub(start)
 	return rep, nil
 }
 
-func quickCollection(ctx context.Context, s repo.Store, c *manifest.Collection, o QuickOptions, rng *rand.Rand, rep *Report) error {
-	schema, err := schemaOf(c)
+func quickCollection(ctx context.Context, d Deps, c *manifest.Collection, frac float64, rng *rand.Rand, rep *Report) error {
+	schema, err := c.DecodeSchema()
 	if err != nil {
 		rep.Damaged = append(rep.Damaged, FileProblem{Path: "manifest", Problem: err.Error()})
 		return nil
 	}
 	pk := milvus.PrimaryField(schema).GetName()
 	var sampled []keyedRow
-	for _, f := range sampleFiles(c, o.Sample, rng) {
-		rows, err := quickFile(ctx, s, c, f, pk, o.Sample, rng, rep)
+	for _, f := range sampleFiles(c, frac, rng) {
+		rows, err := quickFile(ctx, d.Repo, schema, f, pk, frac, rng, rep)
 		if err != nil {
 			return err
 		}
@@ -103,7 +93,7 @@ func quickCollection(ctx context.Context, s repo.Store, c *manifest.Collection, 
 	if len(sampled) > maxSampledRows {
 		sampled = sampled[:maxSampledRows]
 	}
-	return compareSource(ctx, o.Milvus, c, sampled, rep)
+	return compareSource(ctx, d.Milvus, c, sampled, rep)
 }
 
 // sampleFiles picks each file with probability frac, and at least one.
@@ -124,9 +114,9 @@ func sampleFiles(c *manifest.Collection, frac float64, rng *rand.Rand) []manifes
 }
 
 // quickFile checks one file and returns its sampled rows.
-func quickFile(ctx context.Context, s repo.Store, c *manifest.Collection, f manifest.File, pk string, frac float64, rng *rand.Rand, rep *Report) ([]keyedRow, error) {
+func quickFile(ctx context.Context, r *repo.Repository, schema *schemapb.CollectionSchema, f manifest.File, pk string, frac float64, rng *rand.Rand, rep *Report) ([]keyedRow, error) {
 	rep.Files++
-	problem, err := checkFile(ctx, s, f, progress.Nop)
+	problem, err := r.CheckFile(ctx, f, progress.Nop)
 	if err != nil {
 		return nil, err
 	}
@@ -134,9 +124,8 @@ func quickFile(ctx context.Context, s repo.Store, c *manifest.Collection, f mani
 		rep.Damaged = append(rep.Damaged, FileProblem{Path: f.Path, Problem: problem})
 		return nil, nil
 	}
-	schema, _ := schemaOf(c)
 	var out []keyedRow
-	err = eachRecord(ctx, s, schema, f, func(rec arrow.RecordBatch) error {
+	err = eachRecord(ctx, r, schema, f, func(rec arrow.RecordBatch) error {
 		rep.Rows += rec.NumRows()
 		idx := rec.Schema().FieldIndices(pk)
 		for i := 0; i < int(rec.NumRows()) && len(idx) > 0; i++ {

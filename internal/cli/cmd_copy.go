@@ -61,7 +61,6 @@ func runCopy(ctx context.Context, g *GlobalOptions, o *CopyOptions, ref string) 
 	if err != nil {
 		return err
 	}
-	ds := dst.Store()
 	l, lctx, unlock, err := g.lockRepo(ctx, dst, "copy", true, o.LockWait)
 	if err != nil {
 		return err
@@ -77,14 +76,14 @@ func runCopy(ctx context.Context, g *GlobalOptions, o *CopyOptions, ref string) 
 			*offsite.Result
 			Name        string `json:"name,omitempty"`
 			Destination string `json:"destination"`
-		}{res, m.Name, ds.Location()})
+		}{res, m.Name, dst.Location()})
 	}
 	if res.AlreadyCommitted {
-		g.printf("backup %s%s is already in %s: nothing to copy\n", m.ID, nameSuffix(m.Name), ds.Location())
+		g.printf("backup %s%s is already in %s: nothing to copy\n", m.ID, nameSuffix(m.Name), dst.Location())
 		return nil
 	}
 	g.printf("copied backup %s%s to %s: %d files (%s) copied, %d already there and verified, in %s\n",
-		m.ID, nameSuffix(m.Name), ds.Location(), res.Copied, progress.HumanBytes(res.Bytes), res.Present,
+		m.ID, nameSuffix(m.Name), dst.Location(), res.Copied, progress.HumanBytes(res.Bytes), res.Present,
 		progress.HumanDuration(res.Duration))
 	return nil
 }

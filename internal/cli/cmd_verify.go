@@ -9,7 +9,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/milvault/milvault/drill"
 	"github.com/milvault/milvault/manifest"
 	"github.com/milvault/milvault/progress"
 	"github.com/milvault/milvault/repo"
@@ -72,39 +71,30 @@ func runVerify(ctx context.Context, g *GlobalOptions, o *VerifyOptions, ref stri
 	return finishVerify(g, rep)
 }
 
-// verifyBackup runs one verification under the held lock l and records it
-// in the repository.
+// verifyBackup runs one verification under the held lock l; it records
+// its proof in the repository.
 func verifyBackup(ctx context.Context, g *GlobalOptions, r *repo.Repository, l *repo.Lock, m *manifest.Manifest, mode string, frac float64, seed uint64) (*verify.Report, error) {
-	p := g.progress()
-	defer p.Done()
+	d := verify.Deps{Repo: r, Lock: l}
 	switch mode {
 	case verify.ModeChecksum:
-		rep, err := verify.ChecksumReport(ctx, r.Store(), m, p)
-		return recordVerify(ctx, r, rep, repo.ProofChecksum, err)
 	case verify.ModeQuick:
-		c, _ := g.connect(ctx) // optional: without Milvus the source is not compared
-		if c != nil {
-			defer c.Close()
-		}
-		rep, err := verify.Quick(ctx, r.Store(), m, verify.QuickOptions{Sample: frac, Seed: seed, Milvus: c, Progress: p})
-		return recordVerify(ctx, r, rep, repo.ProofQuick, err)
+		d.Milvus, _ = g.connect(ctx) // optional: without Milvus the source is not compared
 	case verify.ModeDeep:
 		c, err := g.connect(ctx)
 		if err != nil {
 			return nil, err
 		}
-		defer c.Close()
-		return drill.Deep(ctx, drill.Deps{Repo: r, Milvus: c, Progress: p, Lock: l}, m, drill.Options{})
+		d.Milvus = c
+	default:
+		return nil, usageErrorf("--mode %q: use checksum, quick or deep", mode)
 	}
-	return nil, usageErrorf("--mode %q: use checksum, quick or deep", mode)
-}
-
-func recordVerify(ctx context.Context, r *repo.Repository, rep *verify.Report, kind string, err error) (*verify.Report, error) {
-	if err != nil {
-		return nil, err
+	if d.Milvus != nil {
+		defer d.Milvus.Close()
 	}
-	summary := fmt.Sprintf("%s verification: %d files, %d rows", rep.Mode, rep.Files, rep.Rows)
-	return rep, r.RecordProof(ctx, repo.Proof{BackupID: rep.BackupID, Kind: kind, OK: rep.OK, Summary: summary})
+	p := g.progress()
+	defer p.Done()
+	d.Progress = p
+	return verify.Run(ctx, d, m, verify.Options{Mode: mode, Sample: frac, Seed: seed})
 }
 
 // finishVerify prints the report and turns a failed verification into exit 5.

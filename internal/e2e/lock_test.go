@@ -16,7 +16,6 @@ import (
 	"github.com/milvault/milvault/progress"
 	"github.com/milvault/milvault/repo"
 	"github.com/milvault/milvault/repo/local"
-	"github.com/milvault/milvault/verify"
 )
 
 // proc is a milvault process started by a test.
@@ -120,7 +119,7 @@ func checkIntact(t *testing.T, dir string, want int) {
 		t.Fatalf("list: %d backups, problems %v, %v; want %d", len(list), problems, err, want)
 	}
 	for _, m := range list {
-		if err := verify.Checksums(ctx, s, m, m.Files(), progress.Nop); err != nil {
+		if err := r.CheckFiles(ctx, m, m.Files(), progress.Nop); err != nil {
 			t.Errorf("backup %s: %v", m.ID, err)
 		}
 	}

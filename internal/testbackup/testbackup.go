@@ -4,7 +4,6 @@
 package testbackup
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"time"
@@ -48,7 +47,7 @@ func WriteNamed(ctx context.Context, r *repo.Repository, id, backupName, name st
 		mp := manifest.Partition{Name: p}
 		for f := 0; f < filesPer; f++ {
 			path := fmt.Sprintf("%sdefault/%s/%s/part-%05d.parquet", manifest.DataPrefix(id), name, p, f)
-			file, err := writeFile(ctx, r.Store(), path, schema, key, rowsPer)
+			file, err := writeFile(ctx, r, path, schema, key, rowsPer)
 			if err != nil {
 				return nil, err
 			}
@@ -62,7 +61,7 @@ func WriteNamed(ctx context.Context, r *repo.Repository, id, backupName, name st
 	return m, r.Commit(ctx, m)
 }
 
-func writeFile(ctx context.Context, s repo.Store, path string, schema *schemapb.CollectionSchema, first int64, n int) (manifest.File, error) {
+func writeFile(ctx context.Context, r *repo.Repository, path string, schema *schemapb.CollectionSchema, first int64, n int) (manifest.File, error) {
 	b, err := columnar.NewBuilder(memory.DefaultAllocator, schema)
 	if err != nil {
 		return manifest.File{}, err
@@ -74,8 +73,11 @@ func writeFile(ctx context.Context, s repo.Store, path string, schema *schemapb.
 	rec := b.NewRecord()
 	defer rec.Release()
 	sch, _ := columnar.ArrowSchema(schema)
-	var buf bytes.Buffer
-	w := checksum.NewWriter(&buf, checksum.SHA256)
+	w, err := r.CreateFile(ctx, path, checksum.SHA256, "")
+	if err != nil {
+		return manifest.File{}, err
+	}
+	defer w.Abort()
 	fw, err := columnar.NewFileWriter(w, sch, columnar.WriterOptions{Compression: "zstd", Level: 3})
 	if err != nil {
 		return manifest.File{}, err
@@ -86,10 +88,9 @@ func writeFile(ctx context.Context, s repo.Store, path string, schema *schemapb.
 	if err := fw.Close(); err != nil {
 		return manifest.File{}, err
 	}
-	if err := s.Put(ctx, path, bytes.NewReader(buf.Bytes())); err != nil {
-		return manifest.File{}, err
-	}
-	return manifest.File{Path: path, Size: w.Count(), Rows: int64(n), Checksum: w.Digest()}, nil
+	f, err := w.Commit(ctx)
+	f.Rows = int64(n)
+	return f, err
 }
 
 func columns(first int64, n int) []*schemapb.FieldData {

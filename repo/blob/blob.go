@@ -40,10 +40,7 @@ import (
 	"github.com/milvault/milvault/repo"
 )
 
-var (
-	_ repo.Store         = (*Store)(nil)
-	_ repo.PrefixDeleter = (*Store)(nil)
-)
+var _ repo.Store = (*Store)(nil)
 
 // DefaultPartSize is the size of one part of a multipart upload (S3), one
 // block (Azure) or one resumable-upload chunk (GCS). A Put holds at most
@@ -62,6 +59,7 @@ const uploadConcurrency = 4
 // holds. Put then checks the stored object against what it streamed (see
 // Put). List pages through the provider's listing and sorts by name.
 type Store struct {
+	repo.NoLocalFiles
 	bucket   *gcblob.Bucket
 	loc      location
 	partSize int64
@@ -199,6 +197,20 @@ func (s *Store) Open(ctx context.Context, name string) (io.ReadCloser, error) {
 	return r, nil
 }
 
+// OpenRange streams length bytes of name from offset (to the end when
+// length is negative) with one ranged request.
+func (s *Store) OpenRange(ctx context.Context, name string, offset, length int64) (io.ReadCloser, error) {
+	key, err := s.key(name)
+	if err != nil {
+		return nil, err
+	}
+	r, err := s.bucket.NewRangeReader(ctx, key, offset, length, nil)
+	if err != nil {
+		return nil, s.wrap("open", name, err)
+	}
+	return r, nil
+}
+
 // Stat describes name.
 func (s *Store) Stat(ctx context.Context, name string) (repo.FileInfo, error) {
 	key, err := s.key(name)
@@ -262,4 +274,14 @@ func (s *Store) DeleteAll(ctx context.Context, prefix string) error {
 		}
 	}
 	return nil
+}
+
+// Folders returns the first path segments after prefix of the keys under
+// it that lie in a folder.
+func (s *Store) Folders(ctx context.Context, prefix string) ([]string, error) {
+	files, err := s.List(ctx, prefix)
+	if err != nil {
+		return nil, err
+	}
+	return repo.FoldersOf(files, prefix), nil
 }

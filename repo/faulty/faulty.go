@@ -36,7 +36,8 @@ const (
 // Kind is what an injected fault does.
 type Kind int
 
-// Fault kinds. Short and Corrupt apply to Open: the call succeeds and the
+// Fault kinds. Short, Corrupt and Interrupt apply to Open and OpenRange (a
+// ranged read counts as an Open): the call succeeds and the
 // returned reader misbehaves.
 const (
 	Transient Kind = iota // the call fails with an error that IsTransient reports
@@ -87,8 +88,7 @@ func IsTransient(err error) bool {
 
 // Store injects faults into the calls it passes to the wrapped store.
 type Store struct {
-	repo.Optional
-	inner repo.Store
+	repo.Store
 	rules []Rule
 
 	mu       sync.Mutex
@@ -100,15 +100,15 @@ type Store struct {
 // New wraps inner. seed makes probabilistic faults repeatable.
 func New(inner repo.Store, seed uint64, rules ...Rule) *Store {
 	return &Store{
-		Optional: repo.Optional{Inner: inner}, inner: inner, rules: rules,
+		Store: inner, rules: rules,
 		rng: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)), matched: make([]int, len(rules)),
 		injected: map[Op]int{},
 	}
 }
 
-// Wrap is New, exposing the optional interfaces of inner (see repo.Forward).
+// Wrap is New returning the repo.Store interface.
 func Wrap(inner repo.Store, seed uint64, rules ...Rule) repo.Store {
-	return repo.Forward(New(inner, seed, rules...), inner)
+	return New(inner, seed, rules...)
 }
 
 // Injected returns how many faults were injected per operation (delays
@@ -175,9 +175,6 @@ func (s *Store) before(ctx context.Context, op Op, name string) ([]Kind, error) 
 	return readFaults, nil
 }
 
-// Location names the wrapped store.
-func (s *Store) Location() string { return s.inner.Location() }
-
 // Put fails after reading part of r when a fault hits, so that callers that
 // retry must replay the reader from its start.
 func (s *Store) Put(ctx context.Context, name string, r io.Reader) error {
@@ -185,7 +182,7 @@ func (s *Store) Put(ctx context.Context, name string, r io.Reader) error {
 		_, _ = io.CopyN(io.Discard, r, 4096)
 		return err
 	}
-	return s.inner.Put(ctx, name, r)
+	return s.Store.Put(ctx, name, r)
 }
 
 // Open may fail, or return a reader that is short, corrupted or interrupted.
@@ -194,15 +191,35 @@ func (s *Store) Open(ctx context.Context, name string) (io.ReadCloser, error) {
 	if err != nil {
 		return nil, err
 	}
-	rc, err := s.inner.Open(ctx, name)
+	rc, err := s.Store.Open(ctx, name)
 	if err != nil || len(kinds) == 0 {
 		return rc, err
 	}
 	size := int64(-1)
-	if fi, serr := s.inner.Stat(ctx, name); serr == nil {
+	if fi, serr := s.Store.Stat(ctx, name); serr == nil {
 		size = fi.Size
 	}
 	return &badReader{rc: rc, kind: kinds[0], at: max(size/2, 0), name: name}, nil
+}
+
+// OpenRange counts as an Open: it may fail, or return a reader that is
+// short, corrupted or interrupted half-way through the range.
+func (s *Store) OpenRange(ctx context.Context, name string, offset, length int64) (io.ReadCloser, error) {
+	kinds, err := s.before(ctx, Open, name)
+	if err != nil {
+		return nil, err
+	}
+	rc, err := s.Store.OpenRange(ctx, name, offset, length)
+	if err != nil || len(kinds) == 0 {
+		return rc, err
+	}
+	if length < 0 {
+		length = -1
+		if fi, serr := s.Store.Stat(ctx, name); serr == nil {
+			length = fi.Size - offset
+		}
+	}
+	return &badReader{rc: rc, kind: kinds[0], at: max(length/2, 0), name: name}, nil
 }
 
 // Stat may fail.
@@ -210,7 +227,7 @@ func (s *Store) Stat(ctx context.Context, name string) (repo.FileInfo, error) {
 	if _, err := s.before(ctx, Stat, name); err != nil {
 		return repo.FileInfo{}, err
 	}
-	return s.inner.Stat(ctx, name)
+	return s.Store.Stat(ctx, name)
 }
 
 // List may fail.
@@ -218,7 +235,7 @@ func (s *Store) List(ctx context.Context, prefix string) ([]repo.FileInfo, error
 	if _, err := s.before(ctx, List, prefix); err != nil {
 		return nil, err
 	}
-	return s.inner.List(ctx, prefix)
+	return s.Store.List(ctx, prefix)
 }
 
 // Delete may fail (before deleting anything).
@@ -226,7 +243,7 @@ func (s *Store) Delete(ctx context.Context, name string) error {
 	if _, err := s.before(ctx, Delete, name); err != nil {
 		return err
 	}
-	return s.inner.Delete(ctx, name)
+	return s.Store.Delete(ctx, name)
 }
 
 // DeleteAll counts as a Delete of prefix.
@@ -234,7 +251,7 @@ func (s *Store) DeleteAll(ctx context.Context, prefix string) error {
 	if _, err := s.before(ctx, Delete, prefix); err != nil {
 		return err
 	}
-	return s.Optional.DeleteAll(ctx, prefix)
+	return s.Store.DeleteAll(ctx, prefix)
 }
 
 // badReader misbehaves once it has passed offset at.

@@ -1,10 +1,12 @@
 // Package limit is a store wrapper that bounds how many operations run at
-// once and how fast data moves in and out of the store.
+// once and how fast data moves in and out of the store, and counts the
+// bytes read from it.
 package limit
 
 import (
 	"context"
 	"io"
+	"sync/atomic"
 
 	"golang.org/x/time/rate"
 
@@ -28,15 +30,20 @@ type Options struct {
 
 // Store applies the limits to the store it wraps.
 type Store struct {
-	repo.Optional
-	inner    repo.Store
+	repo.Store
 	slots    chan struct{} // nil when unlimited
 	up, down *rate.Limiter // nil when unlimited
+
+	downloaded atomic.Int64
 }
+
+// Downloaded returns the bytes delivered by the readers of Open and
+// OpenRange so far.
+func (s *Store) Downloaded() int64 { return s.downloaded.Load() }
 
 // New wraps inner.
 func New(inner repo.Store, o Options) *Store {
-	s := &Store{Optional: repo.Optional{Inner: inner}, inner: inner,
+	s := &Store{Store: inner,
 		up: limiter(o.UploadBytesPerSec), down: limiter(o.DownloadBytesPerSec)}
 	if o.Connections > 0 {
 		s.slots = make(chan struct{}, o.Connections)
@@ -44,8 +51,8 @@ func New(inner repo.Store, o Options) *Store {
 	return s
 }
 
-// Wrap is New, exposing the optional interfaces of inner (see repo.Forward).
-func Wrap(inner repo.Store, o Options) repo.Store { return repo.Forward(New(inner, o), inner) }
+// Wrap is New returning the repo.Store interface.
+func Wrap(inner repo.Store, o Options) repo.Store { return New(inner, o) }
 
 // limiter returns a token bucket of bytesPerSec whose burst, one read's
 // worth, is at most a quarter second of traffic (and at least 4 KiB).
@@ -69,9 +76,6 @@ func (s *Store) acquire(ctx context.Context) (release func(), err error) {
 	}
 }
 
-// Location names the wrapped store.
-func (s *Store) Location() string { return s.inner.Location() }
-
 // Put holds a slot for the whole upload and paces the reader.
 func (s *Store) Put(ctx context.Context, name string, r io.Reader) error {
 	release, err := s.acquire(ctx)
@@ -79,24 +83,37 @@ func (s *Store) Put(ctx context.Context, name string, r io.Reader) error {
 		return err
 	}
 	defer release()
-	return s.inner.Put(ctx, name, pace(ctx, r, s.up))
+	if s.up == nil {
+		return s.Store.Put(ctx, name, r) // unchanged, so a local store can link a file
+	}
+	return s.Store.Put(ctx, name, pace(ctx, r, s.up, nil))
 }
 
 // Open holds a slot while opening and paces the returned reader.
 func (s *Store) Open(ctx context.Context, name string) (io.ReadCloser, error) {
+	return s.paced(ctx, func() (io.ReadCloser, error) { return s.Store.Open(ctx, name) })
+}
+
+// OpenRange holds a slot while opening and paces the returned reader.
+func (s *Store) OpenRange(ctx context.Context, name string, offset, length int64) (io.ReadCloser, error) {
+	return s.paced(ctx, func() (io.ReadCloser, error) { return s.Store.OpenRange(ctx, name, offset, length) })
+}
+
+// paced opens a reader with open while holding a slot, and paces it.
+func (s *Store) paced(ctx context.Context, open func() (io.ReadCloser, error)) (io.ReadCloser, error) {
 	release, err := s.acquire(ctx)
 	if err != nil {
 		return nil, err
 	}
-	rc, err := s.inner.Open(ctx, name)
+	rc, err := open()
 	release()
-	if err != nil || s.down == nil {
+	if err != nil {
 		return rc, err
 	}
 	return struct {
 		io.Reader
 		io.Closer
-	}{pace(ctx, rc, s.down), rc}, nil
+	}{pace(ctx, rc, s.down, &s.downloaded), rc}, nil
 }
 
 // Stat holds a slot.
@@ -106,7 +123,7 @@ func (s *Store) Stat(ctx context.Context, name string) (repo.FileInfo, error) {
 		return repo.FileInfo{}, err
 	}
 	defer release()
-	return s.inner.Stat(ctx, name)
+	return s.Store.Stat(ctx, name)
 }
 
 // List holds a slot.
@@ -116,7 +133,7 @@ func (s *Store) List(ctx context.Context, prefix string) ([]repo.FileInfo, error
 		return nil, err
 	}
 	defer release()
-	return s.inner.List(ctx, prefix)
+	return s.Store.List(ctx, prefix)
 }
 
 // Delete holds a slot.
@@ -126,7 +143,7 @@ func (s *Store) Delete(ctx context.Context, name string) error {
 		return err
 	}
 	defer release()
-	return s.inner.Delete(ctx, name)
+	return s.Store.Delete(ctx, name)
 }
 
 // DeleteAll holds a slot.
@@ -136,29 +153,31 @@ func (s *Store) DeleteAll(ctx context.Context, prefix string) error {
 		return err
 	}
 	defer release()
-	return s.Optional.DeleteAll(ctx, prefix)
+	return s.Store.DeleteAll(ctx, prefix)
 }
 
-// pacedReader waits for tokens for every byte it delivers.
+// pacedReader waits for tokens for every byte it delivers (when it has a
+// limiter) and counts them (when it has a counter).
 type pacedReader struct {
-	ctx context.Context
-	r   io.Reader
-	lim *rate.Limiter
+	ctx   context.Context
+	r     io.Reader
+	lim   *rate.Limiter // nil: no limit
+	count *atomic.Int64 // nil: not counted
 }
 
-func pace(ctx context.Context, r io.Reader, lim *rate.Limiter) io.Reader {
-	if lim == nil {
-		return r
-	}
-	return &pacedReader{ctx: ctx, r: r, lim: lim}
+func pace(ctx context.Context, r io.Reader, lim *rate.Limiter, count *atomic.Int64) io.Reader {
+	return &pacedReader{ctx: ctx, r: r, lim: lim, count: count}
 }
 
 func (p *pacedReader) Read(b []byte) (int, error) {
-	if len(b) > p.lim.Burst() {
+	if p.lim != nil && len(b) > p.lim.Burst() {
 		b = b[:p.lim.Burst()]
 	}
 	n, err := p.r.Read(b)
-	if n > 0 {
+	if p.count != nil {
+		p.count.Add(int64(n))
+	}
+	if n > 0 && p.lim != nil {
 		if werr := p.lim.WaitN(p.ctx, n); werr != nil {
 			return n, werr
 		}

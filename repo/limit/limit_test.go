@@ -93,3 +93,27 @@ func TestCancelledWhileWaitingForSlot(t *testing.T) {
 		t.Error("Stat waiting for a slot ignored its context")
 	}
 }
+
+func TestCountsDownloadedBytes(t *testing.T) {
+	ctx := context.Background()
+	inner := mem.New()
+	if err := inner.Put(ctx, "f", bytes.NewReader(make([]byte, 1000))); err != nil {
+		t.Fatal(err)
+	}
+	s := limit.New(inner, limit.Options{})
+	rc, err := s.OpenRange(ctx, "f", 100, 500)
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.Copy(io.Discard, rc)
+	rc.Close()
+	rc, err = s.Open(ctx, "f")
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.Copy(io.Discard, rc)
+	rc.Close()
+	if got := s.Downloaded(); got != 1500 {
+		t.Errorf("Downloaded = %d, want 1500 (a 500-byte range and a 1000-byte file)", got)
+	}
+}

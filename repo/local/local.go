@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"math"
 	"os"
 	"path/filepath"
 	"sort"
@@ -43,8 +44,8 @@ func New(dir string) (*Store, error) {
 // Location returns the root directory.
 func (s *Store) Location() string { return s.root }
 
-// LocalPath returns the file path of name.
-func (s *Store) LocalPath(name string) string {
+// localPath returns the file path of name.
+func (s *Store) localPath(name string) string {
 	return filepath.Join(s.root, filepath.FromSlash(name))
 }
 
@@ -57,7 +58,7 @@ func (s *Store) path(name string) (string, error) {
 			return "", fmt.Errorf("invalid file name %q", name)
 		}
 	}
-	return s.LocalPath(name), nil
+	return s.localPath(name), nil
 }
 
 // Put writes r to name atomically.
@@ -169,6 +170,26 @@ func (s *Store) Open(ctx context.Context, name string) (io.ReadCloser, error) {
 	return f, err
 }
 
+// OpenRange opens name for reading length bytes from offset (to the end
+// when length is negative).
+func (s *Store) OpenRange(ctx context.Context, name string, offset, length int64) (io.ReadCloser, error) {
+	if offset < 0 {
+		return nil, fmt.Errorf("open %s: negative offset %d", name, offset)
+	}
+	rc, err := s.Open(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	f := rc.(*os.File)
+	if length < 0 {
+		length = math.MaxInt64 - offset
+	}
+	return struct {
+		io.Reader
+		io.Closer
+	}{io.NewSectionReader(f, offset, length), f}, nil
+}
+
 // Stat describes name.
 func (s *Store) Stat(ctx context.Context, name string) (repo.FileInfo, error) {
 	p, err := s.path(name)
@@ -275,7 +296,7 @@ func (s *Store) Folders(ctx context.Context, prefix string) ([]string, error) {
 
 // FreeSpace returns the bytes available to this process on the file system
 // that holds the repository (or the nearest existing parent directory).
-func (s *Store) FreeSpace() (int64, error) {
+func (s *Store) FreeSpace(ctx context.Context) (int64, error) {
 	dir := s.root
 	for {
 		var st syscall.Statfs_t
@@ -289,4 +310,13 @@ func (s *Store) FreeSpace() (int64, error) {
 		}
 		dir = parent
 	}
+}
+
+// SpoolDir returns the root directory, created if need be: a file prepared
+// there is on the store's file system, so Put links it instead of copying.
+func (s *Store) SpoolDir(ctx context.Context) (string, error) {
+	if err := os.MkdirAll(s.root, 0o755); err != nil {
+		return "", fmt.Errorf("spool directory %s: %w", s.root, err)
+	}
+	return s.root, nil
 }

@@ -86,11 +86,11 @@ func TestPutLinksFinishedFiles(t *testing.T) {
 	}
 	check := func(name, want string, linkedTo *os.File) {
 		t.Helper()
-		got, err := os.ReadFile(s.LocalPath(name))
+		got, err := os.ReadFile(s.localPath(name))
 		if err != nil || string(got) != want {
 			t.Fatalf("%s holds %q, %v; want %q", name, got, err, want)
 		}
-		byPath, _ := os.Stat(s.LocalPath(name))
+		byPath, _ := os.Stat(s.localPath(name))
 		byFD, _ := linkedTo.Stat()
 		if linked := os.SameFile(byPath, byFD); linked != (linkedTo != nil && want == "whole file") {
 			t.Fatalf("%s linked = %v", name, linked)

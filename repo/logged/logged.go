@@ -16,8 +16,7 @@ var _ repo.Store = (*Store)(nil)
 
 // Store logs the operations of the store it wraps.
 type Store struct {
-	repo.Optional
-	inner repo.Store
+	repo.Store
 	log   *slog.Logger
 	level slog.Level
 	now   func() time.Time
@@ -34,16 +33,13 @@ func New(inner repo.Store, log *slog.Logger, o Options) *Store {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	return &Store{Optional: repo.Optional{Inner: inner}, inner: inner, log: log, level: o.Level, now: o.Now}
+	return &Store{Store: inner, log: log, level: o.Level, now: o.Now}
 }
 
-// Wrap is New, exposing the optional interfaces of inner (see repo.Forward).
+// Wrap is New returning the repo.Store interface.
 func Wrap(inner repo.Store, log *slog.Logger, o Options) repo.Store {
-	return repo.Forward(New(inner, log, o), inner)
+	return New(inner, log, o)
 }
-
-// Location names the wrapped store.
-func (s *Store) Location() string { return s.inner.Location() }
 
 // record logs one finished operation.
 func (s *Store) record(ctx context.Context, op, name string, start time.Time, bytes int64, err error, extra ...slog.Attr) {
@@ -65,7 +61,7 @@ func (s *Store) record(ctx context.Context, op, name string, start time.Time, by
 func (s *Store) Put(ctx context.Context, name string, r io.Reader) error {
 	start := s.now()
 	cr := &countingReader{r: r}
-	err := s.inner.Put(ctx, name, cr)
+	err := s.Store.Put(ctx, name, cr)
 	s.record(ctx, "put", name, start, cr.n, err)
 	return err
 }
@@ -73,7 +69,7 @@ func (s *Store) Put(ctx context.Context, name string, r io.Reader) error {
 // Open logs the opening; the stream is logged when it is closed.
 func (s *Store) Open(ctx context.Context, name string) (io.ReadCloser, error) {
 	start := s.now()
-	rc, err := s.inner.Open(ctx, name)
+	rc, err := s.Store.Open(ctx, name)
 	if err != nil {
 		s.record(ctx, "open", name, start, -1, err)
 		return nil, err
@@ -81,10 +77,23 @@ func (s *Store) Open(ctx context.Context, name string) (io.ReadCloser, error) {
 	return &loggedReader{ctx: ctx, s: s, name: name, start: start, rc: rc}, nil
 }
 
+// OpenRange logs the opening; the stream is logged, with its range, when
+// it is closed.
+func (s *Store) OpenRange(ctx context.Context, name string, offset, length int64) (io.ReadCloser, error) {
+	start := s.now()
+	rc, err := s.Store.OpenRange(ctx, name, offset, length)
+	if err != nil {
+		s.record(ctx, "open-range", name, start, -1, err, slog.Int64("offset", offset), slog.Int64("length", length))
+		return nil, err
+	}
+	return &loggedReader{ctx: ctx, s: s, name: name, start: start, rc: rc,
+		extra: []slog.Attr{slog.Int64("offset", offset)}}, nil
+}
+
 // Stat logs the call.
 func (s *Store) Stat(ctx context.Context, name string) (repo.FileInfo, error) {
 	start := s.now()
-	fi, err := s.inner.Stat(ctx, name)
+	fi, err := s.Store.Stat(ctx, name)
 	s.record(ctx, "stat", name, start, fi.Size, err)
 	return fi, err
 }
@@ -92,7 +101,7 @@ func (s *Store) Stat(ctx context.Context, name string) (repo.FileInfo, error) {
 // List logs the call with the number of files found.
 func (s *Store) List(ctx context.Context, prefix string) ([]repo.FileInfo, error) {
 	start := s.now()
-	files, err := s.inner.List(ctx, prefix)
+	files, err := s.Store.List(ctx, prefix)
 	s.record(ctx, "list", prefix, start, -1, err, slog.Int("files", len(files)))
 	return files, err
 }
@@ -100,7 +109,7 @@ func (s *Store) List(ctx context.Context, prefix string) ([]repo.FileInfo, error
 // Delete logs the call.
 func (s *Store) Delete(ctx context.Context, name string) error {
 	start := s.now()
-	err := s.inner.Delete(ctx, name)
+	err := s.Store.Delete(ctx, name)
 	s.record(ctx, "delete", name, start, -1, err)
 	return err
 }
@@ -108,7 +117,7 @@ func (s *Store) Delete(ctx context.Context, name string) error {
 // DeleteAll logs the call.
 func (s *Store) DeleteAll(ctx context.Context, prefix string) error {
 	start := s.now()
-	err := s.Optional.DeleteAll(ctx, prefix)
+	err := s.Store.DeleteAll(ctx, prefix)
 	s.record(ctx, "delete-all", prefix, start, -1, err)
 	return err
 }
@@ -133,6 +142,7 @@ type loggedReader struct {
 	rc      io.ReadCloser
 	n       int64
 	readErr error
+	extra   []slog.Attr
 }
 
 func (l *loggedReader) Read(p []byte) (int, error) {
@@ -146,7 +156,7 @@ func (l *loggedReader) Read(p []byte) (int, error) {
 
 func (l *loggedReader) Close() error {
 	err := l.rc.Close()
-	l.s.record(l.ctx, "read", l.name, l.start, l.n, firstErr(l.readErr, err))
+	l.s.record(l.ctx, "read", l.name, l.start, l.n, firstErr(l.readErr, err), l.extra...)
 	return err
 }
 

@@ -18,6 +18,7 @@ var _ repo.Store = (*Store)(nil)
 
 // Store keeps files in a map.
 type Store struct {
+	repo.NoLocalFiles
 	mu    sync.Mutex
 	files map[string]memFile
 }
@@ -90,4 +91,45 @@ func (s *Store) Delete(ctx context.Context, name string) error {
 	defer s.mu.Unlock()
 	delete(s.files, name)
 	return nil
+}
+
+// OpenRange returns a reader over length bytes of name from offset (to the
+// end when length is negative).
+func (s *Store) OpenRange(ctx context.Context, name string, offset, length int64) (io.ReadCloser, error) {
+	if offset < 0 {
+		return nil, fmt.Errorf("open %s: negative offset %d", name, offset)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	f, ok := s.files[name]
+	if !ok {
+		return nil, fmt.Errorf("open %s: %w", name, repo.ErrNotFound)
+	}
+	data := f.data[min(offset, int64(len(f.data))):]
+	if length >= 0 && length < int64(len(data)) {
+		data = data[:length]
+	}
+	return io.NopCloser(bytes.NewReader(data)), nil
+}
+
+// DeleteAll removes every file under prefix.
+func (s *Store) DeleteAll(ctx context.Context, prefix string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for name := range s.files {
+		if strings.HasPrefix(name, prefix) {
+			delete(s.files, name)
+		}
+	}
+	return nil
+}
+
+// Folders returns the first path segments after prefix of the files under
+// it that lie in a folder.
+func (s *Store) Folders(ctx context.Context, prefix string) ([]string, error) {
+	files, err := s.List(ctx, prefix)
+	if err != nil {
+		return nil, err
+	}
+	return repo.FoldersOf(files, prefix), nil
 }

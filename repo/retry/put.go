@@ -20,20 +20,20 @@ func (s *Store) Put(ctx context.Context, name string, r io.Reader) error {
 			return fmt.Errorf("put %s: %w", name, err)
 		}
 		if spool == nil {
-			return s.inner.Put(ctx, name, rest)
+			return s.Store.Put(ctx, name, rest)
 		}
 		defer spool.close()
 		rs = spool.f
 	}
 	start, err := rs.Seek(0, io.SeekCurrent)
 	if err != nil {
-		return s.inner.Put(ctx, name, rs)
+		return s.Store.Put(ctx, name, rs)
 	}
 	return s.do(ctx, "put", name, func() error {
 		if _, err := rs.Seek(start, io.SeekStart); err != nil {
 			return fmt.Errorf("put %s: rewind: %w", name, err)
 		}
-		return s.inner.Put(ctx, name, rs)
+		return s.Store.Put(ctx, name, rs)
 	})
 }
 
@@ -85,30 +85,43 @@ func (c closingReader) Read(p []byte) (int, error) {
 }
 
 // Open retries opening, and resumes a read that fails transiently: it
-// reopens the file and skips the bytes already delivered.
+// reopens the rest of the file with a ranged read.
 func (s *Store) Open(ctx context.Context, name string) (io.ReadCloser, error) {
-	rc, err := s.open(ctx, name)
+	rc, err := s.open(ctx, name, func() (io.ReadCloser, error) { return s.Store.Open(ctx, name) })
 	if err != nil {
 		return nil, err
 	}
-	return &resumingReader{ctx: ctx, s: s, name: name, rc: rc}, nil
+	return &resumingReader{ctx: ctx, s: s, name: name, rc: rc, length: -1}, nil
 }
 
-func (s *Store) open(ctx context.Context, name string) (rc io.ReadCloser, err error) {
+// OpenRange retries opening, and resumes a read that fails transiently by
+// reopening the rest of the range.
+func (s *Store) OpenRange(ctx context.Context, name string, offset, length int64) (io.ReadCloser, error) {
+	rc, err := s.open(ctx, name, func() (io.ReadCloser, error) { return s.Store.OpenRange(ctx, name, offset, length) })
+	if err != nil {
+		return nil, err
+	}
+	return &resumingReader{ctx: ctx, s: s, name: name, rc: rc, offset: offset, length: length}, nil
+}
+
+func (s *Store) open(ctx context.Context, name string, open func() (io.ReadCloser, error)) (rc io.ReadCloser, err error) {
 	err = s.do(ctx, "open", name, func() error {
-		rc, err = s.inner.Open(ctx, name)
+		rc, err = open()
 		return err
 	})
 	return rc, err
 }
 
+// resumingReader reads length bytes (all when negative) of name from
+// offset, reopening the rest after a transient failure.
 type resumingReader struct {
-	ctx     context.Context
-	s       *Store
-	name    string
-	rc      io.ReadCloser
-	pos     int64
-	resumes int
+	ctx            context.Context
+	s              *Store
+	name           string
+	offset, length int64
+	rc             io.ReadCloser
+	pos            int64
+	resumes        int
 }
 
 func (r *resumingReader) Read(p []byte) (int, error) {
@@ -124,7 +137,7 @@ func (r *resumingReader) Read(p []byte) (int, error) {
 	}
 }
 
-// resume reopens the file after a failed read and skips to pos.
+// resume reopens the rest of the file (or range) after a failed read.
 func (r *resumingReader) resume(cause error) error {
 	r.resumes++
 	if r.resumes >= r.s.o.MaxAttempts {
@@ -137,15 +150,18 @@ func (r *resumingReader) resume(cause error) error {
 		return cause
 	}
 	r.rc.Close()
-	rc, err := r.s.open(r.ctx, r.name)
+	rest := int64(-1)
+	if r.length >= 0 {
+		rest = r.length - r.pos
+	}
+	rc, err := r.s.open(r.ctx, r.name, func() (io.ReadCloser, error) {
+		return r.s.Store.OpenRange(r.ctx, r.name, r.offset+r.pos, rest)
+	})
 	if err != nil {
 		r.rc = io.NopCloser(errReader{err})
-		return err
+		return fmt.Errorf("resume reading %s at %d: %w", r.name, r.offset+r.pos, err)
 	}
 	r.rc = rc
-	if _, err := io.CopyN(io.Discard, rc, r.pos); err != nil {
-		return fmt.Errorf("resume reading %s at %d: %w", r.name, r.pos, err)
-	}
 	return nil
 }
 

@@ -60,25 +60,22 @@ func (o Options) withDefaults() Options {
 	return o
 }
 
-// Store retries the operations of the store it wraps. Open also resumes a
-// read that fails transiently half-way, by reopening the file and skipping
-// what was already read.
+// Store retries the operations of the store it wraps. Open and OpenRange
+// also resume a read that fails transiently half-way, by reopening the rest
+// with a ranged read. Methods it does not override (Folders, FreeSpace,
+// SpoolDir, Location) go to the wrapped store once.
 type Store struct {
-	repo.Optional
-	inner repo.Store
-	o     Options
+	repo.Store
+	o Options
 }
 
 // New wraps inner.
 func New(inner repo.Store, o Options) *Store {
-	return &Store{Optional: repo.Optional{Inner: inner}, inner: inner, o: o.withDefaults()}
+	return &Store{Store: inner, o: o.withDefaults()}
 }
 
-// Wrap is New, exposing the optional interfaces of inner (see repo.Forward).
-func Wrap(inner repo.Store, o Options) repo.Store { return repo.Forward(New(inner, o), inner) }
-
-// Location names the wrapped store.
-func (s *Store) Location() string { return s.inner.Location() }
+// Wrap is New returning the repo.Store interface.
+func Wrap(inner repo.Store, o Options) repo.Store { return New(inner, o) }
 
 // retryable reports whether err may go away on a retry.
 func (s *Store) retryable(ctx context.Context, err error) bool {
@@ -122,7 +119,7 @@ func (s *Store) do(ctx context.Context, op, name string, fn func() error) error 
 // Stat retries transient failures.
 func (s *Store) Stat(ctx context.Context, name string) (fi repo.FileInfo, err error) {
 	err = s.do(ctx, "stat", name, func() error {
-		fi, err = s.inner.Stat(ctx, name)
+		fi, err = s.Store.Stat(ctx, name)
 		return err
 	})
 	return fi, err
@@ -131,7 +128,7 @@ func (s *Store) Stat(ctx context.Context, name string) (fi repo.FileInfo, err er
 // List retries transient failures.
 func (s *Store) List(ctx context.Context, prefix string) (files []repo.FileInfo, err error) {
 	err = s.do(ctx, "list", prefix, func() error {
-		files, err = s.inner.List(ctx, prefix)
+		files, err = s.Store.List(ctx, prefix)
 		return err
 	})
 	return files, err
@@ -139,10 +136,10 @@ func (s *Store) List(ctx context.Context, prefix string) (files []repo.FileInfo,
 
 // Delete retries transient failures.
 func (s *Store) Delete(ctx context.Context, name string) error {
-	return s.do(ctx, "delete", name, func() error { return s.inner.Delete(ctx, name) })
+	return s.do(ctx, "delete", name, func() error { return s.Store.Delete(ctx, name) })
 }
 
 // DeleteAll retries transient failures.
 func (s *Store) DeleteAll(ctx context.Context, prefix string) error {
-	return s.do(ctx, "delete", prefix, func() error { return s.Optional.DeleteAll(ctx, prefix) })
+	return s.do(ctx, "delete", prefix, func() error { return s.Store.DeleteAll(ctx, prefix) })
 }

@@ -164,25 +164,49 @@ func TestOpenResumesInterruptedRead(t *testing.T) {
 	}
 }
 
-func TestForwardsOptionalInterfaces(t *testing.T) {
-	l, err := local.New(t.TempDir())
+// TestPassesCapabilitiesThrough checks that a wrapper gives the wrapped
+// store's answers to the methods it does not act on.
+func TestPassesCapabilitiesThrough(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	l, err := local.New(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
 	w := retry.Wrap(l, options(nil))
-	_, lp := w.(repo.LocalPather)
-	_, pd := w.(repo.PrefixDeleter)
-	_, fs := w.(repo.FreeSpacer)
-	_, fl := w.(repo.FolderLister)
-	if !lp || !pd || !fs || !fl {
-		t.Errorf("wrapped local store: LocalPather %v PrefixDeleter %v FreeSpacer %v FolderLister %v, want all", lp, pd, fs, fl)
+	if got, err := w.SpoolDir(ctx); err != nil || got != dir {
+		t.Errorf("wrapped local store: SpoolDir = %q, %v; want %q", got, err, dir)
+	}
+	if n, err := w.FreeSpace(ctx); err != nil || n <= 0 {
+		t.Errorf("wrapped local store: FreeSpace = %d, %v; want > 0", n, err)
 	}
 	m := retry.Wrap(mem.New(), options(nil))
-	if _, ok := m.(repo.LocalPather); ok {
-		t.Error("wrapped mem store claims LocalPather")
+	if _, err := m.SpoolDir(ctx); !errors.Is(err, repo.ErrUnsupported) {
+		t.Errorf("wrapped mem store: SpoolDir error = %v, want ErrUnsupported", err)
 	}
-	if _, ok := m.(repo.FreeSpacer); ok {
-		t.Error("wrapped mem store claims FreeSpacer")
+	if _, err := m.FreeSpace(ctx); !errors.Is(err, repo.ErrUnsupported) {
+		t.Errorf("wrapped mem store: FreeSpace error = %v, want ErrUnsupported", err)
+	}
+}
+
+// TestResumesRange checks that a ranged read interrupted half-way resumes
+// with the rest of the range only.
+func TestResumesRange(t *testing.T) {
+	content := bytes.Repeat([]byte("0123456789"), 10000)
+	inner := mem.New()
+	if err := inner.Put(context.Background(), "f", bytes.NewReader(content)); err != nil {
+		t.Fatal(err)
+	}
+	s := retry.Wrap(faulty.Wrap(inner, 1,
+		faulty.Rule{Ops: []faulty.Op{faulty.Open}, Nth: 1, Kind: faulty.Interrupt}), options(nil))
+	rc, err := s.OpenRange(context.Background(), "f", 1234, 50000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rc.Close()
+	got, err := io.ReadAll(rc)
+	if err != nil || !bytes.Equal(got, content[1234:1234+50000]) {
+		t.Errorf("read %d bytes (%v), want the 50000 bytes of the range", len(got), err)
 	}
 }
 

@@ -27,6 +27,10 @@ func Run(t *testing.T, newStore func(t *testing.T) repo.Store) {
 	t.Run("FailedLargePutLeavesNothing", func(t *testing.T) { testFailedLargePut(t, newStore(t)) })
 	t.Run("CancelledPutLeavesNothing", func(t *testing.T) { testCancelledPut(t, newStore(t)) })
 	t.Run("ListManyPages", func(t *testing.T) { testListMany(t, newStore(t)) })
+	t.Run("OpenRange", func(t *testing.T) { testOpenRange(t, newStore(t)) })
+	t.Run("DeleteAll", func(t *testing.T) { testDeleteAll(t, newStore(t)) })
+	t.Run("Folders", func(t *testing.T) { testFolders(t, newStore(t)) })
+	t.Run("Capabilities", func(t *testing.T) { testCapabilities(t, newStore(t)) })
 }
 
 func put(t *testing.T, s repo.Store, name, content string) {

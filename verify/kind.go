@@ -1,9 +1,0 @@
-package verify
-
-// Kind methods classify the package's errors for errkind.Of, which maps them
-// to exit codes and HTTP statuses.
-
-import "github.com/milvault/milvault/errkind"
-
-// Kind reports errkind.Damaged.
-func (*DamagedError) Kind() errkind.Kind { return errkind.Damaged }
