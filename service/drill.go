@@ -12,7 +12,6 @@ import (
 	"github.com/milvault/milvault/milvus"
 	"github.com/milvault/milvault/progress"
 	"github.com/milvault/milvault/repo"
-	"github.com/milvault/milvault/verify"
 )
 
 // DrillFailedError reports a drill that ran but failed a check or its
@@ -195,28 +194,9 @@ func (s *Service) verifyNewest(ctx context.Context, name string, pol PolicyConfi
 		}
 		defer c.Close()
 	}
-	var res *VerifyResult
-	if mode == VerifyDeep {
-		res, err = s.verifyDeep(lctx, r, l, m, c, p)
-	} else {
-		res, err = s.verifyBackup(lctx, r, m, mode, c, p)
-	}
+	res, err := s.verifyBackup(lctx, r, l, m, mode, c, p)
 	if res != nil && res.OK {
 		s.metrics.restoreBackup(name, pol, m, []repo.Proof{{OK: true, At: s.now()}})
 	}
 	return res, l.Stopped("verify", err)
-}
-
-// verifyDeep restores m into scratch collections and compares every row
-// (drill.Deep, as `milvault verify --mode deep`, which records the proof).
-func (s *Service) verifyDeep(ctx context.Context, r *repo.Repository, l *repo.Lock, m *manifest.Manifest, c *milvus.Client, p progress.Progress) (*VerifyResult, error) {
-	rep, err := drill.Deep(ctx, drill.Deps{Repo: r, Milvus: c, Progress: p, Lock: l}, m, drill.Options{LockWait: s.config().lockWait})
-	if err != nil {
-		return nil, fmt.Errorf("deep verification of %s: %w", m.ID, err)
-	}
-	res := &VerifyResult{Mode: rep.Mode, OK: rep.OK, Files: rep.Files, Rows: rep.Rows}
-	if !rep.OK {
-		return res, &verify.DamagedError{BackupID: m.ID, Files: rep.Damaged}
-	}
-	return res, nil
 }

@@ -82,7 +82,7 @@ func (s *Service) policySteps(ctx context.Context, r *repo.Repository, l *repo.L
 		res.Collections = append(res.Collections, col.QualifiedName())
 	}
 	s.metrics.backupCommitted(name, m)
-	if res.Verification, err = s.verifyBackup(ctx, r, m, pol.Verify, c, p); err != nil {
+	if res.Verification, err = s.verifyBackup(ctx, r, l, m, pol.Verify, c, p); err != nil {
 		return res, err
 	}
 	s.metrics.backupGood(name, m, res.Verification)
@@ -115,27 +115,17 @@ func backupParams(pol PolicyConfig) (backup.Params, error) {
 		Checksum: alg, ChunkBytes: chunk}, nil
 }
 
-// verifyBackup runs the policy's verification of m and records its proof;
-// a damaged backup is an error.
-func (s *Service) verifyBackup(ctx context.Context, r *repo.Repository, m *manifest.Manifest, mode string, c *milvus.Client, p progress.Progress) (*VerifyResult, error) {
-	var rep *verify.Report
-	var err error
-	kind := repo.ProofChecksum
-	switch mode {
-	case VerifyNone:
+// verifyBackup verifies m in mode (verify.Run, as `milvault verify`, which
+// records the proof, failed or not) under the held lock l; a damaged
+// backup is an error.
+func (s *Service) verifyBackup(ctx context.Context, r *repo.Repository, l *repo.Lock, m *manifest.Manifest, mode string, c *milvus.Client, p progress.Progress) (*VerifyResult, error) {
+	if mode == VerifyNone {
 		return nil, nil
-	case VerifyQuick:
-		kind = repo.ProofQuick
-		rep, err = verify.Quick(ctx, r.Store(), m, verify.QuickOptions{Sample: 0.05, Milvus: c, Progress: p})
-	default:
-		rep, err = verify.ChecksumReport(ctx, r.Store(), m, p)
 	}
+	rep, err := verify.Run(ctx, verify.Deps{Repo: r, Milvus: c, Progress: p, Lock: l}, m,
+		verify.Options{Mode: mode, Sample: 0.05, LockWait: s.config().lockWait})
 	if err != nil {
 		return nil, fmt.Errorf("verify backup %s: %w", m.ID, err)
-	}
-	summary := fmt.Sprintf("%s verification by milvault serve: %d files, %d rows", rep.Mode, rep.Files, rep.Rows)
-	if err := r.RecordProof(ctx, repo.Proof{BackupID: m.ID, Kind: kind, OK: rep.OK, Summary: summary}); err != nil {
-		return nil, err
 	}
 	vr := &VerifyResult{Mode: rep.Mode, OK: rep.OK, Files: rep.Files, Rows: rep.Rows}
 	if !rep.OK {
