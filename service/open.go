@@ -3,33 +3,18 @@ package service
 import (
 	"context"
 	"fmt"
-	"strings"
 
 	"github.com/milvault/milvault/errkind"
 	"github.com/milvault/milvault/milvus"
 	"github.com/milvault/milvault/repo"
-	"github.com/milvault/milvault/repo/blob"
-	"github.com/milvault/milvault/repo/local"
+	"github.com/milvault/milvault/repo/location"
 	"github.com/milvault/milvault/repo/retry"
 )
 
-// openStore maps a repository location to a store wrapped in retries:
-// plain paths and file:// URLs are folders, s3://, gs://, azblob:// and
-// mem:// URLs are buckets.
+// openStore opens the store at a repository location (see package
+// repo/location), wrapped in retries.
 func openStore(ctx context.Context, loc string) (repo.Store, error) {
-	scheme, rest, hasScheme := strings.Cut(loc, "://")
-	var s repo.Store
-	var err error
-	switch {
-	case !hasScheme:
-		s, err = local.New(loc)
-	case scheme == "file":
-		s, err = local.New(rest)
-	case blob.Supports(scheme):
-		s, err = blob.Open(ctx, loc)
-	default:
-		err = fmt.Errorf("repository URL scheme %q is not supported: use a folder, file://, s3://, gs://, azblob:// or mem://", scheme)
-	}
+	s, err := location.Open(ctx, loc)
 	if err != nil {
 		return nil, err
 	}

@@ -14,17 +14,7 @@ import (
 
 // BackupSummary is one backup in a listing: the fields of `milvault list
 // --json`.
-type BackupSummary struct {
-	ID          string      `json:"id"`
-	Name        string      `json:"name,omitempty"`
-	CreatedAt   time.Time   `json:"created_at"`
-	Collections []string    `json:"collections"`
-	Rows        int64       `json:"rows"`
-	Bytes       int64       `json:"bytes"`
-	Files       int         `json:"files"`
-	Milvus      string      `json:"milvus_version"`
-	LastProven  *repo.Proof `json:"last_proven,omitempty"`
-}
+type BackupSummary = repo.BackupSummary
 
 // RepositoryNames returns the configured repositories, sorted.
 func (s *Service) RepositoryNames() []string { return sortedKeys(s.config().Repositories) }
@@ -46,16 +36,7 @@ func (s *Service) ListBackups(ctx context.Context, name string) ([]BackupSummary
 	}
 	out := []BackupSummary{}
 	for _, m := range all {
-		e := BackupSummary{ID: m.ID, Name: m.Name, CreatedAt: m.CreatedAt, Rows: m.TotalRows(), Bytes: m.TotalBytes(),
-			Files: len(m.Files()), Milvus: m.Milvus.Version, Collections: []string{}}
-		for _, c := range m.Collections {
-			e.Collections = append(e.Collections, c.QualifiedName())
-		}
-		if p, ok := repo.LastSuccess(proofs[m.ID]); ok {
-			p.Report = nil
-			e.LastProven = &p
-		}
-		out = append(out, e)
+		out = append(out, repo.Summarize(m, proofs[m.ID]))
 	}
 	return out, nil
 }
