@@ -44,11 +44,21 @@ func (s *Service) ListBackups(ctx context.Context, name string) ([]BackupSummary
 // GetBackup returns the manifest of backup ref (id or name) in repository
 // name: the JSON of `milvault show --json`.
 func (s *Service) GetBackup(ctx context.Context, name, ref string) (*manifest.Manifest, error) {
+	_, m, err := s.openBackup(ctx, name, ref)
+	return m, err
+}
+
+// openBackup opens repository name and finds backup ref (id or name) in it.
+func (s *Service) openBackup(ctx context.Context, name, ref string) (*repo.Repository, *manifest.Manifest, error) {
 	r, err := s.openRepo(ctx, name)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return r.Find(ctx, ref)
+	m, err := r.Find(ctx, ref)
+	if err != nil {
+		return nil, nil, err
+	}
+	return r, m, nil
 }
 
 // PolicyStatus is a policy as the API shows it.

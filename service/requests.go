@@ -82,11 +82,7 @@ func (s *Service) startVerify(req JobRequest) (jobs.Job, error) {
 		return jobs.Job{}, &BadRequestError{"a verify job needs \"backup\" and a \"mode\" of checksum (default) or quick"}
 	}
 	return s.runner.Start(jobs.Spec{Kind: jobs.KindVerify, Params: req}, func(ctx context.Context, p progress.Progress) (any, error) {
-		r, err := s.openRepo(ctx, req.Repository)
-		if err != nil {
-			return nil, err
-		}
-		m, err := r.Find(ctx, req.Backup)
+		r, m, err := s.openBackup(ctx, req.Repository, req.Backup)
 		if err != nil {
 			return nil, err
 		}
@@ -111,11 +107,7 @@ func (s *Service) startCopy(req JobRequest) (jobs.Job, error) {
 		return jobs.Job{}, &BadRequestError{"a copy job needs \"backup\""}
 	}
 	return s.runner.Start(jobs.Spec{Kind: jobs.KindCopy, Params: req}, func(ctx context.Context, p progress.Progress) (any, error) {
-		src, err := s.openRepo(ctx, req.Repository)
-		if err != nil {
-			return nil, err
-		}
-		m, err := src.Find(ctx, req.Backup)
+		src, m, err := s.openBackup(ctx, req.Repository, req.Backup)
 		if err != nil {
 			return nil, err
 		}
@@ -147,11 +139,7 @@ func (s *Service) startRestore(req JobRequest) (jobs.Job, error) {
 	}
 	params := restore.Params{Collections: req.Collections, Target: req.Target, Suffix: req.Suffix, Database: req.Database, LockWait: cfg.lockWait}
 	return s.runner.Start(jobs.Spec{Kind: jobs.KindRestore, Params: req}, func(ctx context.Context, p progress.Progress) (any, error) {
-		r, err := s.openRepo(ctx, req.Repository)
-		if err != nil {
-			return nil, err
-		}
-		m, err := r.Find(ctx, req.Backup)
+		r, m, err := s.openBackup(ctx, req.Repository, req.Backup)
 		if err != nil {
 			return nil, err
 		}
