@@ -50,7 +50,7 @@ type Params struct {
 type Deps struct {
 	Milvus      *milvus.Client
 	Repo        *repo.Repository
-	Progress    progress.Progress // nil means none
+	Progress    progress.Progress // nil means none; Run does not call Done (whoever made the sink does)
 	ToolVersion string
 	Now         func() time.Time // nil means time.Now
 	// Lock, when set, is an exclusive lock on Repo that the caller holds
@@ -119,7 +119,6 @@ func runLocked(ctx context.Context, deps Deps, p Params, start time.Time) (*Resu
 	if err != nil {
 		return nil, err
 	}
-	deps.Progress.Done()
 	return &Result{Manifest: m, Cleaned: cleaned, Duration: deps.Now().Sub(start)}, nil
 }
 
