@@ -74,8 +74,14 @@ func TestBackupWithoutServer(t *testing.T) {
 			if !mapsEqual(got, tt.wantRows) {
 				t.Errorf("rows per partition = %v, want %v", got, tt.wantRows)
 			}
-			if len(m.Files()) < 2 {
-				t.Errorf("%d data files, want several (1 MiB chunks of about 6 MiB)", len(m.Files()))
+			for _, p := range c.Partitions {
+				var inFiles int64
+				for _, f := range p.Files {
+					inFiles += f.Rows
+				}
+				if len(p.Files) == 0 || inFiles != p.Rows {
+					t.Errorf("partition %s: %d files holding %d rows, want at least one file and %d rows", p.Name, len(p.Files), inFiles, p.Rows)
+				}
 			}
 			if err := r.CheckFiles(ctx, m, m.Files(), progress.Nop); err != nil {
 				t.Errorf("backup does not verify: %v", err)
