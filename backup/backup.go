@@ -13,7 +13,6 @@ import (
 
 	"github.com/milvault/milvault/checksum"
 	"github.com/milvault/milvault/manifest"
-	"github.com/milvault/milvault/milvus"
 	"github.com/milvault/milvault/progress"
 	"github.com/milvault/milvault/repo"
 )
@@ -48,7 +47,7 @@ type Params struct {
 
 // Deps are the services a backup uses.
 type Deps struct {
-	Milvus      *milvus.Client
+	Milvus      Milvus
 	Repo        *repo.Repository
 	Progress    progress.Progress // nil means none; Run does not call Done (whoever made the sink does)
 	ToolVersion string

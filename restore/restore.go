@@ -15,7 +15,6 @@ import (
 
 	"github.com/milvault/milvault/errkind"
 	"github.com/milvault/milvault/manifest"
-	"github.com/milvault/milvault/milvus"
 	"github.com/milvault/milvault/progress"
 	"github.com/milvault/milvault/repo"
 )
@@ -80,7 +79,7 @@ type Params struct {
 
 // Deps are the services a restore uses.
 type Deps struct {
-	Milvus   *milvus.Client
+	Milvus   Milvus
 	Repo     *repo.Repository
 	Progress progress.Progress // nil means none; Run does not call Done (whoever made the sink does)
 	Now      func() time.Time
