@@ -13,7 +13,6 @@ import (
 
 	"github.com/milvault/milvault/checksum"
 	"github.com/milvault/milvault/manifest"
-	"github.com/milvault/milvault/milvus"
 	"github.com/milvault/milvault/progress"
 	"github.com/milvault/milvault/repo"
 )
@@ -51,9 +50,9 @@ type Params struct {
 
 // Deps are the services a backup uses.
 type Deps struct {
-	Milvus      *milvus.Client
+	Milvus      Milvus
 	Repo        *repo.Repository
-	Progress    progress.Progress // nil means none
+	Progress    progress.Progress // nil means none; Run does not call Done (whoever made the sink does)
 	ToolVersion string
 	Now         func() time.Time // nil means time.Now
 	// Lock, when set, is a lock on Repo (shared or exclusive) that the
@@ -123,7 +122,6 @@ func runLocked(ctx context.Context, deps Deps, p Params, start time.Time) (*Resu
 	if err != nil {
 		return nil, err
 	}
-	deps.Progress.Done()
 	return &Result{Manifest: m, Duration: deps.Now().Sub(start)}, nil
 }
 

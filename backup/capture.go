@@ -23,7 +23,7 @@ type captured struct {
 
 // captureCollection records everything needed to rebuild the collection,
 // then flushes it so that sealed data is complete.
-func captureCollection(ctx context.Context, c *milvus.Client, t target) (*captured, error) {
+func captureCollection(ctx context.Context, c Milvus, t target) (*captured, error) {
 	desc, err := c.Describe(ctx, t.Database, t.Collection)
 	if err != nil {
 		return nil, err
@@ -78,7 +78,7 @@ func hybridTime(ts uint64) time.Time {
 	return time.UnixMilli(int64(ts >> 18)).UTC()
 }
 
-func capturePartitions(ctx context.Context, c *milvus.Client, t target, cap *captured) error {
+func capturePartitions(ctx context.Context, c Milvus, t target, cap *captured) error {
 	all, err := c.Partitions(ctx, t.Database, t.Collection)
 	if err != nil {
 		return err
@@ -95,7 +95,7 @@ func capturePartitions(ctx context.Context, c *milvus.Client, t target, cap *cap
 	return captureLoadState(ctx, c, t, cap, all)
 }
 
-func captureLoadState(ctx context.Context, c *milvus.Client, t target, cap *captured, all []string) error {
+func captureLoadState(ctx context.Context, c Milvus, t target, cap *captured, all []string) error {
 	var loaded []string
 	for _, p := range all {
 		st, err := c.LoadState(ctx, t.Database, t.Collection, p)
@@ -118,7 +118,7 @@ func captureLoadState(ctx context.Context, c *milvus.Client, t target, cap *capt
 	return nil
 }
 
-func captureIndexesAndAliases(ctx context.Context, c *milvus.Client, t target, cap *captured, descAliases []string) error {
+func captureIndexesAndAliases(ctx context.Context, c Milvus, t target, cap *captured, descAliases []string) error {
 	idx, err := c.Indexes(ctx, t.Database, t.Collection)
 	if err != nil {
 		return err

@@ -25,7 +25,7 @@ func ensureLoaded(ctx context.Context, deps Deps, c *captured) (func() error, er
 }
 
 // restoreLoadState releases the collection and reloads what was loaded.
-func restoreLoadState(ctx context.Context, m *milvus.Client, c *captured) error {
+func restoreLoadState(ctx context.Context, m Milvus, c *captured) error {
 	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Minute)
 	defer cancel()
 	if err := m.Release(cctx, c.Database, c.Name); err != nil {

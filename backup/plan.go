@@ -17,7 +17,7 @@ type target struct {
 
 // plan resolves the selection against the server and fails early, naming
 // what exists, when a database, collection or partition is unknown.
-func plan(ctx context.Context, c *milvus.Client, p Params) ([]target, error) {
+func plan(ctx context.Context, c Milvus, p Params) ([]target, error) {
 	dbs := []string{p.Database}
 	if p.AllDatabases {
 		var err error
@@ -48,7 +48,7 @@ func describeSelection(p Params) string {
 	return fmt.Sprintf("database %q", p.Database)
 }
 
-func planDatabase(ctx context.Context, c *milvus.Client, db string, p Params) ([]target, error) {
+func planDatabase(ctx context.Context, c Milvus, db string, p Params) ([]target, error) {
 	existing, err := c.ListCollections(ctx, db)
 	if err != nil {
 		return nil, err
@@ -70,7 +70,7 @@ func planDatabase(ctx context.Context, c *milvus.Client, db string, p Params) ([
 	return out, nil
 }
 
-func checkPartitions(ctx context.Context, c *milvus.Client, db, coll string, want []string) error {
+func checkPartitions(ctx context.Context, c Milvus, db, coll string, want []string) error {
 	if len(want) == 0 {
 		return nil
 	}

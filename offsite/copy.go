@@ -15,7 +15,7 @@ import (
 
 // Options configure a copy.
 type Options struct {
-	Progress progress.Progress // nil means none
+	Progress progress.Progress // nil means none; Copy does not call Done (whoever made the sink does)
 	// LockWait is how long to wait for another operation's lock on the
 	// destination or the source.
 	LockWait time.Duration
@@ -146,7 +146,6 @@ func copyLocked(ctx context.Context, src, dst *repo.Repository, m *manifest.Mani
 	if err := dst.Commit(ctx, &committed); err != nil {
 		return nil, err
 	}
-	o.Progress.Done()
 	return res, nil
 }
 

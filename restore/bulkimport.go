@@ -77,7 +77,7 @@ func CheckBulkImportDir(dir string) error {
 // planBulkImport decides, before anything is written, which jobs are
 // bulk-imported. It returns the warnings for jobs that fall back to Insert
 // calls, or an *ImportNotPossibleError in strict mode.
-func planBulkImport(ctx context.Context, c *milvus.Client, p Params, jobs []*job) ([]string, error) {
+func planBulkImport(ctx context.Context, c Milvus, p Params, jobs []*job) ([]string, error) {
 	if p.BulkImportDir == "" {
 		return nil, nil
 	}

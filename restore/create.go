@@ -13,7 +13,7 @@ const defaultPartition = "_default"
 
 // createCollection creates the target with the recorded schema, shard count,
 // consistency level and properties, then its partitions.
-func createCollection(ctx context.Context, c *milvus.Client, j *job) error {
+func createCollection(ctx context.Context, c Milvus, j *job) error {
 	req := milvus.CreateCollectionRequest{
 		Database:         j.database,
 		Schema:           j.schema,

@@ -37,7 +37,7 @@ func finish(ctx context.Context, deps Deps, p Params, j *job, cr *CollectionResu
 
 // pointAliases recreates the backup's aliases (with --aliases) and the
 // aliases the replaced collection had.
-func pointAliases(ctx context.Context, c *milvus.Client, p Params, j *job, cr *CollectionResult) error {
+func pointAliases(ctx context.Context, c Milvus, p Params, j *job, cr *CollectionResult) error {
 	aliases := slices.Clone(j.oldAliases)
 	if p.Aliases {
 		aliases = append(aliases, j.src.Aliases...)

@@ -157,7 +157,7 @@ func jobFiles(jobs []*job) []manifest.File {
 
 // preflight checks, before anything is written, that every target can be
 // created: existing collections, alias conflicts, auto-id handling.
-func preflight(ctx context.Context, c *milvus.Client, p Params, jobs []*job, res *Result) error {
+func preflight(ctx context.Context, c Milvus, p Params, jobs []*job, res *Result) error {
 	for _, j := range jobs {
 		if err := checkTarget(ctx, c, p, j); err != nil {
 			return err
@@ -174,7 +174,7 @@ func preflight(ctx context.Context, c *milvus.Client, p Params, jobs []*job, res
 	return nil
 }
 
-func checkTarget(ctx context.Context, c *milvus.Client, p Params, j *job) error {
+func checkTarget(ctx context.Context, c Milvus, p Params, j *job) error {
 	exists, err := c.HasCollection(ctx, j.database, j.name)
 	if err != nil || !exists {
 		return err
@@ -193,7 +193,7 @@ func checkTarget(ctx context.Context, c *milvus.Client, p Params, j *job) error 
 
 // checkAliases refuses to move an alias that points at a collection other
 // than the one being replaced.
-func checkAliases(ctx context.Context, c *milvus.Client, j *job, jobs []*job) error {
+func checkAliases(ctx context.Context, c Milvus, j *job, jobs []*job) error {
 	for _, a := range j.src.Aliases {
 		cur, err := c.AliasTarget(ctx, j.database, a)
 		if err != nil {

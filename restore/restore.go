@@ -15,7 +15,6 @@ import (
 
 	"github.com/milvault/milvault/errkind"
 	"github.com/milvault/milvault/manifest"
-	"github.com/milvault/milvault/milvus"
 	"github.com/milvault/milvault/progress"
 	"github.com/milvault/milvault/repo"
 )
@@ -80,9 +79,9 @@ type Params struct {
 
 // Deps are the services a restore uses.
 type Deps struct {
-	Milvus   *milvus.Client
+	Milvus   Milvus
 	Repo     *repo.Repository
-	Progress progress.Progress
+	Progress progress.Progress // nil means none; Run does not call Done (whoever made the sink does)
 	Now      func() time.Time
 	// Lock, when set, is a lock on Repo (shared or exclusive) that the
 	// caller holds; otherwise Run takes a shared one, so that no prune or
@@ -164,7 +163,6 @@ func runLocked(ctx context.Context, deps Deps, m *manifest.Manifest, p Params, j
 		}
 		res.Collections = append(res.Collections, *cr)
 	}
-	deps.Progress.Done()
 	res.Duration = deps.Now().Sub(start)
 	return res, nil
 }

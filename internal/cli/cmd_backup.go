@@ -123,7 +123,9 @@ func runBackup(ctx context.Context, g *GlobalOptions, o *BackupOptions) (err err
 		return err
 	}
 	defer unlock()
-	res, err := backup.Run(ctx, backup.Deps{Milvus: c, Repo: r, Progress: g.progress(), ToolVersion: BuildVersion().Version, Lock: l}, p)
+	prog := g.progress()
+	res, err := backup.Run(ctx, backup.Deps{Milvus: c, Repo: r, Progress: prog, ToolVersion: BuildVersion().Version, Lock: l}, p)
+	prog.Done()
 	if err != nil {
 		return err
 	}

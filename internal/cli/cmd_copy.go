@@ -66,8 +66,10 @@ func runCopy(ctx context.Context, g *GlobalOptions, o *CopyOptions, ref string) 
 		return err
 	}
 	defer unlock()
-	res, err := offsite.Copy(lctx, src, dst, m, offsite.Options{Progress: g.progress(), SkipReadBack: o.NoReadBack,
+	prog := g.progress()
+	res, err := offsite.Copy(lctx, src, dst, m, offsite.Options{Progress: prog, SkipReadBack: o.NoReadBack,
 		LockWait: o.LockWait, DstLock: l})
+	prog.Done()
 	if err != nil {
 		return err
 	}

@@ -5,11 +5,9 @@ import (
 	"fmt"
 	"strings"
 	"text/tabwriter"
-	"time"
 
 	"github.com/spf13/cobra"
 
-	"github.com/milvault/milvault/manifest"
 	"github.com/milvault/milvault/progress"
 	"github.com/milvault/milvault/repo"
 )
@@ -36,20 +34,6 @@ func newListCommand(g *GlobalOptions) *cobra.Command {
 	return cmd
 }
 
-// listEntry is one row of `list --json`.
-type listEntry struct {
-	ID          string    `json:"id"`
-	Name        string    `json:"name,omitempty"`
-	CreatedAt   time.Time `json:"created_at"`
-	Collections []string  `json:"collections"`
-	Rows        int64     `json:"rows"`
-	Bytes       int64     `json:"bytes"`
-	Files       int       `json:"files"`
-	Milvus      string    `json:"milvus_version"`
-	// LastProven is the newest successful verification or drill.
-	LastProven *repo.Proof `json:"last_proven,omitempty"`
-}
-
 func runList(ctx context.Context, g *GlobalOptions, o *ListOptions) error {
 	r, err := g.openRepo(ctx)
 	if err != nil {
@@ -66,36 +50,19 @@ func runList(ctx context.Context, g *GlobalOptions, o *ListOptions) error {
 	if err != nil {
 		return err
 	}
-	var entries []listEntry
+	entries := []repo.BackupSummary{}
 	for _, m := range all {
-		e := toListEntry(m)
-		if p, ok := repo.LastSuccess(proofs[m.ID]); ok {
-			p.Report = nil
-			e.LastProven = &p
-		}
 		if o.Collection == "" || m.Contains(o.Collection) {
-			entries = append(entries, e)
+			entries = append(entries, repo.Summarize(m, proofs[m.ID]))
 		}
 	}
 	if g.JSON {
-		if entries == nil {
-			entries = []listEntry{}
-		}
 		return writeJSON(g, entries)
 	}
 	return printListTable(g, entries)
 }
 
-func toListEntry(m *manifest.Manifest) listEntry {
-	e := listEntry{ID: m.ID, Name: m.Name, CreatedAt: m.CreatedAt, Rows: m.TotalRows(), Bytes: m.TotalBytes(),
-		Files: len(m.Files()), Milvus: m.Milvus.Version}
-	for _, c := range m.Collections {
-		e.Collections = append(e.Collections, c.QualifiedName())
-	}
-	return e
-}
-
-func printListTable(g *GlobalOptions, entries []listEntry) error {
+func printListTable(g *GlobalOptions, entries []repo.BackupSummary) error {
 	if len(entries) == 0 {
 		g.printf("no backups in %s\n", g.repoDisplay())
 		return nil

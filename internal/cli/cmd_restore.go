@@ -120,7 +120,9 @@ func runRestore(ctx context.Context, g *GlobalOptions, o *RestoreOptions, ref st
 		return err
 	}
 	defer c.Close()
-	res, err := restore.Run(ctx, restore.Deps{Milvus: c, Repo: r, Progress: g.progress(), Lock: l}, m, p)
+	prog := g.progress()
+	res, err := restore.Run(ctx, restore.Deps{Milvus: c, Repo: r, Progress: prog, Lock: l}, m, p)
+	prog.Done()
 	if res != nil {
 		for _, w := range res.Warnings {
 			g.warnf("%s", w)

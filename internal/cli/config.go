@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"context"
 	"os"
 	"strings"
 
@@ -9,10 +8,6 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/milvault/milvault/config"
-	"github.com/milvault/milvault/errkind"
-	"github.com/milvault/milvault/repo"
-	"github.com/milvault/milvault/repo/blob"
-	"github.com/milvault/milvault/repo/local"
 )
 
 // resolve fills the flags that were not given on the command line from
@@ -80,41 +75,6 @@ func localPath(loc string) (path string, isLocal bool) {
 		return rest, true
 	}
 	return "", false
-}
-
-// openStore maps a repository location to a store. Plain paths and file://
-// URLs are local folders; s3://, gs://, azblob:// and mem:// URLs are
-// object-storage buckets (see package repo/blob).
-func openStore(loc string) (repo.Store, error) {
-	scheme, rest, hasScheme := strings.Cut(loc, "://")
-	if !hasScheme {
-		return newLocal(loc)
-	}
-	switch scheme {
-	case "file":
-		if rest == "" {
-			return nil, usageErrorf("repository URL %q has no path", loc)
-		}
-		return newLocal(rest)
-	}
-	if blob.Supports(scheme) {
-		s, err := blob.Open(context.Background(), loc)
-		if err != nil {
-			return nil, errkind.Wrap(errkind.Usage, err)
-		}
-		return s, nil
-	}
-	return nil, usageErrorf("repository URL scheme %q is not supported: use a local folder, file://, s3://, gs://, azblob:// or mem://", scheme)
-}
-
-// newLocal opens a local store; a path that cannot be a repository is a
-// usage error.
-func newLocal(path string) (repo.Store, error) {
-	s, err := local.New(path)
-	if err != nil {
-		return nil, errkind.Wrap(errkind.Usage, err)
-	}
-	return s, nil
 }
 
 // firstSet returns the first non-empty value.

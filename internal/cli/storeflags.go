@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"log/slog"
 
 	"github.com/spf13/pflag"
@@ -8,6 +9,7 @@ import (
 	"github.com/milvault/milvault/config"
 	"github.com/milvault/milvault/repo"
 	"github.com/milvault/milvault/repo/limit"
+	"github.com/milvault/milvault/repo/location"
 	"github.com/milvault/milvault/repo/logged"
 	"github.com/milvault/milvault/repo/retry"
 )
@@ -55,7 +57,7 @@ func (g *GlobalOptions) wrapStore(s repo.Store) (repo.Store, error) {
 // openStoreAt opens the store at a repository location with the wrappers
 // the global flags ask for.
 func (g *GlobalOptions) openStoreAt(loc string) (repo.Store, error) {
-	s, err := openStore(loc)
+	s, err := location.Open(context.Background(), loc)
 	if err != nil {
 		return nil, err
 	}

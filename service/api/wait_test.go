@@ -1,0 +1,5 @@
+package api_test
+
+import "time"
+
+func waitABit() { time.Sleep(25 * time.Millisecond) }

@@ -1,0 +1,117 @@
+package service
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+const goodConfig = `state_dir: /tmp/milvault-state
+max_concurrent_jobs: 2
+milvus:
+  main:
+    address: localhost:19530
+    token_env: TEST_MILVAULT_TOKEN
+repositories:
+  primary:
+    url: s3://backups/milvault?endpoint=http://127.0.0.1:9000&region=us-east-1
+  offsite:
+    url: /mnt/offsite
+policies:
+  nightly:
+    repository: primary
+    collections: [docs]
+    schedule: CRON_TZ=Europe/Berlin 0 2 * * *
+    retention: {keep_daily: 7, keep_weekly: 4}
+    verify: quick
+    copy_to: [offsite]
+    rpo: 26h
+`
+
+func TestParseConfig(t *testing.T) {
+	t.Setenv("TEST_MILVAULT_TOKEN", "root:Milvus")
+	cfg, err := ParseConfig("serve.yaml", []byte(goodConfig))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := cfg.Policies["nightly"]
+	if cfg.milvusFor(p) != "main" || cfg.Milvus["main"].token != "root:Milvus" || p.RPODuration() != 26*time.Hour || !p.runMissed() {
+		t.Fatalf("parsed policy = %+v (milvus %q, token %q)", p, cfg.milvusFor(p), cfg.Milvus["main"].token)
+	}
+	if cfg.ShutdownGraceDuration() != 5*time.Minute || cfg.lockWait != time.Minute {
+		t.Fatalf("defaults: grace %s, lock wait %s", cfg.ShutdownGraceDuration(), cfg.lockWait)
+	}
+}
+
+// TestConfigErrors: each mistake is reported with the file, the line and
+// the key, and what to do.
+func TestConfigErrors(t *testing.T) {
+	for _, tc := range []struct {
+		name, old, new string
+		want           string
+	}{
+		{"unknown key", "    verify: quick", "    verfy: quick", "serve.yaml:18: policies.nightly.verfy: unknown key (known here: all_databases, backup"},
+		{"unknown top-level key", "max_concurrent_jobs: 2", "max_jobs: 2", "serve.yaml:2: max_jobs: unknown key"},
+		{"bad cron", "CRON_TZ=Europe/Berlin 0 2 * * *", "0 25 * * *", "serve.yaml:16: policies.nightly.schedule: schedule \"0 25 * * *\""},
+		{"bad time zone", "Europe/Berlin", "Europe/Atlantis", "serve.yaml:16: policies.nightly.schedule:"},
+		{"unknown repository", "repository: primary", "repository: primry", `serve.yaml:14: policies.nightly.repository: unknown name "primry" (configured: offsite, primary)`},
+		{"unknown copy target", "copy_to: [offsite]", "copy_to: [elsewhere]", `serve.yaml:19: policies.nightly.copy_to: policies.nightly.copy_to[0]: unknown repository "elsewhere"`},
+		{"missing secret", "token_env: TEST_MILVAULT_TOKEN", "token_env: TEST_MILVAULT_UNSET", "serve.yaml:6: milvus.main.token_env: environment variable TEST_MILVAULT_UNSET is not set"},
+		{"secret in URL", "region=us-east-1", "region=us-east-1&secret_access_key=abc", "serve.yaml:9: repositories.primary.url: the URL holds a credential"},
+		{"bad rpo", "rpo: 26h", "rpo: soon", `serve.yaml:20: policies.nightly.rpo: "soon" is not a duration`},
+		{"bad verify", "verify: quick", "verify: deep", `serve.yaml:18: policies.nightly.verify: "deep": use checksum, quick or none`},
+		{"bad verification mode", "    rpo: 26h", "    rpo: 26h\n    verification: {schedule: \"@weekly\", mode: thorough}", `serve.yaml:21: policies.nightly.verification.mode: "thorough": use checksum, quick or deep`},
+		{"bad policy name", "  nightly:", "  night:ly:", `serve.yaml:14: policies.night:ly: policy names use letters`},
+		{"bad retention", "keep_daily: 7", "keep_daily: -1", "serve.yaml:17: policies.nightly.retention:"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Setenv("TEST_MILVAULT_TOKEN", "x")
+			if !strings.Contains(goodConfig, tc.old) {
+				t.Fatalf("test config lacks %q", tc.old)
+			}
+			_, err := ParseConfig("serve.yaml", []byte(strings.Replace(goodConfig, tc.old, tc.new, 1)))
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("error = %v\nwant it to contain %q", err, tc.want)
+			}
+			var ce *ConfigError
+			if !errors.As(err, &ce) {
+				t.Fatalf("error %T is not a *ConfigError", err)
+			}
+		})
+	}
+}
+
+func TestLoadConfigTokenFile(t *testing.T) {
+	dir := t.TempDir()
+	tok := filepath.Join(dir, "token")
+	os.WriteFile(tok, []byte("root:Milvus\n"), 0o600)
+	cfg := strings.Replace(goodConfig, "token_env: TEST_MILVAULT_TOKEN", "token_file: "+tok, 1)
+	path := filepath.Join(dir, "serve.yaml")
+	os.WriteFile(path, []byte(cfg), 0o600)
+	c, err := LoadConfig(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Milvus["main"].token != "root:Milvus" || c.File != path {
+		t.Fatalf("token %q from file, file %q", c.Milvus["main"].token, c.File)
+	}
+	if _, err := LoadConfig(filepath.Join(dir, "missing.yaml")); err == nil {
+		t.Fatal("LoadConfig of a missing file succeeded")
+	}
+}
+
+// TestExampleConfig: the example in examples/serve.yaml is valid.
+func TestExampleConfig(t *testing.T) {
+	t.Setenv("MILVUS_TOKEN", "root:Milvus")
+	t.Setenv("SLACK_WEBHOOK_URL", "https://hooks.example/x")
+	cfg, err := LoadConfig("../examples/serve.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p := cfg.Policies["nightly"]; p.RPODuration() != 26*time.Hour || p.Webhook.url == "" || cfg.ShutdownGraceDuration() != 10*time.Minute {
+		t.Fatalf("example parsed as %+v", p)
+	}
+}

@@ -1,0 +1,202 @@
+package service
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/milvault/milvault/drill"
+	"github.com/milvault/milvault/errkind"
+	"github.com/milvault/milvault/jobs"
+	"github.com/milvault/milvault/manifest"
+	"github.com/milvault/milvault/milvus"
+	"github.com/milvault/milvault/progress"
+	"github.com/milvault/milvault/repo"
+)
+
+// DrillFailedError reports a drill that ran but failed a check or its
+// maximum RTO; the report is the job's result.
+type DrillFailedError struct {
+	BackupID string
+	Failures []string
+}
+
+// Kind classifies the error.
+func (e *DrillFailedError) Kind() errkind.Kind { return errkind.CheckFailed }
+
+func (e *DrillFailedError) Error() string {
+	return fmt.Sprintf("drill of backup %s failed: %v", e.BackupID, e.Failures)
+}
+
+// NoBackupError reports a policy with no backup to work on.
+type NoBackupError struct{ Policy string }
+
+// Kind classifies the error.
+func (e *NoBackupError) Kind() errkind.Kind { return errkind.NotFound }
+
+func (e *NoBackupError) Error() string {
+	return fmt.Sprintf("policy %s has no backup in its repository yet", e.Policy)
+}
+
+// RunDrill starts a drill of the newest backup of policy name: restore it
+// into scratch collections on the drill's Milvus (default: the policy's),
+// check, search, measure the RTO, drop them and record the proof
+// (drill.Run, as `milvault drill`).
+func (s *Service) RunDrill(name string) (jobs.Job, error) {
+	pol, ok := s.config().Policies[name]
+	if !ok {
+		return jobs.Job{}, &UnknownPolicyError{Name: name}
+	}
+	return s.runner.Start(jobs.Spec{Kind: jobs.KindDrill, Policy: name, Params: map[string]string{"policy": name}},
+		func(ctx context.Context, p progress.Progress) (any, error) {
+			rep, err := s.drill(ctx, name, pol, p)
+			if rep == nil {
+				return nil, err
+			}
+			return rep, err
+		})
+}
+
+func (s *Service) drill(ctx context.Context, name string, pol PolicyConfig, p progress.Progress) (*drill.Report, error) {
+	cfg := s.config()
+	r, m, err := s.newestBackup(ctx, name, pol)
+	if err != nil {
+		return nil, err
+	}
+	conn, o := cfg.milvusFor(pol), drill.Options{LockWait: cfg.lockWait}
+	if d := pol.Drill; d != nil {
+		o.MaxRTO = d.maxRTO
+		if d.Milvus != "" {
+			conn = d.Milvus
+		}
+	}
+	c, err := s.connect(ctx, conn)
+	if err != nil {
+		return nil, err
+	}
+	defer c.Close()
+	rep, err := drill.Run(ctx, drill.Deps{Repo: r, Milvus: c, Progress: p}, m, o)
+	if rep == nil {
+		return nil, err
+	}
+	s.metrics.drilled(name, pol, m, rep, o.MaxRTO)
+	if err == nil && !rep.OK {
+		err = &DrillFailedError{BackupID: m.ID, Failures: rep.Failures}
+	}
+	return rep, err
+}
+
+// newestBackup opens the policy's repository and finds its newest backup.
+func (s *Service) newestBackup(ctx context.Context, name string, pol PolicyConfig) (*repo.Repository, *manifest.Manifest, error) {
+	r, err := s.openRepo(ctx, pol.Repository)
+	if err != nil {
+		return nil, nil, err
+	}
+	all, _, err := r.List(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	var newest *manifest.Manifest
+	for _, m := range all {
+		if selects(pol, m) && (newest == nil || m.CreatedAt.After(newest.CreatedAt)) {
+			newest = m
+		}
+	}
+	if newest == nil {
+		return nil, nil, &NoBackupError{Policy: name}
+	}
+	return r, newest, nil
+}
+
+// PruneResult is the result of a prune job.
+type PruneResult struct {
+	Deleted []string `json:"deleted"`
+}
+
+// RunPrune starts a prune of the backups of policy name by its retention
+// rules (each selection judged on its own), under the repository's
+// exclusive lock.
+func (s *Service) RunPrune(name string) (jobs.Job, error) {
+	pol, ok := s.config().Policies[name]
+	if !ok {
+		return jobs.Job{}, &UnknownPolicyError{Name: name}
+	}
+	if rp, err := pol.Retention.policy(); err != nil || rp.Empty() {
+		return jobs.Job{}, &BadRequestError{fmt.Sprintf("policy %s has no retention rules: nothing would be pruned", name)}
+	}
+	return s.runner.Start(jobs.Spec{Kind: jobs.KindPrune, Policy: name, Params: map[string]string{"policy": name}},
+		func(ctx context.Context, p progress.Progress) (any, error) {
+			r, err := s.openRepo(ctx, pol.Repository)
+			if err != nil {
+				return nil, err
+			}
+			l, lctx, err := r.Lock(ctx, repo.LockOptions{Exclusive: true, Operation: "serve prune " + name, Wait: s.config().lockWait})
+			if err != nil {
+				return nil, err
+			}
+			defer l.Unlock()
+			deleted, err := pruneSelected(lctx, r, l, pol, s.now())
+			return &PruneResult{Deleted: deleted}, l.Stopped("prune", err)
+		})
+}
+
+// pruneSelected applies the policy's retention to every backup it selects.
+func pruneSelected(ctx context.Context, r *repo.Repository, l *repo.Lock, pol PolicyConfig, now time.Time) ([]string, error) {
+	all, err := listAll(ctx, r)
+	if err != nil {
+		return nil, err
+	}
+	var selected []*manifest.Manifest
+	for _, m := range all {
+		if selects(pol, m) {
+			selected = append(selected, m)
+		}
+	}
+	return pruneBackups(ctx, r, l, pol.Retention, selected, now, "")
+}
+
+// RunVerification starts a verification of the newest backup of policy
+// name with the mode of its verification schedule (checksum when it has
+// none); the proof is recorded in the repository.
+func (s *Service) RunVerification(name string) (jobs.Job, error) {
+	pol, ok := s.config().Policies[name]
+	if !ok {
+		return jobs.Job{}, &UnknownPolicyError{Name: name}
+	}
+	mode := VerifyChecksum
+	if pol.Verification != nil {
+		mode = pol.Verification.Mode
+	}
+	return s.runner.Start(jobs.Spec{Kind: jobs.KindVerify, Policy: name, Params: map[string]string{"policy": name, "mode": mode}},
+		func(ctx context.Context, p progress.Progress) (any, error) {
+			res, err := s.verifyNewest(ctx, name, pol, mode, p)
+			if res == nil {
+				return nil, err
+			}
+			return res, err
+		})
+}
+
+func (s *Service) verifyNewest(ctx context.Context, name string, pol PolicyConfig, mode string, p progress.Progress) (*VerifyResult, error) {
+	r, m, err := s.newestBackup(ctx, name, pol)
+	if err != nil {
+		return nil, err
+	}
+	l, lctx, err := r.Lock(ctx, repo.LockOptions{Operation: "serve verify " + name, Wait: s.config().lockWait})
+	if err != nil {
+		return nil, err
+	}
+	defer l.Unlock()
+	var c *milvus.Client
+	if mode != VerifyChecksum { // quick compares with the source, deep restores
+		if c, err = s.connect(lctx, s.config().milvusFor(pol)); err != nil {
+			return nil, err
+		}
+		defer c.Close()
+	}
+	res, err := s.verifyBackup(lctx, r, l, m, mode, c, p)
+	if res != nil && res.OK {
+		s.metrics.restoreBackup(name, pol, m, []repo.Proof{{OK: true, At: s.now()}})
+	}
+	return res, l.Stopped("verify", err)
+}

@@ -1,0 +1,198 @@
+package service
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/milvault/milvault/backup"
+	"github.com/milvault/milvault/checksum"
+	"github.com/milvault/milvault/config"
+	"github.com/milvault/milvault/manifest"
+	"github.com/milvault/milvault/milvus"
+	"github.com/milvault/milvault/offsite"
+	"github.com/milvault/milvault/progress"
+	"github.com/milvault/milvault/repo"
+	"github.com/milvault/milvault/retention"
+	"github.com/milvault/milvault/verify"
+)
+
+// PolicyResult is the result of one policy run, stored with its job.
+type PolicyResult struct {
+	BackupID     string        `json:"backup_id"`
+	Rows         int64         `json:"rows"`
+	Bytes        int64         `json:"bytes"`
+	Collections  []string      `json:"collections"`
+	Verification *VerifyResult `json:"verification,omitempty"`
+	Pruned       []string      `json:"pruned"`
+	Copies       []CopyResult  `json:"copies,omitempty"`
+}
+
+// VerifyResult summarizes the verification of a backup.
+type VerifyResult struct {
+	Mode  string `json:"mode"`
+	OK    bool   `json:"ok"`
+	Files int    `json:"files"`
+	Rows  int64  `json:"rows"`
+}
+
+// CopyResult summarizes one offsite copy.
+type CopyResult struct {
+	Repository string `json:"repository"`
+	BackupID   string `json:"backup_id"`
+	Copied     int    `json:"copied_files"`
+	Bytes      int64  `json:"copied_bytes"`
+}
+
+// runPolicy is one run of policy name: backup, then verify, prune and copy,
+// all under one exclusive lock on the policy's repository, so that no other
+// milvault process prunes or deletes in between.
+func (s *Service) runPolicy(ctx context.Context, name string, pol PolicyConfig, p progress.Progress) (*PolicyResult, error) {
+	cfg := s.config()
+	r, err := s.openRepo(ctx, pol.Repository)
+	if err != nil {
+		return nil, err
+	}
+	l, lctx, err := r.Lock(ctx, repo.LockOptions{Exclusive: true, Operation: "serve policy " + name, Wait: cfg.lockWait})
+	if err != nil {
+		return nil, err
+	}
+	defer l.Unlock()
+	res, err := s.policySteps(lctx, r, l, name, pol, p)
+	return res, l.Stopped("policy "+name, err)
+}
+
+func (s *Service) policySteps(ctx context.Context, r *repo.Repository, l *repo.Lock, name string, pol PolicyConfig, p progress.Progress) (*PolicyResult, error) {
+	c, err := s.connect(ctx, s.config().milvusFor(pol))
+	if err != nil {
+		return nil, err
+	}
+	defer c.Close()
+	params, err := backupParams(pol)
+	if err != nil {
+		return nil, err
+	}
+	b, err := backup.Run(ctx, backup.Deps{Milvus: c, Repo: r, Progress: p, ToolVersion: s.opts.Version, Lock: l}, params)
+	if err != nil {
+		return nil, err
+	}
+	m := b.Manifest
+	res := &PolicyResult{BackupID: m.ID, Rows: m.TotalRows(), Bytes: m.TotalBytes(), Pruned: []string{}}
+	for _, col := range m.Collections {
+		res.Collections = append(res.Collections, col.QualifiedName())
+	}
+	s.metrics.backupCommitted(name, m)
+	if res.Verification, err = s.verifyBackup(ctx, r, l, m, pol.Verify, c, p); err != nil {
+		return res, err
+	}
+	s.metrics.backupGood(name, m, res.Verification)
+	if res.Pruned, err = prune(ctx, r, l, pol.Retention, m, s.now()); err != nil {
+		return res, err
+	}
+	for _, to := range pol.CopyTo {
+		cr, err := s.copyTo(ctx, r, l, m, to, p)
+		if err != nil {
+			return res, err
+		}
+		res.Copies = append(res.Copies, cr)
+	}
+	return res, nil
+}
+
+func backupParams(pol PolicyConfig) (backup.Params, error) {
+	alg, err := checksum.Parse(pol.Backup.Checksum)
+	if err != nil {
+		return backup.Params{}, err
+	}
+	var chunk int64
+	if pol.Backup.ChunkSize != "" {
+		if chunk, err = config.ParseSize(pol.Backup.ChunkSize); err != nil {
+			return backup.Params{}, err
+		}
+	}
+	return backup.Params{Database: pol.Database, AllDatabases: pol.AllDatabases, Collections: pol.Collections,
+		Partitions: pol.Partitions, Compression: pol.Backup.Compression, CompressionLevel: pol.Backup.CompressionLevel,
+		Checksum: alg, ChunkBytes: chunk}, nil
+}
+
+// verifyBackup verifies m in mode (verify.Run, as `milvault verify`, which
+// records the proof, failed or not) under the held lock l; a damaged
+// backup is an error.
+func (s *Service) verifyBackup(ctx context.Context, r *repo.Repository, l *repo.Lock, m *manifest.Manifest, mode string, c *milvus.Client, p progress.Progress) (*VerifyResult, error) {
+	if mode == VerifyNone {
+		return nil, nil
+	}
+	rep, err := verify.Run(ctx, verify.Deps{Repo: r, Milvus: c, Progress: p, Lock: l}, m,
+		verify.Options{Mode: mode, Sample: 0.05, LockWait: s.config().lockWait})
+	if err != nil {
+		return nil, fmt.Errorf("verify backup %s: %w", m.ID, err)
+	}
+	vr := &VerifyResult{Mode: rep.Mode, OK: rep.OK, Files: rep.Files, Rows: rep.Rows}
+	if !rep.OK {
+		return vr, &verify.DamagedError{BackupID: m.ID, Files: rep.Damaged}
+	}
+	return vr, nil
+}
+
+// prune applies the policy's retention to the backups of the same
+// selection as m (never m itself), under the held exclusive lock.
+func prune(ctx context.Context, r *repo.Repository, l *repo.Lock, rc RetentionConfig, m *manifest.Manifest, now time.Time) ([]string, error) {
+	all, err := listAll(ctx, r)
+	if err != nil {
+		return nil, err
+	}
+	var same []*manifest.Manifest
+	for _, b := range all {
+		if b.CollectionSet() == m.CollectionSet() {
+			same = append(same, b)
+		}
+	}
+	return pruneBackups(ctx, r, l, rc, same, now, m.ID)
+}
+
+// listAll lists the repository's backups, refusing when a manifest is
+// unreadable (a prune must not judge without it).
+func listAll(ctx context.Context, r *repo.Repository) ([]*manifest.Manifest, error) {
+	all, problems, err := r.List(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if len(problems) > 0 {
+		return nil, fmt.Errorf("prune refuses to run while %d manifest(s) are unreadable (first: %v)", len(problems), problems[0])
+	}
+	return all, nil
+}
+
+// pruneBackups deletes the backups that the retention rules do not keep
+// (retention.Plan, as `milvault prune`: each selection judged on its own);
+// keep is never deleted.
+func pruneBackups(ctx context.Context, r *repo.Repository, l *repo.Lock, rc RetentionConfig, backups []*manifest.Manifest, now time.Time, keep string) ([]string, error) {
+	pol, err := rc.policy()
+	if err != nil || pol.Empty() {
+		return []string{}, err
+	}
+	deleted := []string{}
+	for _, v := range retention.Plan(pol, backups, "", now) {
+		if v.Keep || v.Manifest.ID == keep {
+			continue
+		}
+		if err := r.Delete(ctx, l, v.Manifest.ID); err != nil {
+			return deleted, fmt.Errorf("prune stopped after deleting %d backups: %w", len(deleted), err)
+		}
+		deleted = append(deleted, v.Manifest.ID)
+	}
+	return deleted, nil
+}
+
+// copyTo copies m to the configured repository to (which must exist).
+func (s *Service) copyTo(ctx context.Context, src *repo.Repository, l *repo.Lock, m *manifest.Manifest, to string, p progress.Progress) (CopyResult, error) {
+	dst, err := s.openRepo(ctx, to)
+	if err != nil {
+		return CopyResult{}, err
+	}
+	res, err := offsite.Copy(ctx, src, dst, m, offsite.Options{Progress: p, LockWait: s.config().lockWait, SrcLock: l})
+	if err != nil {
+		return CopyResult{}, fmt.Errorf("copy %s to %s: %w", m.ID, to, err)
+	}
+	return CopyResult{Repository: to, BackupID: m.ID, Copied: res.Copied, Bytes: res.Bytes}, nil
+}
