@@ -324,6 +324,9 @@ policies:
 	waitFor(t, "the recovery webhook", 10*time.Second, func() bool {
 		hookMu.Lock()
 		defer hookMu.Unlock()
+		if len(hooks) > 2 {
+			t.Fatalf("webhooks = %v, want [often:failing often:recovered]; failed jobs: %v", hooks, failedJobs(svc))
+		}
 		return len(hooks) == 2
 	})
 	if hooks[0] != "often:failing" || hooks[1] != "often:recovered" {
@@ -472,4 +475,17 @@ func httpJob(t *testing.T, srv *httptest.Server, body string) jobs.Job {
 		t.Fatalf("job %s = %+v", body, j)
 	}
 	return j
+}
+
+// failedJobs lists the failed jobs with their errors, for failure messages.
+func failedJobs(svc *service.Service) []string {
+	js, err := svc.Jobs().List(func(j jobs.Job) bool { return j.State == jobs.StateFailed })
+	if err != nil {
+		return []string{err.Error()}
+	}
+	var out []string
+	for _, j := range js {
+		out = append(out, j.Policy+" "+string(j.Kind)+": "+j.Error)
+	}
+	return out
 }

@@ -26,8 +26,6 @@ type PolicyResult struct {
 	Verification *VerifyResult `json:"verification,omitempty"`
 	Pruned       []string      `json:"pruned"`
 	Copies       []CopyResult  `json:"copies,omitempty"`
-
-	backup *manifest.Manifest // the backup taken, for the prune step
 }
 
 // VerifyResult summarizes the verification of a backup.
@@ -46,44 +44,22 @@ type CopyResult struct {
 	Bytes      int64  `json:"copied_bytes"`
 }
 
-// runPolicy is one run of policy name: backup, verify and copy under a
-// shared lock on the policy's repository, so that restores, verifications
-// and other backups go on meanwhile while no prune or delete removes what
-// the run writes or reads; then prune under the exclusive lock. Leftovers
-// of interrupted backups are cleaned first when the exclusive lock is free
-// (backup.CleanUp, as `milvault backup` does).
+// runPolicy is one run of policy name: backup, then verify, prune and copy,
+// all under one exclusive lock on the policy's repository, so that no other
+// milvault process prunes or deletes in between.
 func (s *Service) runPolicy(ctx context.Context, name string, pol PolicyConfig, p progress.Progress) (*PolicyResult, error) {
+	cfg := s.config()
 	r, err := s.openRepo(ctx, pol.Repository)
 	if err != nil {
 		return nil, err
 	}
-	if _, err := backup.CleanUp(ctx, r, nil, p.Note); err != nil {
+	l, lctx, err := r.Lock(ctx, repo.LockOptions{Exclusive: true, Operation: "serve policy " + name, Wait: cfg.lockWait})
+	if err != nil {
 		return nil, err
 	}
-	var res *PolicyResult
-	err = s.withLock(ctx, r, false, "serve policy "+name, func(lctx context.Context, l *repo.Lock) error {
-		res, err = s.policySteps(lctx, r, l, name, pol, p)
-		return err
-	})
-	if err != nil {
-		return res, err
-	}
-	err = s.withLock(ctx, r, true, "serve policy "+name+" prune", func(lctx context.Context, l *repo.Lock) error {
-		res.Pruned, err = prune(lctx, r, l, pol.Retention, res.backup, s.now())
-		return err
-	})
-	return res, err
-}
-
-// withLock runs fn under a lock on r (exclusive or shared), waiting for it
-// as long as the configuration says.
-func (s *Service) withLock(ctx context.Context, r *repo.Repository, exclusive bool, op string, fn func(context.Context, *repo.Lock) error) error {
-	l, lctx, err := r.Lock(ctx, repo.LockOptions{Exclusive: exclusive, Operation: op, Wait: s.config().lockWait})
-	if err != nil {
-		return err
-	}
 	defer l.Unlock()
-	return l.Stopped(op, fn(lctx, l))
+	res, err := s.policySteps(lctx, r, l, name, pol, p)
+	return res, l.Stopped("policy "+name, err)
 }
 
 func (s *Service) policySteps(ctx context.Context, r *repo.Repository, l *repo.Lock, name string, pol PolicyConfig, p progress.Progress) (*PolicyResult, error) {
@@ -101,7 +77,7 @@ func (s *Service) policySteps(ctx context.Context, r *repo.Repository, l *repo.L
 		return nil, err
 	}
 	m := b.Manifest
-	res := &PolicyResult{BackupID: m.ID, Rows: m.TotalRows(), Bytes: m.TotalBytes(), Pruned: []string{}, backup: m}
+	res := &PolicyResult{BackupID: m.ID, Rows: m.TotalRows(), Bytes: m.TotalBytes(), Pruned: []string{}}
 	for _, col := range m.Collections {
 		res.Collections = append(res.Collections, col.QualifiedName())
 	}
@@ -110,6 +86,9 @@ func (s *Service) policySteps(ctx context.Context, r *repo.Repository, l *repo.L
 		return res, err
 	}
 	s.metrics.backupGood(name, m, res.Verification)
+	if res.Pruned, err = prune(ctx, r, l, pol.Retention, m, s.now()); err != nil {
+		return res, err
+	}
 	for _, to := range pol.CopyTo {
 		cr, err := s.copyTo(ctx, r, l, m, to, p)
 		if err != nil {
