@@ -71,7 +71,7 @@ const minHitRate = 0.8
 // Run performs a drill of backup m and records it in the repository.
 func Run(ctx context.Context, d Deps, m *manifest.Manifest, o Options) (*Report, error) {
 	d, o = d.withDefaults(), o.withDefaults()
-	ctx, unlock, err := d.hold(ctx, o, "drill")
+	ctx, unlock, err := d.hold(ctx, o, "drill", m.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -102,10 +102,10 @@ func (d Deps) withDefaults() Deps {
 	return d
 }
 
-// hold sets d.Lock to the lock the operation runs under: the caller's, or
-// a shared one taken here and released by unlock.
-func (d *Deps) hold(ctx context.Context, o Options, op string) (context.Context, func(), error) {
-	l, lctx, unlock, err := d.Repo.Hold(ctx, d.Lock, repo.LockOptions{Operation: op, Wait: o.LockWait})
+// hold sets d.Lock to the lock the operation on backup id runs under: the
+// caller's, or a shared one taken here and released by unlock.
+func (d *Deps) hold(ctx context.Context, o Options, op, id string) (context.Context, func(), error) {
+	l, lctx, unlock, err := d.Repo.HoldBackup(ctx, d.Lock, repo.LockOptions{Operation: op, Wait: o.LockWait}, id)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -75,7 +75,7 @@ func Copy(ctx context.Context, src, dst *repo.Repository, m *manifest.Manifest, 
 		o.Progress = progress.Nop
 	}
 	start := time.Now()
-	lctx, unlock, err := lockBoth(ctx, src, dst, &o)
+	lctx, unlock, err := lockBoth(ctx, src, dst, m.ID, &o)
 	if err != nil {
 		return nil, err
 	}
@@ -91,8 +91,9 @@ func Copy(ctx context.Context, src, dst *repo.Repository, m *manifest.Manifest, 
 }
 
 // lockBoth holds dst exclusively and src shared (or the callers' locks),
-// setting o.DstLock and o.SrcLock to the locks held.
-func lockBoth(ctx context.Context, src, dst *repo.Repository, o *Options) (context.Context, func(), error) {
+// with backup id still committed in src, setting o.DstLock and o.SrcLock to
+// the locks held.
+func lockBoth(ctx context.Context, src, dst *repo.Repository, id string, o *Options) (context.Context, func(), error) {
 	dl, dctx, dunlock, err := dst.Hold(ctx, o.DstLock, repo.LockOptions{Exclusive: true, Operation: "copy", Wait: o.LockWait})
 	if err != nil {
 		return nil, nil, err
@@ -100,7 +101,7 @@ func lockBoth(ctx context.Context, src, dst *repo.Repository, o *Options) (conte
 	if o.SrcLock == nil && dl.On(src) {
 		o.SrcLock = dl
 	}
-	sl, sctx, sunlock, err := src.Hold(dctx, o.SrcLock, repo.LockOptions{Operation: "copy", Wait: o.LockWait})
+	sl, sctx, sunlock, err := src.HoldBackup(dctx, o.SrcLock, repo.LockOptions{Operation: "copy", Wait: o.LockWait}, id)
 	if err != nil {
 		dunlock()
 		return nil, nil, err

@@ -146,6 +146,23 @@ func (r *Repository) Hold(ctx context.Context, held *Lock, o LockOptions) (*Lock
 	return l, lctx, func() { _ = l.Unlock() }, nil
 }
 
+// HoldBackup is Hold for an operation that reads backup id. Once the lock
+// is held it checks that the backup is still committed: a backup found
+// before the lock was taken may have been deleted meanwhile by a prune or
+// delete that held the exclusive lock, and reading it then would report
+// its missing files as damage. Such a backup is a *BackupNotFoundError.
+func (r *Repository) HoldBackup(ctx context.Context, held *Lock, o LockOptions, id string) (*Lock, context.Context, func(), error) {
+	l, lctx, release, err := r.Hold(ctx, held, o)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if _, err := r.Find(lctx, id); err != nil {
+		release()
+		return nil, nil, nil, fmt.Errorf("%s: %w", o.Operation, err)
+	}
+	return l, lctx, release, nil
+}
+
 // Stopped explains err, the failure of operation op run under l: when l was
 // lost meanwhile (removed by `milvault unlock`, or not refreshable), that
 // is why, and the error says so and wraps ErrLockLost; otherwise err is

@@ -453,3 +453,33 @@ func TestStoppedNamesALostLock(t *testing.T) {
 		t.Errorf("Stopped after a release = %v, want the error itself", got)
 	}
 }
+
+// TestHoldBackupDeletedMeanwhile: a reader that found a backup before it
+// took its lock, while a prune deleted the backup, gets a not-found error
+// (not missing files read as damage) and leaves no lock behind; a backup
+// still committed is held as Hold would.
+func TestHoldBackupDeletedMeanwhile(t *testing.T) {
+	ctx := context.Background()
+	s := mem.New()
+	const id = "20260101T000000Z-000001"
+	r := committedRepo(t, s, id)
+	l, release, err := func() (*repo.Lock, func(), error) {
+		l, _, release, err := r.HoldBackup(ctx, nil, repo.LockOptions{Operation: "restore"}, id)
+		return l, release, err
+	}()
+	if err != nil || l == nil {
+		t.Fatalf("HoldBackup of a committed backup = %v, %v", l, err)
+	}
+	release()
+	if err := r.Delete(ctx, nil, id); err != nil {
+		t.Fatal(err)
+	}
+	_, _, _, err = r.HoldBackup(ctx, nil, repo.LockOptions{Operation: "restore"}, id)
+	var nf *repo.BackupNotFoundError
+	if !errors.As(err, &nf) || nf.Ref != id {
+		t.Fatalf("HoldBackup of a deleted backup = %v, want BackupNotFoundError for %s", err, id)
+	}
+	if locks, err := r.Locks(ctx); err != nil || len(locks) != 0 {
+		t.Fatalf("locks left after the refusal: %v, %v", locks, err)
+	}
+}

@@ -129,7 +129,7 @@ func Run(ctx context.Context, deps Deps, m *manifest.Manifest, p Params) (*Resul
 	if err != nil {
 		return nil, err
 	}
-	l, ctx, unlock, err := deps.Repo.Hold(ctx, deps.Lock, repo.LockOptions{Operation: "restore", Wait: p.LockWait})
+	l, ctx, unlock, err := deps.Repo.HoldBackup(ctx, deps.Lock, repo.LockOptions{Operation: "restore", Wait: p.LockWait}, m.ID)
 	if err != nil {
 		return nil, err
 	}

@@ -73,7 +73,7 @@ func Run(ctx context.Context, d Deps, m *manifest.Manifest, o Options) (*Report,
 		return nil, err
 	}
 	d = d.withDefaults()
-	l, ctx, unlock, err := d.Repo.Hold(ctx, d.Lock, repo.LockOptions{Operation: "verify", Wait: o.LockWait})
+	l, ctx, unlock, err := d.Repo.HoldBackup(ctx, d.Lock, repo.LockOptions{Operation: "verify", Wait: o.LockWait}, m.ID)
 	if err != nil {
 		return nil, err
 	}

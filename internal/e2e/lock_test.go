@@ -64,9 +64,13 @@ func TestConcurrentBackupsLock(t *testing.T) {
 			dir := newRepo(t)
 			base := []string{"--milvus", e.addr, "--repo", dir, "-q"}
 			first := startCLI(t, bin, append(base, "--upload-limit", "256KiB", "backup", "-c", coll, "--name", "first")...)
-			waitForLock(t, dir, first)
+			waitForLocks(t, dir, first, 1)
 
-			second := startCLI(t, bin, append(base, "backup", "-c", coll, "--name", "second")...)
+			// The second backup may look for locks while the prune below
+			// tries the exclusive one: a refused exclusive attempt briefly
+			// shows its lock file, so the second backup waits out such a
+			// moment (--lock-wait) instead of being refused with it.
+			second := startCLI(t, bin, append(base, "backup", "-c", coll, "--name", "second", "--lock-wait", "5m")...)
 			rejected := startCLI(t, bin, append(base, "prune", "--keep-last", "5")...)
 			code := rejected.wait()
 			msg := rejected.stderr.String()
@@ -90,17 +94,18 @@ func TestConcurrentBackupsLock(t *testing.T) {
 	}
 }
 
-// waitForLock waits until the backup p holds its lock in dir.
-func waitForLock(t *testing.T, dir string, p *proc) {
+// waitForLocks waits until dir holds n locks, the last of them taken by
+// the backup p.
+func waitForLocks(t *testing.T, dir string, p *proc, n int) {
 	t.Helper()
 	deadline := time.Now().Add(time.Minute)
 	for time.Now().Before(deadline) {
-		if len(listDir(t, filepath.Join(dir, "locks"))) > 0 {
+		if len(listDir(t, filepath.Join(dir, "locks"))) >= n {
 			return
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	t.Fatalf("no lock appeared; first backup stderr: %s", p.stderr.String())
+	t.Fatalf("fewer than %d locks appeared; backup stderr: %s", n, p.stderr.String())
 }
 
 // checkIntact verifies every backup in dir and that no lock or pending
