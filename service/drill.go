@@ -59,10 +59,11 @@ func (s *Service) RunDrill(name string) (jobs.Job, error) {
 
 func (s *Service) drill(ctx context.Context, name string, pol PolicyConfig, p progress.Progress) (*drill.Report, error) {
 	cfg := s.config()
-	r, m, err := s.newestBackup(ctx, name, pol)
+	r, m, l, ctx, err := s.newestBackup(ctx, name, pol, "serve drill "+name)
 	if err != nil {
 		return nil, err
 	}
+	defer l.Unlock()
 	conn, o := cfg.milvusFor(pol), drill.Options{LockWait: cfg.lockWait}
 	if d := pol.Drill; d != nil {
 		o.MaxRTO = d.maxRTO
@@ -75,7 +76,7 @@ func (s *Service) drill(ctx context.Context, name string, pol PolicyConfig, p pr
 		return nil, err
 	}
 	defer c.Close()
-	rep, err := drill.Run(ctx, drill.Deps{Repo: r, Milvus: c, Progress: p}, m, o)
+	rep, err := drill.Run(ctx, drill.Deps{Repo: r, Milvus: c, Progress: p, Lock: l}, m, o)
 	if rep == nil {
 		return nil, err
 	}
@@ -86,15 +87,31 @@ func (s *Service) drill(ctx context.Context, name string, pol PolicyConfig, p pr
 	return rep, err
 }
 
-// newestBackup opens the policy's repository and finds its newest backup.
-func (s *Service) newestBackup(ctx context.Context, name string, pol PolicyConfig) (*repo.Repository, *manifest.Manifest, error) {
+// newestBackup opens the policy's repository, takes a shared lock for op
+// and finds the policy's newest backup under it, so that no prune deletes
+// that backup between the lookup and the reads. The caller unlocks l.
+func (s *Service) newestBackup(ctx context.Context, name string, pol PolicyConfig, op string) (*repo.Repository, *manifest.Manifest, *repo.Lock, context.Context, error) {
 	r, err := s.openRepo(ctx, pol.Repository)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, nil, err
 	}
+	l, lctx, err := r.Lock(ctx, repo.LockOptions{Operation: op, Wait: s.config().lockWait})
+	if err != nil {
+		return nil, nil, nil, nil, err
+	}
+	m, err := newestOf(lctx, r, name, pol)
+	if err != nil {
+		l.Unlock()
+		return nil, nil, nil, nil, err
+	}
+	return r, m, l, lctx, nil
+}
+
+// newestOf finds the newest backup of policy name in r.
+func newestOf(ctx context.Context, r *repo.Repository, name string, pol PolicyConfig) (*manifest.Manifest, error) {
 	all, _, err := r.List(ctx)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	var newest *manifest.Manifest
 	for _, m := range all {
@@ -103,9 +120,9 @@ func (s *Service) newestBackup(ctx context.Context, name string, pol PolicyConfi
 		}
 	}
 	if newest == nil {
-		return nil, nil, &NoBackupError{Policy: name}
+		return nil, &NoBackupError{Policy: name}
 	}
-	return r, newest, nil
+	return newest, nil
 }
 
 // PruneResult is the result of a prune job.
@@ -178,11 +195,7 @@ func (s *Service) RunVerification(name string) (jobs.Job, error) {
 }
 
 func (s *Service) verifyNewest(ctx context.Context, name string, pol PolicyConfig, mode string, p progress.Progress) (*VerifyResult, error) {
-	r, m, err := s.newestBackup(ctx, name, pol)
-	if err != nil {
-		return nil, err
-	}
-	l, lctx, err := r.Lock(ctx, repo.LockOptions{Operation: "serve verify " + name, Wait: s.config().lockWait})
+	r, m, l, lctx, err := s.newestBackup(ctx, name, pol, "serve verify "+name)
 	if err != nil {
 		return nil, err
 	}
