@@ -4,10 +4,8 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
-	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/milvault/milvault/internal/testbackup"
 	"github.com/milvault/milvault/internal/testenv"
@@ -15,7 +13,6 @@ import (
 	"github.com/milvault/milvault/repo"
 	"github.com/milvault/milvault/repo/faulty"
 	"github.com/milvault/milvault/repo/limit"
-	"github.com/milvault/milvault/repo/local"
 	"github.com/milvault/milvault/restore"
 )
 
@@ -27,21 +24,10 @@ import (
 func TestRestoreReadsThroughWrappers(t *testing.T) {
 	testenv.ForEach(t, func(t *testing.T, tg testenv.Target, c *milvus.Client) {
 		ctx := context.Background()
-		l, err := local.New(filepath.Join(t.TempDir(), "repo"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		plain, err := repo.OpenOrInit(ctx, l)
-		if err != nil {
-			t.Fatal(err)
-		}
-		m, err := testbackup.Write(ctx, plain, "20260101T000000Z-abcdef", "wrapped", []string{"_default", "p1"}, 2, 500, time.Now())
-		if err != nil {
-			t.Fatal(err)
-		}
+		l, m := testbackup.Local(t)
 		path := m.Files()[1].Path
 		broken := limit.New(faulty.New(l, 1, faulty.Rule{Ops: []faulty.Op{faulty.Open}, Prefix: path, Nth: 2, Kind: faulty.Permanent}), limit.Options{})
-		_, err = restore.Run(ctx, restore.Deps{Milvus: c, Repo: reopen(t, broken)}, m, restore.Params{Target: scratchName(t, c)})
+		_, err := restore.Run(ctx, restore.Deps{Milvus: c, Repo: reopen(t, broken)}, m, restore.Params{Target: scratchName(t, c)})
 		if err == nil || !strings.Contains(err.Error(), "injected permanent fault: open "+path) {
 			t.Fatalf("restore with a read fault = %v, want an error naming the fault and %s", err, path)
 		}

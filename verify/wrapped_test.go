@@ -2,17 +2,14 @@ package verify_test
 
 import (
 	"context"
-	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/milvault/milvault/internal/testbackup"
 	"github.com/milvault/milvault/manifest"
 	"github.com/milvault/milvault/repo"
 	"github.com/milvault/milvault/repo/faulty"
 	"github.com/milvault/milvault/repo/limit"
-	"github.com/milvault/milvault/repo/local"
 	"github.com/milvault/milvault/verify"
 )
 
@@ -21,21 +18,9 @@ import (
 // fault injection wrap a store.
 func wrappedLocal(t *testing.T, rules ...faulty.Rule) (*repo.Repository, *limit.Store, *manifest.Manifest) {
 	t.Helper()
-	ctx := context.Background()
-	l, err := local.New(filepath.Join(t.TempDir(), "repo"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	plain, err := repo.OpenOrInit(ctx, l)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := testbackup.Write(ctx, plain, "20260101T000000Z-abcdef", "wrapped", []string{"_default", "p1"}, 2, 500, time.Now())
-	if err != nil {
-		t.Fatal(err)
-	}
+	l, m := testbackup.Local(t)
 	lim := limit.New(faulty.New(l, 1, rules...), limit.Options{})
-	r, err := repo.Open(ctx, lim)
+	r, err := repo.Open(context.Background(), lim)
 	if err != nil {
 		t.Fatal(err)
 	}
