@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -9,10 +10,13 @@ import (
 )
 
 // InitOptions are the flags of `milvault init`; the location is --repo.
+// The encryption flags live in GlobalOptions.encrypt, which initRepo reads.
 type InitOptions struct{}
 
 // AddFlags registers the flags.
-func (o *InitOptions) AddFlags(cmd *cobra.Command) {}
+func (o *InitOptions) AddFlags(cmd *cobra.Command, g *GlobalOptions) {
+	g.encrypt.addFlags(cmd.Flags())
+}
 
 func newInitCommand(g *GlobalOptions) *cobra.Command {
 	o := &InitOptions{}
@@ -22,21 +26,30 @@ func newInitCommand(g *GlobalOptions) *cobra.Command {
 		Long: `init creates a milvault repository at --repo: a local folder (created when
 missing) or a bucket URL. It refuses a location that already holds a
 repository or other files. Every other command needs an existing repository,
-so a typo in --repo fails instead of starting a new, empty one.`,
+so a typo in --repo fails instead of starting a new, empty one.
+
+With --encrypt the repository is encrypted with age (docs/encryption.md):
+every backup file, manifest, proof and lock is encrypted, and object names
+reveal no database, collection or partition. It is unlocked by a
+passphrase (MILVAULT_PASSWORD, --password-file, or asked on the terminal)
+and/or by the identities of --recipient keys. Backups into it need no key.`,
 		Example: `  milvault init --repo /var/backups/milvus
-  milvault init --repo 's3://backups/milvus?region=eu-west-1'`,
+  MILVAULT_PASSWORD=... milvault init --encrypt --repo /var/backups/milvus
+  milvault init --encrypt --recipient age1... --repo 's3://backups/milvus?region=eu-west-1'`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error { return runInit(cmd.Context(), g, o) },
 	}
-	o.AddFlags(cmd)
+	o.AddFlags(cmd, g)
 	return cmd
 }
 
 // initJSON is the `init --json` document.
 type initJSON struct {
-	Repository string `json:"repository"`
-	ID         string `json:"id"`
-	Version    int    `json:"version"`
+	Repository string         `json:"repository"`
+	ID         string         `json:"id"`
+	Version    int            `json:"version"`
+	Encrypted  bool           `json:"encrypted"`
+	Keys       []repo.KeyInfo `json:"keys,omitempty"`
 }
 
 func runInit(ctx context.Context, g *GlobalOptions, o *InitOptions) error {
@@ -45,10 +58,17 @@ func runInit(ctx context.Context, g *GlobalOptions, o *InitOptions) error {
 		return err
 	}
 	cfg := r.Config()
+	keys, err := r.Keys(ctx)
+	if err != nil {
+		return err
+	}
 	if g.JSON {
-		return writeJSON(g, initJSON{Repository: g.repoDisplay(), ID: cfg.ID, Version: cfg.Version})
+		return writeJSON(g, initJSON{Repository: g.repoDisplay(), ID: cfg.ID, Version: cfg.Version, Encrypted: r.Encrypted(), Keys: keys})
 	}
 	g.printf("created milvault repository %s at %s\n", cfg.ID, g.repoDisplay())
+	if r.Encrypted() {
+		g.printf("encrypted with age; keys: %s\nkeep a key safe: without one no backup can be read\n", describeKeys(keys))
+	}
 	return nil
 }
 
@@ -58,6 +78,30 @@ func (g *GlobalOptions) initRepo(ctx context.Context, loc string) (*repo.Reposit
 	if err != nil {
 		return nil, err
 	}
-	r, err := repo.Init(ctx, s)
+	if !g.encrypt.Encrypt {
+		if len(g.encrypt.Recipients) > 0 || g.encrypt.RecipientsFile != "" {
+			return nil, usageErrorf("--recipient and --recipients-file need --encrypt")
+		}
+		r, err := repo.Init(ctx, s)
+		return r, explainNoRepo(loc, err)
+	}
+	spec, err := g.keySpec(g.encrypt, true)
+	if err != nil {
+		return nil, err
+	}
+	r, err := repo.InitEncrypted(ctx, s, spec)
 	return r, explainNoRepo(loc, err)
+}
+
+// describeKeys names keys for people: "passphrase-1a2b (passphrase), ...".
+func describeKeys(keys []repo.KeyInfo) string {
+	var out []string
+	for _, k := range keys {
+		what := k.Type
+		if k.Recipient != "" {
+			what = k.Recipient
+		}
+		out = append(out, k.ID+" ("+what+")")
+	}
+	return strings.Join(out, ", ")
 }

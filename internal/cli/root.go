@@ -32,6 +32,10 @@ type GlobalOptions struct {
 	JSON       bool
 	Quiet      bool
 	storeFlags // --retries, --upload-limit, --connections, ... (storeflags.go)
+	keyFlags   // --identity-file, --password-file (keyflags.go)
+	// encrypt holds the --encrypt flags of the command that may create a
+	// repository (init, backup --init); zero for the others.
+	encrypt encryptFlags
 
 	stdout, stderr io.Writer
 	stdin          io.Reader
@@ -49,6 +53,7 @@ func (o *GlobalOptions) AddFlags(cmd *cobra.Command) {
 	f.BoolVar(&o.JSON, "json", false, "print machine-readable JSON on stdout (progress as JSON lines on stderr)")
 	f.BoolVarP(&o.Quiet, "quiet", "q", false, "no progress output")
 	o.storeFlags.addFlags(f)
+	o.keyFlags.addFlags(f)
 }
 
 // NewRootCommand builds the milvault command tree.
@@ -80,6 +85,7 @@ see docs/config.md. Exit codes are listed in docs/cli.md.`,
 	g.AddFlags(root)
 	root.AddCommand(newBackupCommand(g), newListCommand(g), newShowCommand(g),
 		newRestoreCommand(g), newDeleteCommand(g), newDemoCommand(g), newVerifyCommand(g), newPruneCommand(g), newDrillCommand(g), newCopyCommand(g), newUnlockCommand(g), newDoctorCommand(g), newInitCommand(g), newGendocsCommand(g), newVersionCommand(g), newServeCommand(g))
+	root.AddCommand(newKeyCommand(g))
 	registerCompletions(root, g)
 	return root
 }
@@ -107,7 +113,10 @@ func (g *GlobalOptions) openRepoAt(ctx context.Context, loc string) (*repo.Repos
 		return nil, err
 	}
 	r, err := repo.Open(ctx, s)
-	return r, explainNoRepo(loc, err)
+	if err != nil {
+		return nil, explainNoRepo(loc, err)
+	}
+	return r, g.unlock(ctx, r)
 }
 
 // explainNoRepo adds to a "no repository" error whether a local location
