@@ -182,8 +182,8 @@ func newKeyRemoveCommand(g *GlobalOptions) *cobra.Command {
 func newKeyPasswdCommand(g *GlobalOptions) *cobra.Command {
 	o := &KeyOptions{}
 	cmd := &cobra.Command{
-		Use:   "passwd",
-		Short: "Change the passphrase: add the new one, then remove every old passphrase key",
+		Use:     "passwd",
+		Short:   "Change the passphrase: add the new one, then remove every old passphrase key",
 		Example: `  MILVAULT_PASSWORD=old MILVAULT_NEW_PASSWORD=new milvault key passwd`,
 		Args:    noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {

@@ -107,7 +107,6 @@ func (g *GlobalOptions) promptPassphrase() (string, error) {
 	return string(p1), nil
 }
 
-
 // encryptFlags are the flags of the commands that create a repository
 // (init, backup --init): whether to encrypt it, and with which keys.
 type encryptFlags struct {
