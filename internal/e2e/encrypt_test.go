@@ -273,6 +273,14 @@ func (e *env) testEncryptedRecipients(t *testing.T) {
 	}
 	compareStoredState(t, before, storedState(t, dir))
 
+	// Pruning by time needs no key: a second backup, then keep only the newest.
+	second := e.backup(t, dir, d.Collection, "--database", d.Database)
+	e.mustRun(t, dir, "prune", "--keep-last", "1", "--min-keep", "1")
+	if list := e.mustRun(t, dir, "list"); strings.Contains(list.stdout, sum.ID) || !strings.Contains(list.stdout, second.ID) {
+		t.Errorf("prune --keep-last 1 without key should delete %s and keep %s: %s", sum.ID, second.ID, list)
+	}
+	sum = second
+
 	e.dropFixture(t, d)
 	expectFailure(t, e.milvault(t, dir, "--identity-file", oldID, "restore", sum.ID), 9, "none of the given keys")
 	e.expectAbsent(t, d, "restore with a removed key")
