@@ -9,8 +9,12 @@ import (
 // the ratios issue 5 asks for, and the profile's top entries.
 func render(r *result) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "\n%d rows; raw data %.1f MB (ids, vectors, scalars, string and JSON payloads); backup on disk %.1f MB (%.2f × raw).\n",
-		r.rows, mb(r.rawBytes), mb(r.backupBytes), float64(r.backupBytes)/float64(r.rawBytes))
+	if r.backupBytes > 0 {
+		fmt.Fprintf(&b, "\n%d rows; raw data %.1f MB (ids, vectors, scalars, string and JSON payloads); backup on disk %.1f MB (%.2f × raw).\n",
+			r.rows, mb(r.rawBytes), mb(r.backupBytes), float64(r.backupBytes)/float64(r.rawBytes))
+	} else {
+		fmt.Fprintf(&b, "\n%d rows; raw data %.1f MB (ids, vectors, scalars, string and JSON payloads).\n", r.rows, mb(r.rawBytes))
+	}
 	b.WriteString("\n| step | s | rows/s | MB/s | peak RSS MiB | client CPU s | server CPU s |\n|---|---:|---:|---:|---:|---:|---:|\n")
 	for _, name := range r.order {
 		s := r.steps[name]
