@@ -330,3 +330,22 @@ func TestPlainRepositoryStaysVersion1(t *testing.T) {
 		t.Fatal("plain config.json is not version 1")
 	}
 }
+
+// TestRemoveIfEmptyEncrypted: undoing an encrypted init (backup --init
+// that failed) removes the key files with the descriptor.
+func TestRemoveIfEmptyEncrypted(t *testing.T) {
+	ctx := context.Background()
+	r, s, _ := newEncrypted(t)
+	removed, err := r.RemoveIfEmpty(ctx)
+	if err != nil || !removed {
+		t.Fatalf("RemoveIfEmpty = %v, %v", removed, err)
+	}
+	if files, _ := s.List(ctx, ""); len(files) != 0 {
+		t.Fatalf("left behind: %v", files)
+	}
+	r, _, _ = newEncrypted(t)
+	writeSecretBackup(t, r, "b1")
+	if removed, err := r.RemoveIfEmpty(ctx); err != nil || removed {
+		t.Fatalf("RemoveIfEmpty of a repository with a backup = %v, %v", removed, err)
+	}
+}

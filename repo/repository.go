@@ -199,8 +199,9 @@ func initWith(ctx context.Context, s Store, enc *Encryption, setup func(*Reposit
 	return r, nil
 }
 
-// RemoveIfEmpty removes the repository descriptor when it is the only file
-// in the store, undoing Init, and reports whether it did. A command that
+// RemoveIfEmpty removes the repository descriptor (and the key files of an
+// encrypted repository) when they are the only files in the store, undoing
+// Init, and reports whether it did. A command that
 // created a repository for an operation that then failed uses it to leave
 // nothing behind; a repository holding anything else (a backup, a lock, a
 // marker) is left as it is.
