@@ -89,31 +89,51 @@ func (r *Repository) unseal(name string, src io.Reader) (io.Reader, error) {
 	if err := r.needKey("reading " + name); err != nil {
 		return nil, err
 	}
-	pr, err := age.Decrypt(src, r.crypt.identity)
+	s := &sourceReader{r: src}
+	pr, err := age.Decrypt(s, r.crypt.identity)
 	if err != nil {
-		return nil, decryptError(name, err)
+		return nil, s.classify(name, err)
 	}
-	return authReader{name: name, r: pr}, nil
+	return authReader{name: name, r: pr, src: s}, nil
+}
+
+// sourceReader remembers the last error of reading the stored bytes, so
+// that it is told apart from a decryption failure.
+type sourceReader struct {
+	r   io.Reader
+	err error
+}
+
+func (s *sourceReader) Read(p []byte) (int, error) {
+	n, err := s.r.Read(p)
+	if err != nil && err != io.EOF {
+		s.err = err
+	}
+	return n, err
+}
+
+// classify returns the store's own error when reading failed, else err as
+// damage of the stored bytes.
+func (s *sourceReader) classify(name string, err error) error {
+	if s.err != nil {
+		return s.err
+	}
+	return decryptError(name, err)
 }
 
 // authReader marks read errors of decryption as damage.
 type authReader struct {
 	name string
 	r    io.Reader
+	src  *sourceReader
 }
 
 func (a authReader) Read(p []byte) (int, error) {
 	n, err := a.r.Read(p)
-	if err != nil && err != io.EOF && !isStoreError(err) {
-		err = decryptError(a.name, err)
+	if err != nil && err != io.EOF {
+		err = a.src.classify(a.name, err)
 	}
 	return n, err
-}
-
-// isStoreError tells reading errors of the store (passed on as they are)
-// from decryption failures.
-func isStoreError(err error) bool {
-	return errors.Is(err, ErrNotFound) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
 }
 
 // decryptError describes a stored file that does not decrypt.

@@ -16,6 +16,7 @@ import (
 	"github.com/milvault/milvault/manifest"
 	"github.com/milvault/milvault/progress"
 	"github.com/milvault/milvault/repo"
+	"github.com/milvault/milvault/repo/faulty"
 	"github.com/milvault/milvault/repo/mem"
 )
 
@@ -347,5 +348,40 @@ func TestRemoveIfEmptyEncrypted(t *testing.T) {
 	writeSecretBackup(t, r, "b1")
 	if removed, err := r.RemoveIfEmpty(ctx); err != nil || removed {
 		t.Fatalf("RemoveIfEmpty of a repository with a backup = %v, %v", removed, err)
+	}
+}
+
+// TestEncryptedReadErrorsKeepTheirKind: a store that fails half-way
+// through a read reports its own (transient) error, not damage, while a
+// flipped byte on the way is damage.
+func TestEncryptedReadErrorsKeepTheirKind(t *testing.T) {
+	ctx := context.Background()
+	r, s, id := newEncrypted(t)
+	payload := bytes.Repeat(secretPayload, 20000) // several age chunks
+	fw, err := r.CreateFile(ctx, "data/b1/x", checksum.SHA256, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fw.Write(payload)
+	f, err := fw.Commit(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		kind    faulty.Kind
+		damaged bool
+	}{{faulty.Interrupt, false}, {faulty.Corrupt, true}} {
+		fr, err := repo.Open(ctx, faulty.Wrap(s, 1, faulty.Rule{Ops: []faulty.Op{faulty.Open}, Prefix: "data/", Probability: 1, Kind: tc.kind}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := fr.Unlock(ctx, repo.Credentials{Identities: []age.Identity{id}}); err != nil {
+			t.Fatal(err)
+		}
+		err = fr.ReadFile(ctx, f, io.Discard)
+		var ce *repo.ContentError
+		if err == nil || errors.As(err, &ce) != tc.damaged || (!tc.damaged && !faulty.IsTransient(err)) {
+			t.Errorf("fault %v: ReadFile = %v; want damaged=%v", tc.kind, err, tc.damaged)
+		}
 	}
 }

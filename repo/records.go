@@ -76,24 +76,22 @@ func (r *Repository) openPlain(file *randomFile) (readerAtSeeker, error) {
 	win := &window{src: file, size: file.size}
 	ra, n, err := age.DecryptReaderAt(win, file.size, r.crypt.identity)
 	if err != nil {
-		if isStoreError(err) {
-			return nil, err
-		}
-		return nil, decryptError(file.name, err)
+		return nil, win.classify(file.name, err)
 	}
-	return io.NewSectionReader(authReaderAt{name: file.name, r: ra}, 0, n), nil
+	return io.NewSectionReader(authReaderAt{name: file.name, r: ra, win: win}, 0, n), nil
 }
 
 // authReaderAt marks read errors of decryption as damage.
 type authReaderAt struct {
 	name string
 	r    io.ReaderAt
+	win  *window
 }
 
 func (a authReaderAt) ReadAt(p []byte, off int64) (int, error) {
 	n, err := a.r.ReadAt(p, off)
-	if err != nil && err != io.EOF && !isStoreError(err) {
-		err = decryptError(a.name, err)
+	if err != nil && err != io.EOF {
+		err = a.win.classify(a.name, err)
 	}
 	return n, err
 }
@@ -108,6 +106,18 @@ type window struct {
 	size int64
 	off  int64
 	buf  []byte
+	err  error // the last error of reading the store
+}
+
+// classify returns the store's own error when reading failed, else err as
+// damage of the stored bytes.
+func (w *window) classify(name string, err error) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.err != nil {
+		return w.err
+	}
+	return decryptError(name, err)
 }
 
 // ReadAt serves p from the cached span, reading a new one from off when
@@ -126,6 +136,7 @@ func (w *window) ReadAt(p []byte, off int64) (int, error) {
 		w.buf = w.buf[:n]
 		if _, err := w.src.ReadAt(w.buf, off); err != nil && err != io.EOF {
 			w.buf = w.buf[:0]
+			w.err = err
 			return 0, err
 		}
 		w.off = off
