@@ -145,6 +145,12 @@ func TestEncryptedRepositoryWithoutKey(t *testing.T) {
 	if errkind.Of(err) != errkind.Key || errkind.Of(err).ExitCode() != 9 {
 		t.Fatalf("reading content without key: %v (kind %v), want a key error", err, errkind.Of(err))
 	}
+	if got, err := locked.Latest(ctx, ""); err != nil || got.ID != "b1" {
+		t.Fatalf("Latest without key = %v, %v", got, err)
+	}
+	if _, err := locked.Latest(ctx, secretName); errkind.Of(err) != errkind.Key {
+		t.Fatalf("Latest of a collection without key = %v, want a key error", err)
+	}
 	if err := locked.CheckNameFree(ctx, "x"); errkind.Of(err) != errkind.Key {
 		t.Fatalf("CheckNameFree without key = %v, want a key error", err)
 	}
