@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"fmt"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -11,11 +12,14 @@ import (
 
 // InitOptions are the flags of `milvault init`; the location is --repo.
 // The encryption flags live in GlobalOptions.encrypt, which initRepo reads.
-type InitOptions struct{}
+type InitOptions struct {
+	Like string
+}
 
 // AddFlags registers the flags.
 func (o *InitOptions) AddFlags(cmd *cobra.Command, g *GlobalOptions) {
 	g.encrypt.addFlags(cmd.Flags())
+	cmd.Flags().StringVar(&o.Like, "like", "", "create the repository with the encryption and keys of this existing repository, so that copies between them work (needs no key)")
 }
 
 func newInitCommand(g *GlobalOptions) *cobra.Command {
@@ -35,7 +39,8 @@ passphrase (MILVAULT_PASSWORD, --password-file, or asked on the terminal)
 and/or by the identities of --recipient keys. Backups into it need no key.`,
 		Example: `  milvault init --repo /var/backups/milvus
   MILVAULT_PASSWORD=... milvault init --encrypt --repo /var/backups/milvus
-  milvault init --encrypt --recipient age1... --repo 's3://backups/milvus?region=eu-west-1'`,
+  milvault init --encrypt --recipient age1... --repo 's3://backups/milvus?region=eu-west-1'
+  milvault init --like s3://backups/milvus --repo s3://offsite/milvus   # a copy target sharing its key`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error { return runInit(cmd.Context(), g, o) },
 	}
@@ -53,7 +58,13 @@ type initJSON struct {
 }
 
 func runInit(ctx context.Context, g *GlobalOptions, o *InitOptions) error {
-	r, err := g.initRepo(ctx, g.Repo)
+	var r *repo.Repository
+	var err error
+	if o.Like == "" {
+		r, err = g.initRepo(ctx, g.Repo)
+	} else {
+		r, err = g.initRepoLike(ctx, o.Like)
+	}
 	if err != nil {
 		return err
 	}
@@ -104,4 +115,17 @@ func describeKeys(keys []repo.KeyInfo) string {
 		out = append(out, k.ID+" ("+what+")")
 	}
 	return strings.Join(out, ", ")
+}
+
+// initRepoLike creates the repository at --repo with the encryption of the
+// repository at like (repo.InitLike).
+func (g *GlobalOptions) initRepoLike(ctx context.Context, like string) (*repo.Repository, error) {
+	if g.encrypt.Encrypt || len(g.encrypt.Recipients) > 0 || g.encrypt.RecipientsFile != "" {
+		return nil, usageErrorf("--like takes the encryption and keys of %s: leave out --encrypt, --recipient and --recipients-file", like)
+	}
+	src, err := g.openDestination(ctx, like)
+	if err != nil {
+		return nil, fmt.Errorf("--like: %w", err)
+	}
+	return g.initLike(ctx, g.Repo, src)
 }
