@@ -37,6 +37,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/milvault/milvault/manifest"
 	"github.com/milvault/milvault/repo"
 )
 
@@ -47,7 +48,6 @@ const Prefix = "audit/"
 const (
 	OpBackup       = "backup"
 	OpRestore      = "restore"
-	OpDropExisting = "drop-existing"
 	OpDelete       = "delete"
 	OpPrune        = "prune"
 	OpCopy         = "copy"
@@ -215,4 +215,17 @@ func randomHex(n int) string {
 	b := make([]byte, n)
 	_, _ = rand.Read(b)
 	return hex.EncodeToString(b)
+}
+
+// Collections returns the qualified names (database.name) of the
+// collections of m, for Entry.Collections.
+func Collections(m *manifest.Manifest) []string {
+	if m == nil {
+		return nil
+	}
+	var out []string
+	for _, c := range m.Collections {
+		out = append(out, c.QualifiedName())
+	}
+	return out
 }

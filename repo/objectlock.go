@@ -126,16 +126,14 @@ func (r *Repository) DeletableAt(ctx context.Context, id string) (time.Time, err
 	if ol == nil {
 		return time.Time{}, nil
 	}
+	files, err := r.BackupFiles(ctx, id)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("check retention of %s: %w", id, err)
+	}
 	var newest time.Time
-	for _, prefix := range []string{manifest.Path(id), manifest.DataPrefix(id), proofPrefix(id)} {
-		files, err := r.store.List(ctx, prefix)
-		if err != nil {
-			return time.Time{}, fmt.Errorf("check retention of %s: %w", id, err)
-		}
-		for _, f := range files {
-			if f.ModTime.After(newest) {
-				newest = f.ModTime
-			}
+	for _, f := range files {
+		if f.ModTime.After(newest) {
+			newest = f.ModTime
 		}
 	}
 	if newest.IsZero() {
@@ -155,4 +153,22 @@ func (r *Repository) CheckDeletable(ctx context.Context, id string) error {
 		return &RetainedError{ID: id, Mode: r.cfg.ObjectLock.Mode, Until: until, Now: now}
 	}
 	return nil
+}
+
+// BackupFiles lists every file that deleting backup id removes: its
+// manifest, its data files and its proofs.
+func (r *Repository) BackupFiles(ctx context.Context, id string) ([]FileInfo, error) {
+	var out []FileInfo
+	for _, prefix := range []string{manifest.Path(id), manifest.DataPrefix(id), proofPrefix(id)} {
+		files, err := r.store.List(ctx, prefix)
+		if err != nil {
+			return nil, fmt.Errorf("list files of backup %s: %w", id, err)
+		}
+		for _, f := range files {
+			if prefix != manifest.Path(id) || f.Name == prefix {
+				out = append(out, f)
+			}
+		}
+	}
+	return out, nil
 }

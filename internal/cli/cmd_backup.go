@@ -126,6 +126,9 @@ func runBackup(ctx context.Context, g *GlobalOptions, o *BackupOptions) (err err
 	prog := g.progress()
 	res, err := backup.Run(ctx, backup.Deps{Milvus: c, Repo: r, Progress: prog, ToolVersion: BuildVersion().Version, Lock: l}, p)
 	prog.Done()
+	if err == nil || !o.Init { // a failed backup --init removes the repository it created
+		g.recordAudit(ctx, r, backupAuditEntry(g, p, res), err)
+	}
 	if err != nil {
 		return err
 	}
