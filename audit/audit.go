@@ -46,14 +46,14 @@ const Prefix = "audit/"
 
 // Operations that are audited.
 const (
-	OpBackup       = "backup"
-	OpRestore      = "restore"
-	OpDelete       = "delete"
-	OpPrune        = "prune"
-	OpCopy         = "copy"
-	OpUnlock       = "unlock"
-	OpRBACRestore  = "rbac-restore"
-	OpInit         = "init"
+	OpBackup      = "backup"
+	OpRestore     = "restore"
+	OpDelete      = "delete"
+	OpPrune       = "prune"
+	OpCopy        = "copy"
+	OpUnlock      = "unlock"
+	OpRBACRestore = "rbac-restore"
+	OpInit        = "init"
 )
 
 // Results of an operation.
