@@ -171,6 +171,7 @@ func (s *server) startJob(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, errkind.Usage.String(), "the body must be a JSON job request: "+err.Error())
 		return
 	}
+	req.Principal = s.o.Tokens.Principal(r)
 	j, err := s.svc.StartJob(req)
 	if err != nil {
 		s.fail(w, err)
@@ -203,7 +204,7 @@ func (s *server) policies(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *server) runPolicy(w http.ResponseWriter, r *http.Request) {
-	j, err := s.svc.RunPolicy(r.PathValue("name"))
+	j, err := s.svc.RunPolicyAs(r.PathValue("name"), s.o.Tokens.Principal(r))
 	if err != nil {
 		s.fail(w, err)
 		return
