@@ -63,6 +63,15 @@ func TestObjectLockS3(t *testing.T) {
 	if !strings.Contains(list.stdout, b1.ID) || !strings.Contains(list.stdout, b2.ID) {
 		t.Fatalf("a backup is gone after the refused delete and prune: %s", list.stdout)
 	}
+	if doctorChecks(t, e, repoURL)["repository-protection"] {
+		t.Errorf("doctor warns about the protection of a lock-enabled bucket")
+	}
+	plain := s3RepoURL(t, "plain")
+	e.mustRun(t, plain, "init")
+	t.Cleanup(func() { removeAllVersions(t, c, os.Getenv("MILVAULT_TEST_S3_BUCKET"), strings.TrimPrefix(mustParse(t, plain).Path, "/")+"/") })
+	if !doctorChecks(t, e, plain)["repository-protection"] {
+		t.Errorf("doctor does not warn about a repository bucket without versioning or object lock")
+	}
 	for _, key := range []string{prefix + "manifests/" + b1.ID + ".json", prefix + "config.json"} {
 		if err := deleteCurrentVersion(c, locked, key); !refused(err) {
 			t.Errorf("plain DeleteObject of the version of %s = %v; want the store to refuse", key, err)
@@ -119,4 +128,31 @@ func removeAllVersions(t *testing.T, c *s3.Client, bucket, prefix string) {
 	for _, v := range out.DeleteMarkers {
 		_, _ = c.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String(bucket), Key: v.Key, VersionId: v.VersionId})
 	}
+}
+
+// doctorChecks runs `milvault doctor --json` on repoURL and returns the
+// checks that found something.
+func doctorChecks(t *testing.T, e *env, repoURL string) map[string]bool {
+	t.Helper()
+	r := e.milvault(t, repoURL, "--json", "doctor")
+	var rep struct {
+		Findings []struct{ Check string }
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {
+		t.Fatalf("doctor --json printed %q: %v (%s)", r.stdout, err, r)
+	}
+	out := map[string]bool{}
+	for _, f := range rep.Findings {
+		out[f.Check] = true
+	}
+	return out
+}
+
+func mustParse(t *testing.T, raw string) *url.URL {
+	t.Helper()
+	u, err := url.Parse(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
 }
