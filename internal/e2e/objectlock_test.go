@@ -68,7 +68,9 @@ func TestObjectLockS3(t *testing.T) {
 	}
 	plain := s3RepoURL(t, "plain")
 	e.mustRun(t, plain, "init")
-	t.Cleanup(func() { removeAllVersions(t, c, os.Getenv("MILVAULT_TEST_S3_BUCKET"), strings.TrimPrefix(mustParse(t, plain).Path, "/")+"/") })
+	t.Cleanup(func() {
+		removeAllVersions(t, c, os.Getenv("MILVAULT_TEST_S3_BUCKET"), strings.TrimPrefix(mustParse(t, plain).Path, "/")+"/")
+	})
 	if !doctorChecks(t, e, plain)["repository-protection"] {
 		t.Errorf("doctor does not warn about a repository bucket without versioning or object lock")
 	}

@@ -171,4 +171,3 @@ func bypassDelete(t *testing.T, c *s3.Client, s *Store) {
 		_, _ = c.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String(s.loc.bucket), Key: v.Key, VersionId: v.VersionId})
 	}
 }
-
