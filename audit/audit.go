@@ -112,19 +112,24 @@ const headWindow = 8
 
 // Record appends e to the trail of r: it fills Name, Time (when zero),
 // User, Host, Prev and Hash, redacts Params and writes one new object. It
-// returns the entry as written.
+// returns the entry as written. The time is never before a predecessor's
+// (it is moved just after the newest one when this host's clock is behind
+// the writer's of that entry), so that names sort in the chain's order.
 func Record(ctx context.Context, r *repo.Repository, e Entry) (Entry, error) {
+	prev, newest, err := heads(ctx, r)
+	if err != nil {
+		return e, err
+	}
 	if e.Time.IsZero() {
 		e.Time = time.Now()
+	}
+	if !e.Time.After(newest) {
+		e.Time = newest.Add(time.Microsecond)
 	}
 	e.Time = e.Time.UTC()
 	e.Name = Prefix + e.Time.Format("20060102T150405.000000000Z") + "-" + randomHex(4) + ".json"
 	fillIdentity(&e)
 	e.Params = Redact(e.Params)
-	prev, err := heads(ctx, r)
-	if err != nil {
-		return e, err
-	}
 	e.Prev = prev
 	e.Hash = digest(e)
 	data, err := json.MarshalIndent(e, "", "  ")
@@ -152,11 +157,12 @@ func fillIdentity(e *Entry) {
 }
 
 // heads returns links to the newest entries that no other of the newest
-// entries links to: the trail's current heads (one, unless writers raced).
-func heads(ctx context.Context, r *repo.Repository) ([]Link, error) {
+// entries links to: the trail's current heads (one, unless writers raced),
+// and the time of the newest head.
+func heads(ctx context.Context, r *repo.Repository) ([]Link, time.Time, error) {
 	files, err := r.ListMetaFiles(ctx, Prefix)
 	if err != nil {
-		return nil, fmt.Errorf("read audit trail: %w", err)
+		return nil, time.Time{}, fmt.Errorf("read audit trail: %w", err)
 	}
 	files = entryFiles(files)
 	if len(files) > headWindow {
@@ -170,7 +176,7 @@ func heads(ctx context.Context, r *repo.Repository) ([]Link, error) {
 			continue // Verify reports it; the trail goes on
 		}
 		if err != nil {
-			return nil, err
+			return nil, time.Time{}, err
 		}
 		recent = append(recent, e)
 		for _, l := range e.Prev {
@@ -178,12 +184,16 @@ func heads(ctx context.Context, r *repo.Repository) ([]Link, error) {
 		}
 	}
 	var out []Link
+	var newest time.Time
 	for _, e := range recent {
 		if !linked[e.Name] {
 			out = append(out, Link{Name: e.Name, Digest: e.Hash})
+			if e.Time.After(newest) {
+				newest = e.Time
+			}
 		}
 	}
-	return out, nil
+	return out, newest, nil
 }
 
 // entryFiles keeps the entry objects (*.json) of a listing, sorted by name.
