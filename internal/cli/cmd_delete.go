@@ -102,7 +102,7 @@ func plural(n int, one, many string) string {
 // listRemovals prints on stderr exactly which files deleting the backups ms
 // removes, before the confirmation.
 func (g *GlobalOptions) listRemovals(ctx context.Context, r *repo.Repository, ms []*manifest.Manifest) error {
-	if g.Quiet || len(ms) == 0 {
+	if !g.listing() || len(ms) == 0 {
 		return nil
 	}
 	for _, m := range ms {
@@ -146,4 +146,11 @@ func fileGroups(files []repo.FileInfo) []string {
 		out = append(out, fmt.Sprintf("%s (%d %s, %s)", k, gr.n, plural(gr.n, "file", "files"), progress.HumanBytes(gr.bytes)))
 	}
 	return out
+}
+
+// listing reports whether destructive commands list what they remove: not
+// with --quiet, nor with --json when no one is asked (stderr then carries
+// only what a program reads).
+func (g *GlobalOptions) listing() bool {
+	return !g.Quiet && (!g.JSON || isTerminal(g.stdin))
 }

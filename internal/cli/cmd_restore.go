@@ -163,7 +163,7 @@ func (g *GlobalOptions) confirmDrop(ctx context.Context, c *milvus.Client, m *ma
 	if err != nil || len(doomed) == 0 {
 		return err
 	}
-	if !g.Quiet {
+	if g.listing() {
 		for _, name := range doomed {
 			fmt.Fprintf(g.stderr, "will drop existing collection %s (and its data) before restoring it from backup %s\n", name, m.ID)
 		}

@@ -99,7 +99,7 @@ func (g *GlobalOptions) confirmUnlock(ctx context.Context, r *repo.Repository, o
 	n := 0
 	for _, l := range locks {
 		if o.RemoveAll || r.LockIsStale(l, 0) {
-			if !g.Quiet {
+			if g.listing() {
 				fmt.Fprintf(g.stderr, "will remove %s: %s\n", l.Name, l)
 			}
 			n++
