@@ -239,3 +239,11 @@ func Collections(m *manifest.Manifest) []string {
 	}
 	return out
 }
+
+// RBACRestore returns the entry the RBAC restore records (with Record,
+// after Outcome) for restoring the users, roles and grants of backup id:
+// params name what it was asked (never passwords: keys such as
+// password_file are redacted anyway), collections are left empty.
+func RBACRestore(backupID, principal string, params map[string]any) Entry {
+	return Entry{Operation: OpRBACRestore, BackupIDs: []string{backupID}, Principal: principal, Params: params}
+}
