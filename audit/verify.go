@@ -90,7 +90,8 @@ func loadAll(ctx context.Context, r *repo.Repository) ([]storedEntry, Report, er
 		return nil, rep, err
 	}
 	var out []storedEntry
-	for _, f := range entryFiles(files) {
+	files = entryFiles(files)
+	for _, f := range files {
 		e, err := load(ctx, r, f.Name)
 		var be *BrokenError
 		if errors.As(err, &be) {
