@@ -83,13 +83,13 @@ func Handler(svc *service.Service, o Options) (http.Handler, error) {
 }
 
 // secureHeaders sets the headers every answer gets: scripts, styles and
-// forms only from this server, no framing, no referrer.
+// forms only from this server, no framing, referrers only to this server.
 func secureHeaders(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		hd := w.Header()
 		hd.Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
 		hd.Set("X-Content-Type-Options", "nosniff")
-		hd.Set("Referrer-Policy", "no-referrer")
+		hd.Set("Referrer-Policy", "same-origin") // "no-referrer" makes browsers send Origin: null with the page's own forms
 		hd.Set("X-Frame-Options", "DENY")
 		h.ServeHTTP(w, r)
 	})
