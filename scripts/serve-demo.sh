@@ -13,6 +13,7 @@ state=.milvus-test/serve-demo
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 serve_pid=
 cleanup() {
+  trap '' PIPE # a closed terminal or pipe must not stop the cleanup half-way
   [[ -z $serve_pid ]] || { kill -TERM "$serve_pid" 2>/dev/null; wait "$serve_pid" 2>/dev/null || true; }
   step "stopping Milvus and MinIO"
   bash scripts/milvus-env.sh stop milvus23 >/dev/null 2>&1 || true

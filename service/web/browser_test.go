@@ -9,6 +9,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"net"
 	"net/http"
@@ -167,6 +168,7 @@ func TestStatusPageInChromium(t *testing.T) {
 	checkLoginWall(t, bctx, base, shots)
 	logIn(t, bctx, base)
 	checkStatusPage(t, bctx, coll, running.ID, shots)
+	checkHistoryAPI(t, base)
 	cancelFromPage(t, bctx, svc, running.ID)
 }
 
@@ -393,5 +395,25 @@ func cancelFromPage(t *testing.T, ctx context.Context, svc *service.Service, id 
 	state := read(t, ctx, "job row", chromedp.AttributeValue(chromedp.CSS(`tr[data-job="`+id+`"]`), "data-state"))
 	if state.Value != "cancelled" {
 		t.Errorf("after the cancel the job row says %q, want cancelled", state.Value)
+	}
+}
+
+// checkHistoryAPI: the API's history of the policy, which the charts draw,
+// holds the same runs as the page's points.
+func checkHistoryAPI(t *testing.T, base string) {
+	t.Helper()
+	req, _ := http.NewRequest("GET", base+"/api/v1/policies/nightly/history", nil)
+	req.Header.Set("Authorization", "Bearer "+readToken)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var h service.PolicyHistory
+	if err := json.NewDecoder(resp.Body).Decode(&h); err != nil || resp.StatusCode != 200 {
+		t.Fatalf("GET history = %d, %v", resp.StatusCode, err)
+	}
+	if len(h.Backups) != 3 || len(h.Drills) != 1 || h.Backups[0].Rows != 300 || h.Drills[0].Seconds <= 0 {
+		t.Fatalf("history = %+v, want 3 backups of 300 rows and 1 drill with an RTO", h)
 	}
 }

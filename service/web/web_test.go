@@ -236,3 +236,39 @@ func TestAdminCancelsRunningJob(t *testing.T) {
 		time.Sleep(100 * time.Millisecond)
 	}
 }
+
+// TestOpenPageWithoutTokens: with no tokens configured (serve allows that
+// on loopback only) the page is open, as the API is, with no login.
+func TestOpenPageWithoutTokens(t *testing.T) {
+	dir := t.TempDir()
+	cfg, err := service.ParseConfig("serve.yaml", []byte(fmt.Sprintf(`state_dir: %s
+milvus:
+  main: {address: "127.0.0.1:1"}
+repositories:
+  primary: {url: %s}
+policies:
+  hourly: {repository: primary, collections: [docs], schedule: "@every 1h"}
+`, dir, filepath.Join(dir, "missing-repo"))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc, err := service.New(cfg, service.Options{Registry: prometheus.NewRegistry()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer svc.Shutdown()
+	h, err := web.Handler(svc, web.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	code, body := get(t, browser(t), srv.URL+"/")
+	if code != 200 || !strings.Contains(body, `data-policy="hourly" data-health="grey"`) || strings.Contains(body, "Log out") {
+		t.Fatalf("open page = %d:\n%s", code, body)
+	}
+	// The repository does not exist: its section says so instead of failing the page.
+	if !strings.Contains(body, `data-repository="primary"`) || !strings.Contains(body, `class="error"`) {
+		t.Fatalf("the missing repository is not reported on the page:\n%s", body)
+	}
+}
