@@ -162,13 +162,20 @@ func TestStatusPageInChromium(t *testing.T) {
 	}
 	waitJob(t, svc, dj.ID)
 	running := runningJob(t, svc, repoURL)
+	// A second policy's run waits for the same lock: the live-update check
+	// watches it end without reloading the page.
+	other, err := svc.RunPolicy("archive")
+	if err != nil {
+		t.Fatal(err)
+	}
 
 	bctx := newBrowser(t, exe)
 	shots := screenshotDir(t)
 	checkLoginWall(t, bctx, base, shots)
 	logIn(t, bctx, base)
-	checkStatusPage(t, bctx, coll, running.ID, shots)
+	checkStatusPage(t, bctx, coll, running.ID, other.ID, shots)
 	checkHistoryAPI(t, base)
+	checkLiveUpdate(t, bctx, svc, other.ID)
 	cancelFromPage(t, bctx, svc, running.ID)
 }
 
@@ -330,7 +337,7 @@ const factsJS = `(() => {
   return f;
 })()`
 
-func checkStatusPage(t *testing.T, ctx context.Context, coll, runningID, shots string) {
+func checkStatusPage(t *testing.T, ctx context.Context, coll, runningID, otherID, shots string) {
 	t.Helper()
 	f := read(t, ctx, "read the page", chromedp.Evaluate[pageFacts](factsJS))
 	if f.Health["nightly"] != "green" || f.Health["archive"] != "amber" {
@@ -349,8 +356,10 @@ func checkStatusPage(t *testing.T, ctx context.Context, coll, runningID, shots s
 			succeeded++
 		}
 	}
-	if succeeded != 4 || f.Jobs[runningID] != "running" || f.Bars != 1 {
-		t.Errorf("job rows = %v (%d progress bars), want 4 succeeded and %s running with a progress bar", f.Jobs, f.Bars, runningID)
+	// The other job is queued behind the first with the default
+	// max_concurrent_jobs of 1.
+	if succeeded != 4 || f.Jobs[runningID] != "running" || f.Jobs[otherID] != "queued" || f.Bars != 2 {
+		t.Errorf("job rows = %v (%d progress bars), want 4 succeeded, %s running and %s queued, with progress bars", f.Jobs, f.Bars, runningID, otherID)
 	}
 	if f.Backups != 3 || !strings.HasPrefix(f.Proven[0], "drill") || !strings.HasPrefix(f.Proven[1], "verify-checksum") {
 		t.Errorf("backup rows = %d, last proven %q: want 3, the newest drilled, the others verified", f.Backups, f.Proven)
@@ -415,5 +424,30 @@ func checkHistoryAPI(t *testing.T, base string) {
 	}
 	if len(h.Backups) != 3 || len(h.Drills) != 1 || h.Backups[0].Rows != 300 || h.Drills[0].Seconds <= 0 {
 		t.Fatalf("history = %+v, want 3 backups of 300 rows and 1 drill with an RTO", h)
+	}
+}
+
+// checkLiveUpdate cancels a job behind the page's back and waits for the
+// page's script to show it cancelled, without a reload (the other job still
+// runs, so the script only swaps the jobs table).
+func checkLiveUpdate(t *testing.T, ctx context.Context, svc *service.Service, id string) {
+	t.Helper()
+	do(t, ctx, "mark the page", chromedp.Evaluate[chromedp.Void](`window.milvaultMark = 1`))
+	if err := svc.Jobs().Cancel(id); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		state := read(t, ctx, "job row", chromedp.Evaluate[string](`(document.querySelector('tr[data-job="`+id+`"]') || {dataset: {}}).dataset.state || ""`))
+		if state == "cancelled" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("15 s after the cancel the page still shows job %s as %q", id, state)
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+	if read(t, ctx, "page mark", chromedp.Evaluate[int](`window.milvaultMark || 0`)) != 1 {
+		t.Errorf("the page was reloaded; want only the jobs table swapped while a job still runs")
 	}
 }

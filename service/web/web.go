@@ -12,6 +12,10 @@
 // HttpOnly, SameSite=Strict cookie holding the token (a token never goes in
 // a URL), and every form that changes something carries a CSRF token
 // derived from the session.
+//
+// Its browser test drives a real headless Chromium with
+// github.com/chromedp/chromedp (a maintained DevTools-protocol client; a test
+// dependency only, the page itself uses nothing beyond the standard library).
 package web
 
 import (
