@@ -4,8 +4,8 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"html/template"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -28,7 +28,7 @@ type statusView struct {
 	Policies     []policyView
 	Jobs         []jobView
 	Repositories []repoView
-	Notice       string
+	Cancelled    string // the job just cancelled from the page, if any
 }
 
 type policyView struct {
@@ -65,7 +65,7 @@ func (s *server) status(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	v.Viewer = viewerOf(r)
-	v.Notice = r.URL.Query().Get("notice")
+	v.Cancelled = r.URL.Query().Get("cancelled")
 	s.render(w, http.StatusOK, "status.html", v)
 }
 
@@ -198,7 +198,7 @@ func (s *server) cancel(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.o.Logger.Info("job cancelled from the status page", "job", id, "remote", r.RemoteAddr)
-	http.Redirect(w, r, "/?notice="+template.URLQueryEscaper("cancelling job "+id), http.StatusSeeOther)
+	http.Redirect(w, r, "/?cancelled="+url.QueryEscape(id), http.StatusSeeOther)
 }
 
 func (s *server) renderLogin(w http.ResponseWriter, status int, msg string) {
