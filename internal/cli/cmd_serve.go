@@ -49,12 +49,13 @@ func newServeCommand(g *GlobalOptions) *cobra.Command {
 	o := &ServeOptions{}
 	cmd := &cobra.Command{
 		Use:   "serve --config FILE",
-		Short: "Run policies on their schedules, with an HTTP API and Prometheus metrics",
+		Short: "Run policies on their schedules, with a status page, an HTTP API and Prometheus metrics",
 		Example: `  milvault serve --config /etc/milvault/serve.yaml
   milvault serve --config serve.yaml --check-config`,
 		Long: `serve runs the policies of a service configuration (--config FILE, see
 examples/serve.yaml and README "Run it as a service") on their schedules, with
-an HTTP API under /api/v1 and Prometheus metrics at /metrics. Here --config
+a status page at / (log in with an API token), an HTTP API under /api/v1 and
+Prometheus metrics at /metrics. Here --config
 names the service configuration, not the command line's config file; serve's
 own flags can still be set as MILVAULT_SERVE_<FLAG>.`,
 		Args: cobra.NoArgs,
