@@ -262,7 +262,7 @@ func newBrowser(t *testing.T, exe string) context.Context {
 		chromedp.Flag("user-data-dir", t.TempDir()))
 	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	bctx, cancelBrowser := chromedp.NewContext(actx)
-	bctx, cancelTimeout := context.WithTimeout(bctx, 2*time.Minute)
+	bctx, cancelTimeout := context.WithTimeout(bctx, 4*time.Minute) // generous: CI runs other packages alongside
 	t.Cleanup(func() { cancelTimeout(); cancelBrowser(); cancelAlloc() })
 	return bctx
 }
