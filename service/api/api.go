@@ -63,6 +63,7 @@ func Handler(svc *service.Service, o Options) http.Handler {
 	mux.HandleFunc("POST /api/v1/jobs/{id}/cancel", t.require(RoleAdmin, s.cancelJob))
 	mux.HandleFunc("GET /api/v1/policies", t.require(RoleRead, s.policies))
 	mux.HandleFunc("POST /api/v1/policies/{name}/run", t.require(RoleAdmin, s.runPolicy))
+	mux.HandleFunc("GET /api/v1/policies/{name}/history", t.require(RoleRead, s.policyHistory))
 	return mux
 }
 
@@ -210,4 +211,13 @@ func (s *server) runPolicy(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusAccepted, j)
+}
+
+func (s *server) policyHistory(w http.ResponseWriter, r *http.Request) {
+	h, err := s.svc.History(r.PathValue("name"))
+	if err != nil {
+		s.fail(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, h)
 }

@@ -30,17 +30,30 @@ type Tokens struct {
 // Empty reports whether no token is configured.
 func (t Tokens) Empty() bool { return len(t.Admin) == 0 && len(t.Read) == 0 }
 
-// role returns the role of the request's bearer token. Tokens are compared
-// in constant time (over their SHA-256, so that lengths do not leak).
+// role returns the role of the request's bearer token.
 func (t Tokens) role(r *http.Request) Role {
 	if t.Empty() {
 		return RoleAdmin
 	}
 	got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-	if !ok || got == "" {
+	if !ok {
 		return RoleNone
 	}
-	h := sha256.Sum256([]byte(got))
+	return t.Role(got)
+}
+
+// Role returns what token may do: RoleNone for an unknown or empty token,
+// RoleAdmin for any token when none is configured. Tokens are compared in
+// constant time (over their SHA-256, so that lengths do not leak). The
+// status page checks its login cookie with it.
+func (t Tokens) Role(token string) Role {
+	if t.Empty() {
+		return RoleAdmin
+	}
+	if token == "" {
+		return RoleNone
+	}
+	h := sha256.Sum256([]byte(token))
 	role := RoleNone
 	for _, c := range []struct {
 		tokens []string
