@@ -57,7 +57,7 @@ func (r *Repository) CommitCopy(ctx context.Context, src *Repository, m *manifes
 	if _, err := r.decodeManifest(manifest.Path(m.ID), data); err != nil {
 		return fmt.Errorf("copy manifest of %s: %w", m.ID, err)
 	}
-	if err := r.store.Put(ctx, manifest.Path(m.ID), bytes.NewReader(data)); err != nil {
+	if err := r.store.Put(r.retained(ctx), manifest.Path(m.ID), bytes.NewReader(data)); err != nil {
 		return fmt.Errorf("commit %s: %w", m.ID, err)
 	}
 	return r.store.Delete(ctx, pendingPath(m.ID))

@@ -391,3 +391,24 @@ func TestEncryptedReadErrorsKeepTheirKind(t *testing.T) {
 		}
 	}
 }
+
+// TestEncryptedMetaFiles: audit entries written through WriteMetaFile are
+// encrypted like every other file and need the key to be read.
+func TestEncryptedMetaFiles(t *testing.T) {
+	ctx := context.Background()
+	r, s, _ := newEncrypted(t)
+	entry := []byte(`{"collections": ["db.` + secretName + `"]}`)
+	if err := r.WriteMetaFile(ctx, "audit/e1.json", entry); err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(readAll(t, s, "audit/e1.json"), []byte(secretName)) {
+		t.Fatal("the stored audit entry shows the collection name")
+	}
+	if _, err := reopenLocked(t, s).ReadMetaFile(ctx, "audit/e1.json"); errkind.Of(err) != errkind.Key {
+		t.Fatalf("ReadMetaFile without key = %v, want a key error", err)
+	}
+	got, err := r.ReadMetaFile(ctx, "audit/e1.json")
+	if err != nil || !bytes.Equal(bytes.TrimSpace(got), entry) {
+		t.Fatalf("ReadMetaFile with key = %q, %v", got, err)
+	}
+}

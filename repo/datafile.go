@@ -27,12 +27,13 @@ const spoolPattern = ".tmp-milvault-chunk-*.parquet"
 // spool lies in the repository's own file system, so the store links it
 // into place instead of copying it.
 type FileWriter struct {
-	store Store
-	path  string
-	spool *os.File
-	hash  *checksum.Writer // the stored bytes
-	enc   io.WriteCloser   // encrypts into hash (or passes bytes on)
-	n     int64            // bytes the caller wrote
+	store  Store
+	retain func(context.Context) context.Context // the repository's retention
+	path   string
+	spool  *os.File
+	hash   *checksum.Writer // the stored bytes
+	enc    io.WriteCloser   // encrypts into hash (or passes bytes on)
+	n      int64            // bytes the caller wrote
 }
 
 // CreateFile starts the data file path (under data/) with digests of
@@ -80,7 +81,7 @@ func (r *Repository) createSpool(ctx context.Context, name string, alg checksum.
 		return nil, fmt.Errorf("spool %s: %w", name, err)
 	}
 	h := checksum.NewWriter(spool, alg)
-	return &FileWriter{store: r.store, path: name, spool: spool, hash: h, enc: nopCloser{h}}, nil
+	return &FileWriter{store: r.store, retain: r.retained, path: name, spool: spool, hash: h, enc: nopCloser{h}}, nil
 }
 
 // spoolDir is the store's spool directory, or "" (the system default).
@@ -117,7 +118,7 @@ func (w *FileWriter) Commit(ctx context.Context) (manifest.File, error) {
 	if _, err := w.spool.Seek(0, io.SeekStart); err != nil {
 		return manifest.File{}, fmt.Errorf("write %s: %w", w.path, err)
 	}
-	if err := w.store.Put(ctx, w.path, w.spool); err != nil {
+	if err := w.store.Put(w.retain(ctx), w.path, w.spool); err != nil {
 		return manifest.File{}, err
 	}
 	return manifest.File{Path: w.path, Size: w.hash.Count(), Checksum: w.hash.Digest()}, nil

@@ -68,6 +68,12 @@ func keyPath(id string) string { return keyPrefix + id + ".json" }
 // recipient goes into config.json, and one key file per key of spec. The
 // returned repository is unlocked.
 func InitEncrypted(ctx context.Context, s Store, spec KeySpec) (*Repository, error) {
+	return InitWith(ctx, s, InitOptions{Encrypt: &spec})
+}
+
+// initEncrypted is InitWith for an encrypted repository (o.Encrypt set).
+func initEncrypted(ctx context.Context, s Store, o InitOptions) (*Repository, error) {
+	spec := *o.Encrypt
 	if err := spec.validate(); err != nil {
 		return nil, err
 	}
@@ -76,7 +82,7 @@ func InitEncrypted(ctx context.Context, s Store, spec KeySpec) (*Repository, err
 		return nil, fmt.Errorf("create repository key: %w", err)
 	}
 	enc := &Encryption{Scheme: EncryptionScheme, Recipient: id.Recipient().String()}
-	return initWith(ctx, s, enc, func(r *Repository) error {
+	return initWith(ctx, s, o, enc, func(r *Repository) error {
 		r.crypt.identity = id
 		_, err := r.writeKeys(ctx, spec)
 		return err
@@ -92,7 +98,7 @@ func InitLike(ctx context.Context, s Store, src *Repository) (*Repository, error
 		return Init(ctx, s)
 	}
 	enc := *src.cfg.Encryption
-	return initWith(ctx, s, &enc, func(r *Repository) error {
+	return initWith(ctx, s, InitOptions{}, &enc, func(r *Repository) error {
 		r.crypt.identity = src.crypt.identity
 		files, err := src.store.List(ctx, keyPrefix)
 		if err != nil {
@@ -150,7 +156,7 @@ func (r *Repository) writeKeys(ctx context.Context, spec KeySpec) ([]KeyInfo, er
 			return fmt.Errorf("wrap repository key: %w", err)
 		}
 		data, _ := json.MarshalIndent(keyFile{KeyInfo: info, Wrapped: buf.Bytes()}, "", "  ")
-		if err := r.store.Put(ctx, keyPath(info.ID), bytes.NewReader(data)); err != nil {
+		if err := r.store.Put(r.retained(ctx), keyPath(info.ID), bytes.NewReader(data)); err != nil {
 			return fmt.Errorf("store key %s: %w", info.ID, err)
 		}
 		out = append(out, info)

@@ -47,7 +47,7 @@ func (r *Repository) RecordProof(ctx context.Context, p Proof) error {
 	}
 	name := fmt.Sprintf("%s%s-%s.json", proofPrefix(p.BackupID), p.At.UTC().Format("20060102T150405.000000000Z"), p.Kind)
 	public := Proof{BackupID: p.BackupID, Kind: p.Kind, OK: p.OK, At: p.At}
-	if err := r.putRecord(ctx, name, p, public); err != nil {
+	if err := r.putRecord(r.retained(ctx), name, p, public); err != nil {
 		return fmt.Errorf("record %s of %s: %w", p.Kind, p.BackupID, err)
 	}
 	return nil

@@ -39,6 +39,17 @@ type Config struct {
 	CreatedAt time.Time `json:"created_at"`
 	// Encryption is set in an encrypted repository (version 2).
 	Encryption *Encryption `json:"encryption,omitempty"`
+	// ObjectLock, when set, keeps every file milvault writes for a
+	// retention period (see ObjectLock).
+	ObjectLock *ObjectLock `json:"object_lock,omitempty"`
+}
+
+// InitOptions are the settings a repository is created with.
+type InitOptions struct {
+	ObjectLock *ObjectLock // nil: no retention
+	// Encrypt, when set, creates an encrypted repository with these keys
+	// (see InitEncrypted).
+	Encrypt *KeySpec
 }
 
 // NoRepositoryError reports a location that holds no milvault repository.
@@ -163,13 +174,21 @@ func noRepository(loc string, files []FileInfo) *NoRepositoryError {
 // a repository (*ExistsError) or other files (*NoRepositoryError with
 // Foreign set), so that a typo never mixes backups into unrelated data.
 func Init(ctx context.Context, s Store) (*Repository, error) {
-	return initWith(ctx, s, nil, nil)
+	return InitWith(ctx, s, InitOptions{})
+}
+
+// InitWith is Init with settings.
+func InitWith(ctx context.Context, s Store, o InitOptions) (*Repository, error) {
+	if o.Encrypt != nil {
+		return initEncrypted(ctx, s, o)
+	}
+	return initWith(ctx, s, o, nil, nil)
 }
 
 // initWith creates a repository with encryption enc (nil: plain), calling
 // setup before the descriptor is written (config.json comes last, so that
 // a failed setup leaves no repository behind).
-func initWith(ctx context.Context, s Store, enc *Encryption, setup func(*Repository) error) (*Repository, error) {
+func initWith(ctx context.Context, s Store, o InitOptions, enc *Encryption, setup func(*Repository) error) (*Repository, error) {
 	_, err := Open(ctx, s)
 	var nre *NoRepositoryError
 	switch {
@@ -178,7 +197,7 @@ func initWith(ctx context.Context, s Store, enc *Encryption, setup func(*Reposit
 	case !errors.As(err, &nre) || nre.Foreign:
 		return nil, err
 	}
-	cfg := Config{Format: "milvault-repository", Version: plainVersion, ID: randomHex(8), CreatedAt: time.Now().UTC(), Encryption: enc}
+	cfg := Config{Format: "milvault-repository", Version: plainVersion, ID: randomHex(8), CreatedAt: time.Now().UTC(), Encryption: enc, ObjectLock: o.ObjectLock}
 	if enc != nil {
 		cfg.Version = RepositoryVersion
 	}
@@ -193,7 +212,7 @@ func initWith(ctx context.Context, s Store, enc *Encryption, setup func(*Reposit
 		}
 	}
 	data, _ := json.MarshalIndent(cfg, "", "  ")
-	if err := s.Put(ctx, configName, bytes.NewReader(data)); err != nil {
+	if err := s.Put(r.retained(ctx), configName, bytes.NewReader(data)); err != nil {
 		return nil, fmt.Errorf("create repository %s: %w", s.Location(), err)
 	}
 	return r, nil
@@ -365,7 +384,7 @@ func (r *Repository) Commit(ctx context.Context, m *manifest.Manifest) error {
 	if err != nil {
 		return fmt.Errorf("commit %s: %w", m.ID, err)
 	}
-	if err := r.store.Put(ctx, manifest.Path(m.ID), bytes.NewReader(data)); err != nil {
+	if err := r.store.Put(r.retained(ctx), manifest.Path(m.ID), bytes.NewReader(data)); err != nil {
 		return fmt.Errorf("commit %s: %w", m.ID, err)
 	}
 	if m.Name != "" {
@@ -402,7 +421,8 @@ func (r *Repository) keepName(ctx context.Context, m *manifest.Manifest) error {
 }
 
 // Delete removes a committed backup: its manifest first, so that it is never
-// half-visible, then its data files. It takes the repository's exclusive
+// half-visible, then its data files. A backup still under the repository's
+// object lock is refused with a *RetainedError before anything is removed. It takes the repository's exclusive
 // lock: held, which must be an exclusive lock on r, or when held is nil
 // one of its own for the time it runs (failing at once when any other lock,
 // in this process or another, is held).
@@ -415,6 +435,9 @@ func (r *Repository) Delete(ctx context.Context, held *Lock, id string) error {
 		return err
 	}
 	defer release()
+	if err := r.CheckDeletable(ctx, id); err != nil {
+		return err
+	}
 	if err := r.store.Delete(ctx, manifest.Path(id)); err != nil {
 		return fmt.Errorf("delete backup %s: %w", id, err)
 	}

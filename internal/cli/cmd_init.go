@@ -11,15 +11,17 @@ import (
 )
 
 // InitOptions are the flags of `milvault init`; the location is --repo.
-// The encryption flags live in GlobalOptions.encrypt, which initRepo reads.
+// The encryption flags live in GlobalOptions.encrypt, which initRepoWith reads.
 type InitOptions struct {
-	Like string
+	ObjectLock string
+	Like       string
 }
 
 // AddFlags registers the flags.
 func (o *InitOptions) AddFlags(cmd *cobra.Command, g *GlobalOptions) {
 	g.encrypt.addFlags(cmd.Flags())
 	cmd.Flags().StringVar(&o.Like, "like", "", "create the repository with the encryption and keys of this existing repository, so that copies between them work (needs no key)")
+	cmd.Flags().StringVar(&o.ObjectLock, "object-lock", "", "keep every file milvault writes for this retention: [governance:|compliance:]PERIOD, e.g. 30d (S3 Object Lock; local files become read-only); see docs/audit.md")
 }
 
 func newInitCommand(g *GlobalOptions) *cobra.Command {
@@ -40,7 +42,8 @@ and/or by the identities of --recipient keys. Backups into it need no key.`,
 		Example: `  milvault init --repo /var/backups/milvus
   MILVAULT_PASSWORD=... milvault init --encrypt --repo /var/backups/milvus
   milvault init --encrypt --recipient age1... --repo 's3://backups/milvus?region=eu-west-1'
-  milvault init --like s3://backups/milvus --repo s3://offsite/milvus   # a copy target sharing its key`,
+  milvault init --like s3://backups/milvus --repo s3://offsite/milvus   # a copy target sharing its key
+  milvault init --repo 's3://locked-bucket/milvus' --object-lock compliance:30d`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, args []string) error { return runInit(cmd.Context(), g, o) },
 	}
@@ -58,10 +61,18 @@ type initJSON struct {
 }
 
 func runInit(ctx context.Context, g *GlobalOptions, o *InitOptions) error {
+	var opts repo.InitOptions
+	if o.ObjectLock != "" {
+		ol, err := repo.ParseObjectLock(o.ObjectLock)
+		if err != nil {
+			return err
+		}
+		opts.ObjectLock = ol
+	}
 	var r *repo.Repository
 	var err error
 	if o.Like == "" {
-		r, err = g.initRepo(ctx, g.Repo)
+		r, err = g.initRepoWith(ctx, g.Repo, opts)
 	} else {
 		r, err = g.initRepoLike(ctx, o.Like)
 	}
@@ -80,11 +91,19 @@ func runInit(ctx context.Context, g *GlobalOptions, o *InitOptions) error {
 	if r.Encrypted() {
 		g.printf("encrypted with age; keys: %s\nkeep a key safe: without one no backup can be read\n", describeKeys(keys))
 	}
+	if ol := cfg.ObjectLock; ol != nil {
+		g.printf("object lock: every backup file is kept for %s (%s mode) after it is written\n", ol.Retention(), ol.Mode)
+	}
 	return nil
 }
 
 // initRepo creates a repository at loc.
 func (g *GlobalOptions) initRepo(ctx context.Context, loc string) (*repo.Repository, error) {
+	return g.initRepoWith(ctx, loc, repo.InitOptions{})
+}
+
+// initRepoWith creates a repository at loc with settings o.
+func (g *GlobalOptions) initRepoWith(ctx context.Context, loc string, o repo.InitOptions) (*repo.Repository, error) {
 	s, err := g.openStoreAt(loc)
 	if err != nil {
 		return nil, err
@@ -93,14 +112,14 @@ func (g *GlobalOptions) initRepo(ctx context.Context, loc string) (*repo.Reposit
 		if len(g.encrypt.Recipients) > 0 || g.encrypt.RecipientsFile != "" {
 			return nil, usageErrorf("--recipient and --recipients-file need --encrypt")
 		}
-		r, err := repo.Init(ctx, s)
-		return r, explainNoRepo(loc, err)
+	} else {
+		spec, err := g.keySpec(g.encrypt, true)
+		if err != nil {
+			return nil, err
+		}
+		o.Encrypt = &spec
 	}
-	spec, err := g.keySpec(g.encrypt, true)
-	if err != nil {
-		return nil, err
-	}
-	r, err := repo.InitEncrypted(ctx, s, spec)
+	r, err := repo.InitWith(ctx, s, o)
 	return r, explainNoRepo(loc, err)
 }
 
