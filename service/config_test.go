@@ -66,6 +66,8 @@ func TestConfigErrors(t *testing.T) {
 		{"bad verification mode", "    rpo: 26h", "    rpo: 26h\n    verification: {schedule: \"@weekly\", mode: thorough}", `serve.yaml:21: policies.nightly.verification.mode: "thorough": use checksum, quick or deep`},
 		{"bad policy name", "  nightly:", "  night:ly:", `serve.yaml:14: policies.night:ly: policy names use letters`},
 		{"bad retention", "keep_daily: 7", "keep_daily: -1", "serve.yaml:17: policies.nightly.retention:"},
+		{"TLS CA missing", "token_env: TEST_MILVAULT_TOKEN", "token_env: TEST_MILVAULT_TOKEN\n    tls_ca: /no/such/ca.pem", "milvus.main.tls: --tls-ca: open /no/such/ca.pem"},
+		{"TLS cert without key", "token_env: TEST_MILVAULT_TOKEN", "token_env: TEST_MILVAULT_TOKEN\n    tls_cert: c.pem", "milvus.main.tls: --tls-cert/--tls-key: give both"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Setenv("TEST_MILVAULT_TOKEN", "x")
