@@ -1,12 +1,16 @@
 package e2e
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"regexp"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/milvus-io/milvus-proto/go-api/v2/milvuspb"
 
 	"github.com/milvault/milvault/internal/fixture"
 	"github.com/milvault/milvault/milvus"
@@ -92,7 +96,8 @@ func TestLeastPrivilege(t *testing.T) {
 }
 
 // leastUser creates a user (password = its name + "-pw") with one role
-// holding privs on every object of the default database.
+// holding privs on every object of the default database, and removes both
+// when the test ends (Milvus 2.3 allows only 10 roles).
 func leastUser(t *testing.T, c *milvus.Client, name string, privs []string) string {
 	t.Helper()
 	ctx := testContext(t)
@@ -102,13 +107,37 @@ func leastUser(t *testing.T, c *milvus.Client, name string, privs []string) stri
 			t.Fatal(err)
 		}
 	}
+	var grants []milvus.Grant
 	for _, p := range privs {
 		obj, priv, _ := strings.Cut(p, ":")
-		if err := c.GrantPrivilege(ctx, role, milvus.Grant{Object: obj, ObjectName: "*", Privilege: priv, Database: "default"}); err != nil {
+		g := milvus.Grant{Object: obj, ObjectName: "*", Privilege: priv, Database: "default"}
+		if err := c.GrantPrivilege(ctx, role, g); err != nil {
 			t.Fatal(err)
 		}
+		grants = append(grants, g)
 	}
+	t.Cleanup(func() { removeUser(t, c, user, role, grants) })
 	return user
+}
+
+// removeUser drops a user and its role with the role's grants.
+func removeUser(t *testing.T, c *milvus.Client, user, role string, grants []milvus.Grant) {
+	ctx := context.Background()
+	svc := c.Service()
+	var errs []error
+	for _, g := range grants {
+		_, err := svc.OperatePrivilege(ctx, revoke(role, g))
+		errs = append(errs, err)
+	}
+	_, err := svc.OperateUserRole(ctx, &milvuspb.OperateUserRoleRequest{Username: user, RoleName: role, Type: milvuspb.OperateUserRoleType_RemoveUserFromRole})
+	errs = append(errs, err)
+	_, err = svc.DropRole(ctx, &milvuspb.DropRoleRequest{RoleName: role})
+	errs = append(errs, err)
+	_, err = svc.DeleteCredential(ctx, &milvuspb.DeleteCredentialRequest{Username: user})
+	errs = append(errs, err)
+	if err := errors.Join(errs...); err != nil {
+		t.Logf("remove user %s and role %s: %v", user, role, err)
+	}
 }
 
 // runAs runs the CLI as user. The proxies of Milvus 2.3 learn new grants
