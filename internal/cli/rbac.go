@@ -8,8 +8,10 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/milvault/milvault/audit"
 	"github.com/milvault/milvault/manifest"
 	"github.com/milvault/milvault/milvus"
+	"github.com/milvault/milvault/repo"
 	"github.com/milvault/milvault/restore"
 )
 
@@ -60,12 +62,14 @@ func readPasswords(path string) (map[string]string, error) {
 
 // restoreRBAC restores the backup's users and roles and prints what it did
 // (unless --json, where the caller prints the result).
-func restoreRBAC(ctx context.Context, g *GlobalOptions, o *rbacRestoreFlags, c *milvus.Client, m *manifest.Manifest) (*restore.RBACResult, error) {
+func restoreRBAC(ctx context.Context, g *GlobalOptions, o *rbacRestoreFlags, c *milvus.Client, r *repo.Repository, m *manifest.Manifest) (*restore.RBACResult, error) {
 	pws, err := readPasswords(o.RBACPasswords)
 	if err != nil {
 		return nil, err
 	}
 	res, err := restore.RestoreRBAC(ctx, c, m, restore.RBACParams{Passwords: pws, Existing: o.RBACExisting})
+	g.recordAudit(ctx, r, audit.RBACRestore(m.ID, "", g.commonParams(map[string]any{
+		"milvus": g.Milvus, "rbac_existing": o.RBACExisting, "rbac_only": o.RBACOnly})), err)
 	if err != nil || g.JSON {
 		return res, err
 	}
