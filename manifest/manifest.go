@@ -29,6 +29,9 @@ type Manifest struct {
 	Snapshot      Snapshot     `json:"snapshot"`
 	Options       Options      `json:"options"`
 	Collections   []Collection `json:"collections"`
+	// RBAC is the server's users, roles and grants, recorded by
+	// backup --rbac (nil otherwise).
+	RBAC *RBAC `json:"rbac,omitempty"`
 
 	// Sealed is set on a manifest of an encrypted repository that was read
 	// without its key: only FormatVersion, ID, CreatedAt, CompletedAt and
