@@ -32,7 +32,7 @@ test:
 
 # unit runs the tests without servers; integration tests skip themselves.
 unit:
-	env -u MILVAULT_TEST_TARGETS -u MILVAULT_TEST_S3_ENDPOINT go test ./...
+	env -u MILVAULT_TEST_TARGETS -u MILVAULT_TEST_S3_ENDPOINT -u MILVAULT_TEST_GCS_URL -u MILVAULT_TEST_AZBLOB_URL go test ./...
 
 # example builds the separate module in examples/ and runs it against the
 # servers in MILVAULT_TEST_TARGETS (make test runs it too).

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # test.sh is milvault's test command: it starts real Milvus servers (Milvus
-# 2.3.5 and Milvus Lite, see milvus-env.sh) and a MinIO S3 server (see
-# minio.sh), runs go vet and go test against them, and always stops them
-# again.
+# 2.3.5 and Milvus Lite, see milvus-env.sh), a MinIO S3 server (see
+# minio.sh) and the GCS and Azure emulators (fake-gcs.sh, azurite.sh), runs
+# go vet and go test against them, and always stops them again.
 #
 # Usage: scripts/test.sh [go test flags]      e.g. scripts/test.sh -run Restore -v
 #        PKGS=./internal/... scripts/test.sh  (packages to vet and test; default ./...)
@@ -34,11 +34,15 @@ fi
 # The servers run in their own sessions, so Ctrl-C reaches only this script
 # and go; the EXIT trap then stops them. 8>&- keeps the lock out of them.
 minio_build=
+emulators_install=
 stop_servers() {
   [[ -z $minio_build ]] || kill -- "-$minio_build" 2>/dev/null || true
-  step "stopping Milvus and MinIO servers"
+  [[ -z $emulators_install ]] || kill -- "-$emulators_install" 2>/dev/null || true
+  step "stopping Milvus, MinIO and the GCS and Azure emulators"
   bash "$env_sh" stop all 8>&- || true
   bash scripts/minio.sh stop 8>&- || true
+  bash scripts/fake-gcs.sh stop 8>&- || true
+  bash scripts/azurite.sh stop 8>&- || true
 }
 trap stop_servers EXIT
 trap 'exit 130' INT
@@ -48,6 +52,12 @@ trap 'exit 143' TERM
 step "building MinIO in the background (cached after the first run; log in .milvus-test/minio-install.log)"
 setsid bash scripts/minio.sh install >.milvus-test/minio-install.log 2>&1 8>&- &
 minio_build=$!
+
+# The GCS and Azure emulators (fake-gcs-server built from the Go module
+# proxy, about a minute; Azurite from npm) install meanwhile too.
+step "installing fake-gcs-server and Azurite in the background (cached; log in .milvus-test/emulators-install.log)"
+setsid bash -c 'bash scripts/fake-gcs.sh install && bash scripts/azurite.sh install' >.milvus-test/emulators-install.log 2>&1 8>&- &
+emulators_install=$!
 
 step "installing Milvus servers into .venv"
 bash "$env_sh" install 8>&-
@@ -68,6 +78,18 @@ bash scripts/minio.sh start 8>&-
 # shellcheck source=/dev/null
 source .milvus-test/minio.env
 step "MILVAULT_TEST_S3_ENDPOINT=$MILVAULT_TEST_S3_ENDPOINT"
+
+step "waiting for the emulator installs, starting fake-gcs-server and Azurite"
+wait "$emulators_install" || { cat .milvus-test/emulators-install.log; exit 1; }
+emulators_install=
+cat .milvus-test/emulators-install.log
+bash scripts/fake-gcs.sh start 8>&-
+bash scripts/azurite.sh start 8>&-
+# shellcheck source=/dev/null
+source .milvus-test/fake-gcs.env
+# shellcheck source=/dev/null
+source .milvus-test/azurite.env
+step "MILVAULT_TEST_GCS_URL=$MILVAULT_TEST_GCS_URL MILVAULT_TEST_AZBLOB_URL=$MILVAULT_TEST_AZBLOB_URL"
 
 step "go vet ${pkgs[*]}"
 go vet "${pkgs[@]}"
