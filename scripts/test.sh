@@ -35,7 +35,9 @@ fi
 # and go; the EXIT trap then stops them. 8>&- keeps the lock out of them.
 minio_build=
 emulators_install=
+bulkwriter_install=
 stop_servers() {
+  [[ -z $bulkwriter_install ]] || kill -- "-$bulkwriter_install" 2>/dev/null || true
   [[ -z $minio_build ]] || kill -- "-$minio_build" 2>/dev/null || true
   [[ -z $emulators_install ]] || kill -- "-$emulators_install" 2>/dev/null || true
   step "stopping Milvus, MinIO and the GCS and Azure emulators"
@@ -58,6 +60,12 @@ minio_build=$!
 step "installing fake-gcs-server and Azurite in the background (cached; log in .milvus-test/emulators-install.log)"
 setsid bash -c 'bash scripts/fake-gcs.sh install && bash scripts/azurite.sh install' >.milvus-test/emulators-install.log 2>&1 8>&- &
 emulators_install=$!
+
+# pymilvus's BulkWriter (its own venv in the cache) writes the Parquet files
+# the import tests load; it installs meanwhile too (~1 minute the first time).
+step "installing the BulkWriter venv in the background (cached; log in .milvus-test/bulkwriter-install.log)"
+setsid bash scripts/bulkwriter-venv.sh install >.milvus-test/bulkwriter-install.log 2>&1 8>&- &
+bulkwriter_install=$!
 
 step "installing Milvus servers into .venv"
 bash "$env_sh" install 8>&-
@@ -90,6 +98,13 @@ source .milvus-test/fake-gcs.env
 # shellcheck source=/dev/null
 source .milvus-test/azurite.env
 step "MILVAULT_TEST_GCS_URL=$MILVAULT_TEST_GCS_URL MILVAULT_TEST_AZBLOB_URL=$MILVAULT_TEST_AZBLOB_URL"
+
+step "waiting for the BulkWriter venv"
+wait "$bulkwriter_install" || { cat .milvus-test/bulkwriter-install.log; exit 1; }
+bulkwriter_install=
+cat .milvus-test/bulkwriter-install.log
+MILVAULT_TEST_BULKWRITER_PYTHON=$(bash scripts/bulkwriter-venv.sh path)
+export MILVAULT_TEST_BULKWRITER_PYTHON
 
 step "go vet ${pkgs[*]}"
 go vet "${pkgs[@]}"
