@@ -16,14 +16,14 @@ import (
 
 // fixture is the repository written by the current format version (see
 // internal/compat) with the dumps of its source collections.
-const fixture = "../testdata/repositories/v1"
+const fixtureDir = "../testdata/repositories/v1"
 
 // openFixture opens a copy of the fixture repository (Run writes a lock
 // file; the committed fixture must not change).
 func openFixture(t *testing.T) *repo.Repository {
 	t.Helper()
 	dir := filepath.Join(t.TempDir(), "repo")
-	if err := os.CopyFS(dir, os.DirFS(filepath.Join(fixture, "repo"))); err != nil {
+	if err := os.CopyFS(dir, os.DirFS(filepath.Join(fixtureDir, "repo"))); err != nil {
 		t.Fatal(err)
 	}
 	s, err := local.New(dir)
@@ -74,7 +74,7 @@ func TestExportReadBack(t *testing.T) {
 			}
 			for _, c := range []string{"compat_docs", "compat_tags"} {
 				out, err := exec.Command(py, "../scripts/check_export.py", dir, "default", c, format,
-					filepath.Join(fixture, "expected", c+".jsonl")).CombinedOutput()
+					filepath.Join(fixtureDir, "expected", c+".jsonl")).CombinedOutput()
 				if err != nil {
 					t.Errorf("%s as %s read back differs from the source: %v\n%s", c, format, err, out)
 				}
