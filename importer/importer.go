@@ -1,12 +1,14 @@
-// Package importer loads Parquet files into a Milvus collection: a
-// collection folder written by `milvault export --format parquet` (package
-// export), or any Parquet files in Milvus's bulk-import layout, such as
-// those pymilvus's BulkWriter writes (one column per field, vectors as
-// lists, JSON and the dynamic field $meta as JSON text).
+// Package importer loads files into a Milvus collection: a collection
+// folder written by `milvault export` (package export) in any of its
+// formats (Parquet, JSON lines, CSV), or any Parquet files in Milvus's
+// bulk-import layout, such as those pymilvus's BulkWriter writes (one column
+// per field, vectors as lists, JSON and the dynamic field $meta as JSON
+// text).
 //
 // Like a restore, an import checks everything it can before it writes
 // anything: every file's columns against the target's fields (all problems
-// at once), and the target itself. It then inserts the rows with Insert
+// at once; JSON-lines and CSV files are decoded in full for this, since
+// their values are typed only then), and the target itself. It then inserts the rows with Insert
 // calls, flushes and checks the server's row count. A collection that does
 // not exist is created from the export's schema.json (with its partitions
 // and, after the rows, its indexes; keys of an auto_id key field are kept,
@@ -18,15 +20,13 @@ package importer
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"slices"
 	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
-	"github.com/apache/arrow-go/v18/arrow/memory"
-	"github.com/apache/arrow-go/v18/parquet/file"
-	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 	"github.com/milvus-io/milvus-proto/go-api/v2/commonpb"
 	"github.com/milvus-io/milvus-proto/go-api/v2/schemapb"
 	"google.golang.org/protobuf/encoding/protojson"
@@ -179,26 +179,23 @@ func (j *job) checkFiles(ctx context.Context) error {
 }
 
 func (j *job) planFile(ctx context.Context, name string) (*plan, []string, error) {
-	pf, err := j.openParquet(ctx, name)
+	rs, err := j.open(ctx, name)
 	if err != nil {
 		return nil, nil, err
 	}
-	defer pf.Close()
-	sch, err := pqarrow.FromParquet(pf.MetaData().Schema, nil, pf.MetaData().KeyValueMetadata())
-	if err != nil {
-		return nil, nil, fmt.Errorf("read parquet schema: %w", err)
+	defer rs.Close()
+	pl, probs := newPlan(j.schema, rs.Schema())
+	if len(probs) == 0 && j.s.Ext != ".parquet" {
+		// Text values are typed only when decoded: decode them all now.
+		if err := drain(rs); err != nil {
+			probs = append(probs, err.Error())
+		}
 	}
-	pl, probs := newPlan(j.schema, sch)
 	return pl, probs, nil
 }
 
-func (j *job) openParquet(ctx context.Context, name string) (*file.Reader, error) {
-	rf := &randomFile{ctx: ctx, store: j.src, name: name, size: j.s.Sizes[name]}
-	pf, err := file.NewParquetReader(rf)
-	if err != nil {
-		return nil, errkind.Wrap(errkind.Usage, fmt.Errorf("not a Parquet file: %w", err))
-	}
-	return pf, nil
+func (j *job) open(ctx context.Context, name string) (records, error) {
+	return openRecords(ctx, j.src, name, j.s.Sizes[name], j.schema, restore.BatchRows(j.schema, batchBytes))
 }
 
 // run creates what is missing, inserts every file and checks the count.
@@ -256,32 +253,28 @@ func (j *job) createTarget(ctx context.Context) error {
 
 // insertFile streams one file into Insert calls.
 func (j *job) insertFile(ctx context.Context, name, partition string) error {
-	pf, err := j.openParquet(ctx, name)
+	rs, err := j.open(ctx, name)
 	if err != nil {
 		return err
 	}
-	defer pf.Close()
-	j.deps.Progress.Phase("import "+name, pf.NumRows(), 0)
-	ar, err := pqarrow.NewFileReader(pf, pqarrow.ArrowReadProperties{BatchSize: restore.BatchRows(j.schema, batchBytes)}, memory.DefaultAllocator)
-	if err != nil {
-		return err
-	}
-	rr, err := ar.GetRecordReader(ctx, nil, nil)
-	if err != nil {
-		return err
-	}
-	defer rr.Release()
+	defer rs.Close()
+	j.deps.Progress.Phase("import "+name, 0, 0)
 	pl := j.plans[name]
 	j.res.KeysAssigned = j.res.KeysAssigned || pl.skippedKey
-	for rr.Next() {
-		if err := j.insert(ctx, pl, rr.RecordBatch(), partition); err != nil {
+	for {
+		rec, err := rs.Next()
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		err = j.insert(ctx, pl, rec, partition)
+		rec.Release()
+		if err != nil {
 			return err
 		}
 	}
-	if err := rr.Err(); err != nil && err != io.EOF {
-		return err
-	}
-	return nil
 }
 
 func (j *job) insert(ctx context.Context, pl *plan, rec arrow.RecordBatch, partition string) error {

@@ -16,21 +16,23 @@ import (
 // defaultPartition is the partition every collection has.
 const defaultPartition = "_default"
 
-// Source is what an import folder holds: Parquet files by target
-// partition, and the export's schema when the folder is a milvault export.
+// Source is what an import folder holds: data files (Parquet, JSON lines
+// or CSV, one format) by target partition, and the export's schema when the
+// folder is a milvault export.
 type Source struct {
 	Schema *export.Schema      // nil: plain Parquet files (e.g. pymilvus BulkWriter output)
 	Files  map[string][]string // partition -> file names, in name order
 	Order  []string            // partitions in the order files were found
 	Sizes  map[string]int64    // file name -> size
+	Ext    string              // ".parquet", ".jsonl" or ".csv"
 	root   string              // the collection folder, "" or ending in "/"
 	other  []string            // files that are neither Parquet nor the schema
 }
 
-// Discover lists src and groups its Parquet files. A folder holding
+// Discover lists src and groups its data files. A folder holding
 // schema.json (a collection folder of `milvault export`, or a folder with
 // exactly one of them below it) maps each partition folder to its
-// partition; any other folder of Parquet files goes into partition (default
+// partition; any other folder of data files goes into partition (default
 // _default), whatever its sub-folders.
 func Discover(ctx context.Context, src repo.Store, partition string) (*Source, error) {
 	files, err := src.List(ctx, "")
@@ -45,9 +47,16 @@ func Discover(ctx context.Context, src repo.Store, partition string) (*Source, e
 		if !strings.HasPrefix(f.Name, s.root) || f.Name == s.root+export.SchemaFile {
 			continue
 		}
-		if !strings.HasSuffix(f.Name, ".parquet") {
+		ext := path.Ext(f.Name)
+		if !formats[ext] {
 			s.other = append(s.other, f.Name)
 			continue
+		}
+		if s.Ext == "" {
+			s.Ext = ext
+		}
+		if ext != s.Ext {
+			return nil, errkind.New(errkind.Usage, "%s holds both %s and %s files: import one format at a time", src.Location(), s.Ext, ext)
 		}
 		p, err := s.partitionOf(f.Name, partition)
 		if err != nil {
@@ -60,19 +69,9 @@ func Discover(ctx context.Context, src repo.Store, partition string) (*Source, e
 		s.Sizes[f.Name] = f.Size
 	}
 	if len(s.Order) == 0 {
-		return nil, errkind.New(errkind.Usage, "%s holds no Parquet files%s", src.Location(), otherHint(s.other))
+		return nil, errkind.New(errkind.Usage, "%s holds no .parquet, .jsonl or .csv files", src.Location())
 	}
 	return s, nil
-}
-
-// otherHint explains files import cannot read.
-func otherHint(other []string) string {
-	for _, o := range other {
-		if strings.HasSuffix(o, ".jsonl") || strings.HasSuffix(o, ".csv") {
-			return " (import reads Parquet: export with --format parquet)"
-		}
-	}
-	return ""
 }
 
 // findSchema sets s.Schema and s.root from the one schema.json among files.
@@ -111,7 +110,7 @@ func (s *Source) findSchema(ctx context.Context, src repo.Store, files []repo.Fi
 	return nil
 }
 
-// partitionOf is the target partition of a Parquet file.
+// partitionOf is the target partition of a data file.
 func (s *Source) partitionOf(name, partition string) (string, error) {
 	if s.Schema == nil {
 		if partition == "" {

@@ -20,7 +20,7 @@ type ImportOptions struct {
 // AddFlags registers the flags.
 func (o *ImportOptions) AddFlags(cmd *cobra.Command) {
 	f := cmd.Flags()
-	f.StringVar(&o.From, "from", "", "folder or bucket URL of Parquet files: a collection folder of milvault export, or bulk-import files (pymilvus BulkWriter)")
+	f.StringVar(&o.From, "from", "", "folder or bucket URL: a collection folder of milvault export (Parquet, JSON lines or CSV), or bulk-import Parquet files (pymilvus BulkWriter)")
 	f.StringVarP(&o.Collection, "collection", "c", "", "target collection (created from the export's schema.json when missing)")
 	f.StringVar(&o.Database, "database", "default", "database of the target collection")
 	f.StringVarP(&o.Partition, "partition", "p", "", "partition for plain Parquet files (default _default; an export's files go to their folder's partition)")
@@ -31,7 +31,7 @@ func newImportCommand(g *GlobalOptions) *cobra.Command {
 	o := &ImportOptions{}
 	cmd := &cobra.Command{
 		Use:   "import --from <folder|URL> --collection <name>",
-		Short: "Load Parquet files (a milvault export, or Milvus bulk-import files) into a collection",
+		Short: "Load a milvault export or Milvus bulk-import Parquet files into a collection",
 		Example: `  milvault import --from ./export/default/docs --collection docs_copy
   milvault import --from ./bulkwriter-output --collection docs --partition 2024_01`,
 		Args: noArgs,
