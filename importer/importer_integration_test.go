@@ -27,6 +27,7 @@ const fixtureDir = "../testdata/repositories/v1"
 // user does before a bulk import), imports them with Run and compares
 // every row of the collection, dumped by pymilvus, with what was written.
 func TestImportBulkWriter(t *testing.T) {
+	testenv.Targets(t) // skips first when there is no server
 	py := bulkWriterPython(t)
 	testenv.ForEach(t, func(t *testing.T, tg testenv.Target, c *milvus.Client) {
 		coll := unique("import_bw")
