@@ -36,10 +36,12 @@ fi
 minio_build=
 emulators_install=
 bulkwriter_install=
+helm_build=
 stop_servers() {
   [[ -z $bulkwriter_install ]] || kill -- "-$bulkwriter_install" 2>/dev/null || true
   [[ -z $minio_build ]] || kill -- "-$minio_build" 2>/dev/null || true
   [[ -z $emulators_install ]] || kill -- "-$emulators_install" 2>/dev/null || true
+  [[ -z $helm_build ]] || kill -- "-$helm_build" 2>/dev/null || true
   step "stopping Milvus, MinIO and the GCS and Azure emulators"
   bash "$env_sh" stop all 8>&- || true
   bash scripts/minio.sh stop 8>&- || true
@@ -66,6 +68,12 @@ emulators_install=$!
 step "installing the BulkWriter venv in the background (cached; log in .milvus-test/bulkwriter-install.log)"
 setsid bash scripts/bulkwriter-venv.sh install >.milvus-test/bulkwriter-install.log 2>&1 8>&- &
 bulkwriter_install=$!
+
+# helm checks deploy/helm/milvault (go test ./deploy/: helm lint, helm template
+# against golden files); its first build takes minutes, also in the background.
+step "building helm in the background (cached; log in .milvus-test/helm-install.log)"
+setsid bash scripts/helm.sh install >.milvus-test/helm-install.log 2>&1 8>&- &
+helm_build=$!
 
 step "installing Milvus servers into .venv"
 bash "$env_sh" install 8>&-
@@ -105,6 +113,13 @@ bulkwriter_install=
 cat .milvus-test/bulkwriter-install.log
 MILVAULT_TEST_BULKWRITER_PYTHON=$(bash scripts/bulkwriter-venv.sh path)
 export MILVAULT_TEST_BULKWRITER_PYTHON
+
+step "waiting for the helm build"
+wait "$helm_build" || { cat .milvus-test/helm-install.log; exit 1; }
+helm_build=
+cat .milvus-test/helm-install.log
+HELM=$(bash scripts/helm.sh path)
+export HELM
 
 step "go vet ${pkgs[*]}"
 go vet "${pkgs[@]}"

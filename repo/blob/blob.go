@@ -143,12 +143,13 @@ func (s *Store) upload(ctx context.Context, key string, r io.Reader) (*digest, e
 		ContentType:    "application/octet-stream",
 		BufferSize:     int(s.partSize),
 		MaxConcurrency: uploadConcurrency,
+		BeforeWrite:    s.beforeWrite(ctx),
 	})
 	if src.err != nil {
 		return nil, src.err // the cause; the driver reports the cancellation
 	}
 	if err != nil {
-		return nil, err
+		return nil, explainLock(ctx, err)
 	}
 	return d, nil
 }
