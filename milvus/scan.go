@@ -63,6 +63,9 @@ func (c *Client) Scan(ctx context.Context, req ScanRequest, fn func(Batch) error
 		}
 		if res.Rows == 0 && res.SessionTs == 0 {
 			res.SessionTs = resp.GetSessionTs()
+			if ts != 0 && c.travels() {
+				res.SessionTs = ts // time travel pinned the read at ts
+			}
 		}
 		keys := findField(resp.GetFieldsData(), pk.GetName())
 		n, next, err := checkAscending(keys, pk, last)
@@ -92,11 +95,10 @@ func (c *Client) scanQuery(req ScanRequest, last any, guaranteeTs uint64) *milvu
 			{Key: "iterator", Value: "true"},
 			{Key: "reduce_stop_for_best", Value: "true"},
 		},
-		ConsistencyLevel: commonpb.ConsistencyLevel_Strong,
 	}
-	if guaranteeTs != 0 {
-		q.ConsistencyLevel = commonpb.ConsistencyLevel_Customized
-		q.GuaranteeTimestamp = guaranteeTs
+	c.setReadTimestamp(q, guaranteeTs)
+	if c.travels() {
+		legacyQuery(q, req.PrimaryKey)
 	}
 	return q
 }
