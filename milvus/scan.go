@@ -63,9 +63,6 @@ func (c *Client) Scan(ctx context.Context, req ScanRequest, fn func(Batch) error
 		}
 		if res.Rows == 0 && res.SessionTs == 0 {
 			res.SessionTs = resp.GetSessionTs()
-			if ts != 0 && c.travels() {
-				res.SessionTs = ts // time travel pinned the read at ts
-			}
 		}
 		keys := findField(resp.GetFieldsData(), pk.GetName())
 		n, next, err := checkAscending(keys, pk, last)

@@ -7,12 +7,21 @@ import (
 )
 
 // setReadTimestamp makes query q read as of hybrid timestamp ts (zero: strong
-// consistency). Every server waits until it has seen ts (Customized
-// consistency with GuaranteeTimestamp). Milvus 2.2 also reads as of ts (time
-// travel: travel_timestamp pins the MVCC snapshot), so reads pin there;
-// Milvus 2.3 removed time travel and reads each call at the time the proxy
-// receives it; Milvus 2.4+ iterators pin at the session_ts of their first
-// answer (see Scan).
+// consistency). This is the one place that decides how a scan's reads are
+// timed. With ConsistencyLevel_Customized and GuaranteeTimestamp the server
+// waits until it has seen ts; whether it also reads as of ts (MVCC) depends
+// on the server:
+//
+//   - Milvus 2.4 and later pin an iterator query at the guarantee timestamp
+//     and answer its session_ts, which Scan then reuses (pinned);
+//   - Milvus 2.3 removed time travel: each call reads at the time it
+//     arrives, and answers no session_ts (not pinned);
+//   - Milvus 2.2 had time travel (travel_timestamp), but its Flush answers
+//     no flush timestamp, so there is no ts to travel to (not pinned);
+//   - Milvus Lite answers neither (not pinned).
+//
+// TestScanPinsAtTimestamp and TestPinnedSnapshotUnderWrites check this on
+// every server the test scripts start.
 func (c *Client) setReadTimestamp(q *milvuspb.QueryRequest, ts uint64) {
 	if ts == 0 {
 		q.ConsistencyLevel = commonpb.ConsistencyLevel_Strong
@@ -20,12 +29,9 @@ func (c *Client) setReadTimestamp(q *milvuspb.QueryRequest, ts uint64) {
 	}
 	q.ConsistencyLevel = commonpb.ConsistencyLevel_Customized
 	q.GuaranteeTimestamp = ts
-	if c.travels() {
-		q.TravelTimestamp = ts
-	}
 }
 
-// travels reports a server that honours travel_timestamp (Milvus before 2.3).
+// travels reports Milvus before 2.3, whose queries need legacyQuery.
 func (c *Client) travels() bool {
 	major, minor, _, ok := parseVersion(c.version)
 	return ok && major == 2 && minor < 3
