@@ -52,7 +52,9 @@ func (e *IncompatibleError) Kind() errkind.Kind { return errkind.Usage }
 // Check tells, without creating anything, whether the target server has
 // every feature that restoring backup m with p needs; it returns an
 // *IncompatibleError listing each missing feature otherwise. Run calls it
-// first; the CLI's --dry-run and the service call it too.
+// before anything else touches the server, so the CLI's restore and the
+// service's restore jobs refuse such a restore with that list (exit code 2,
+// a usage error); a program can call it alone to plan.
 func Check(ctx context.Context, c Milvus, m *manifest.Manifest, p Params) error {
 	jobs, err := planJobs(m, p.withDefaults())
 	if err != nil {

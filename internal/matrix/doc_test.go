@@ -36,6 +36,7 @@ func writeDoc(t *testing.T, servers []*server, out []outcome) {
 	for _, o := range out {
 		fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", o.from, o.profile, o.to, strings.ReplaceAll(o.result, "|", "\\|"))
 	}
+	b.WriteString(knownGaps)
 	if gone := os.Getenv("MILVAULT_MATRIX_UNAVAILABLE"); gone != "" {
 		fmt.Fprintf(&b, "\nLeft out (could not run here): %s\n", gone)
 	}
@@ -47,3 +48,21 @@ func writeDoc(t *testing.T, servers []*server, out []outcome) {
 		t.Fatal(err)
 	}
 }
+
+// knownGaps are the findings of the test runs that the table cannot show.
+const knownGaps = `
+Known gaps, found by these servers:
+
+- Milvus Lite 3 re-serialises JSON values (spaces after separators, ` + "`\\u`" + ` escapes), and
+  milvault's row comparison (verify, drill) compares JSON as text, so restores into it are checked
+  by keys and row counts only.
+- Milvus Lite 3 counts VarChar ` + "`max_length`" + ` in characters, Milvus in bytes: a backup of
+  Milvus Lite 3 with multi-byte strings close to the limit fails to insert into Milvus (the
+  partial collection is dropped); the matrix uses strings that fit both.
+- Milvus 2.2.16 and 2.3.5: a scan started right after inserts and deletes returned fewer rows
+  than the collection holds (TestScanPinsAtTimestamp, skipped there with the numbers); a scan a
+  moment later returns all. Milvus 2.2.16 also kept a strong-consistency query waiting while
+  another client wrote every 20 ms. Back up these servers while writes are paused.
+- No server here pins a backup's reads at one timestamp (` + "`snapshot.pinned`" + ` stays false): 2.3.5
+  answers no ` + "`session_ts`" + `, 2.2.16 and both Lites answer no flush timestamp.
+`
