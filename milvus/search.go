@@ -21,8 +21,8 @@ type SearchRequest struct {
 	// Binary, when set, is a binary vector (dim/8 bytes) to search with
 	// instead of Vector.
 	Binary []byte
-	TopK                 int
-	Params               string // index search params as JSON, e.g. {"ef":64}
+	TopK   int
+	Params string // index search params as JSON, e.g. {"ef":64}
 }
 
 // Search returns the primary keys (int64 or string) of the nearest rows,
