@@ -61,6 +61,9 @@ type Deps struct {
 	// takes a shared lock of its own (waiting up to Params.LockWait) and
 	// releases it at the end.
 	Lock *repo.Lock
+	// RBAC, when set, makes the backup record the server's users, roles and
+	// grants in its manifest (backup --rbac; see CaptureRBAC).
+	RBAC RBACReader
 }
 
 // Result describes a committed backup.
@@ -194,6 +197,12 @@ func run(ctx context.Context, deps Deps, p Params, targets []target, start time.
 	}
 	if p.AllDatabases {
 		m.Selection.Databases = nil
+	}
+	if deps.RBAC != nil {
+		var err error
+		if m.RBAC, err = CaptureRBAC(ctx, deps.RBAC); err != nil {
+			return nil, err
+		}
 	}
 	stop, err := r.Begin(ctx, deps.Lock, m.ID)
 	if err != nil {

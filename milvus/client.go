@@ -91,7 +91,15 @@ func Connect(ctx context.Context, cfg Config) (*Client, error) {
 	c := &Client{conn: conn, svc: milvuspb.NewMilvusServiceClient(conn), addr: cfg.Address}
 	if err := c.hello(dctx, cfg.Token, h); err != nil {
 		conn.Close()
-		return nil, connectError(cfg.Address, simplifyDialError(err, timeout))
+		err = simplifyDialError(err, timeout)
+		if !isAuthError(err) {
+			err = explainTLS(ctx, cfg.Address, addr.TLS || cfg.TLS != nil, cfg.TLS, err)
+		}
+		var te *TLSError
+		if errors.As(err, &te) {
+			return nil, te
+		}
+		return nil, connectError(cfg.Address, err)
 	}
 	return c, nil
 }

@@ -11,7 +11,8 @@
 # servers (scripts/example.sh): milvault used as a library from outside.
 #
 # When the milvus package is among the packages, Milvus 2.3.5 is restarted
-# last with authorization enabled for the authentication test.
+# with TLS on (one-way, then mutual) for the TLS tests, and last with
+# authorization enabled for the authentication test.
 #
 # Exits with go test's status (or go vet's, or 1 if the servers do not start,
 # the example or the authentication test fails).
@@ -100,10 +101,35 @@ step "go test exited with status $status"
 step "example module: build examples/ and back up and restore through the library"
 bash scripts/example.sh 8>&- || { step "the example failed"; [[ $status -ne 0 ]] || status=1; }
 
+# TLS: Milvus 2.3.5 restarted with TLS on, one-way (tlsMode 1) then mutual
+# (tlsMode 2), with certificates made by internal/testcert; the TLS tests of
+# the milvus package and the CLI run against each.
+if [[ " ${pkgs[*]} " == *" ./... "* || " ${pkgs[*]} " == *" ./milvus"* ]]; then
+  tls_dir=$PWD/.milvus-test/tls
+  go run ./internal/testcert/gencerts "$tls_dir"
+  for mode in 1 2; do
+    step "TLS: Milvus 2.3.5 restarted with common.security.tlsMode=$mode"
+    MILVUS23_EXTRA_ARGS="--tls-mode $mode --server-pem-path $tls_dir/server.pem --server-key-path $tls_dir/server.key --ca-pem-path $tls_dir/ca.pem" \
+      bash "$env_sh" start milvus23 8>&-
+    MILVAULT_TEST_TLS_MILVUS=127.0.0.1:${MILVUS23_PORT:-19541} MILVAULT_TEST_TLS_MODE=$mode MILVAULT_TEST_TLS_DIR=$tls_dir \
+      go test -count=1 -run '^(TestTLS|TestProbeTLS|TestTLSEndToEnd)$' -v ./milvus/ ./internal/e2e/ || { [[ $status -ne 0 ]] || status=1; }
+  done
+fi
+
 if [[ " ${pkgs[*]} " == *" ./... "* || " ${pkgs[*]} " == *" ./milvus"* ]]; then
   step "authentication: Milvus 2.3.5 restarted with authorization enabled"
   MILVUS23_EXTRA_ARGS='--authorization-enabled true' bash "$env_sh" start milvus23 8>&-
   MILVAULT_TEST_AUTH_MILVUS=127.0.0.1:${MILVUS23_PORT:-19541} \
     go test -count=1 -run '^TestAuthentication$' -v ./milvus/ || { [[ $status -ne 0 ]] || status=1; }
+  # RBAC round trip: users, roles and grants backed up (and the least
+  # privilege tests) on this server, then restored into a fresh one (the
+  # restart wipes its data).
+  rbac_dir=$PWD/.milvus-test/rbac
+  rm -rf "$rbac_dir" && mkdir -p "$rbac_dir"
+  export MILVAULT_TEST_RBAC_MILVUS=127.0.0.1:${MILVUS23_PORT:-19541} MILVAULT_TEST_RBAC_DIR=$rbac_dir
+  go test -count=1 -run '^(TestRBACBackup|TestLeastPrivilege)$' -v ./internal/e2e/ || { [[ $status -ne 0 ]] || status=1; }
+  step "RBAC: Milvus 2.3.5 restarted empty with authorization enabled"
+  MILVUS23_EXTRA_ARGS='--authorization-enabled true' bash "$env_sh" start milvus23 8>&-
+  go test -count=1 -run '^TestRBACRestore$' -v ./internal/e2e/ || { [[ $status -ne 0 ]] || status=1; }
 fi
 exit "$status"

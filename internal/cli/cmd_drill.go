@@ -11,7 +11,6 @@ import (
 	"github.com/milvault/milvault/drill"
 	"github.com/milvault/milvault/errkind"
 	"github.com/milvault/milvault/manifest"
-	"github.com/milvault/milvault/milvus"
 	"github.com/milvault/milvault/repo"
 )
 
@@ -65,7 +64,7 @@ func runDrill(ctx context.Context, g *GlobalOptions, o *DrillOptions, args []str
 		return err
 	}
 	addr := firstSet(o.TargetMilvus, g.Milvus)
-	c, err := milvus.Connect(ctx, milvus.Config{Address: addr, Token: g.Token})
+	c, err := g.connectTo(ctx, addr)
 	if err != nil {
 		return err
 	}
