@@ -110,6 +110,10 @@ func (c *Client) hello(ctx context.Context, token string, h *headers) error {
 		return err
 	}
 	resp, err := c.svc.GetVersion(ctx, &milvuspb.GetVersionRequest{})
+	if status.Code(err) == codes.Unimplemented {
+		// Milvus Lite 2.x answers no version; Capabilities tells it apart.
+		return nil
+	}
 	if err := check(resp, err); err != nil {
 		return err
 	}
@@ -158,7 +162,8 @@ func (c *Client) Close() error { return c.conn.Close() }
 // Address returns the address the client was configured with.
 func (c *Client) Address() string { return c.addr }
 
-// Version returns the server's version string.
+// Version returns the server's version string, "" when the server does not
+// tell (Milvus Lite 2.x).
 func (c *Client) Version() string { return c.version }
 
 // Service exposes the raw gRPC service for calls this package does not wrap.
