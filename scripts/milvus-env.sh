@@ -19,7 +19,16 @@
 # Environment: MILVUS23_PORT (19541), MILVUS_LITE_PORT (19542),
 # MILVUS23_INTERNAL_PORT_BASE (39530), MILVUS_START_TIMEOUT (120 s), PYTHON,
 # MILVUS23_EXTRA_ARGS (more milvus-server arguments for milvus23, e.g.
-# '--authorization-enabled true' for the authentication test).
+# '--authorization-enabled true' for the authentication test),
+# MILVUS23_STORAGE (local, the default, or minio: milvus23 keeps its segment
+# files in bucket MILVUS23_BUCKET (milvus23-data), root path "files", of the
+# project's MinIO, which `scripts/minio.sh start` must have started first;
+# `start` then writes .milvus-test/milvus23-storage.env exporting
+# MILVAULT_TEST_MILVUS23_STORAGE, the s3:// URL of that storage, for the
+# native-backup tests).
+#
+# After `start`, .milvus-test/milvus23.metrics-port holds the metrics and
+# management HTTP port the launcher chose (9091 or the next free one).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -157,6 +166,11 @@ launch() {
 launch_milvus23() {
   local dir=$STATE/milvus23 port=$MILVUS23_PORT b=$MILVUS23_INTERNAL_PORT_BASE extra=()
   read -r -a extra <<<"${MILVUS23_EXTRA_ARGS:-}"
+  local storage
+  storage=$(storage_args) || die "milvus23: $storage"
+  local storage_extra=()
+  read -r -a storage_extra <<<"$storage"
+  extra+=("${storage_extra[@]+"${storage_extra[@]}"}")
   # Keep bin/ (the 250 MB of binaries the launcher decompresses, checked by
   # md5 on every start); wipe data, logs and configs.
   if [[ -d $dir ]]; then
@@ -180,6 +194,35 @@ EOF
     --index-coord-port $((b + 5)) --index-node-port $((b + 6)) \
     --data-coord-port $((b + 7)) --data-node-port $((b + 8)) \
     --etcd-port $((b + 9)) "${extra[@]}"
+}
+
+# storage_args prints the --extra-config arguments that put milvus23's object
+# storage on the project's MinIO when MILVUS23_STORAGE=minio (nothing for
+# local storage), creates the bucket and writes milvus23-storage.env; on
+# failure it prints the reason and fails.
+storage_args() {
+  rm -f "$STATE/milvus23-storage.env"
+  case ${MILVUS23_STORAGE:-local} in
+    local) return 0 ;;
+    minio) ;;
+    *) echo "MILVUS23_STORAGE must be local or minio, not ${MILVUS23_STORAGE}"; return 1 ;;
+  esac
+  local env=$STATE/minio.env bucket=${MILVUS23_BUCKET:-milvus23-data}
+  [[ -s $env ]] || { echo "MILVUS23_STORAGE=minio needs MinIO: run scripts/minio.sh start first"; return 1; }
+  # shellcheck disable=SC1090
+  source "$env"
+  local hostport=${MILVAULT_TEST_S3_ENDPOINT#http://}
+  curl -sf -m 10 -X PUT --user "$MILVAULT_TEST_S3_ACCESS_KEY:$MILVAULT_TEST_S3_SECRET_KEY" \
+    --aws-sigv4 "aws:amz:us-east-1:s3" "$MILVAULT_TEST_S3_ENDPOINT/$bucket" >/dev/null 2>&1 ||
+    curl -sf -m 10 -o /dev/null --user "$MILVAULT_TEST_S3_ACCESS_KEY:$MILVAULT_TEST_S3_SECRET_KEY" \
+      --aws-sigv4 "aws:amz:us-east-1:s3" "$MILVAULT_TEST_S3_ENDPOINT/$bucket?location" ||
+    { echo "could not create bucket $bucket on $MILVAULT_TEST_S3_ENDPOINT"; return 1; }
+  printf 'export MILVAULT_TEST_MILVUS23_STORAGE="s3://%s/files?endpoint=%s&use_path_style=true"\n' \
+    "$bucket" "$MILVAULT_TEST_S3_ENDPOINT" >"$STATE/milvus23-storage.env"
+  echo "--extra-config common.storageType=minio --extra-config minio.address=${hostport%:*}" \
+    "--extra-config minio.port=${hostport##*:} --extra-config minio.accessKeyID=$MILVAULT_TEST_S3_ACCESS_KEY" \
+    "--extra-config minio.secretAccessKey=$MILVAULT_TEST_S3_SECRET_KEY --extra-config minio.bucketName=$bucket" \
+    "--extra-config minio.rootPath=files"
 }
 
 launch_lite() {

@@ -1,0 +1,231 @@
+package native_test
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strconv"
+	"testing"
+
+	"github.com/milvus-io/milvus-proto/go-api/v2/commonpb"
+	"github.com/milvus-io/milvus-proto/go-api/v2/milvuspb"
+	"github.com/milvus-io/milvus-proto/go-api/v2/schemapb"
+
+	"github.com/milvault/milvault/backup"
+	"github.com/milvault/milvault/internal/testenv"
+	"github.com/milvault/milvault/manifest"
+	"github.com/milvault/milvault/milvus"
+	"github.com/milvault/milvault/native"
+	"github.com/milvault/milvault/repo"
+	"github.com/milvault/milvault/repo/local"
+	"github.com/milvault/milvault/restore"
+	"github.com/milvault/milvault/verify"
+)
+
+// env is a Milvus 2.3.5 whose object storage is the project's MinIO.
+type env struct {
+	c       *milvus.Client
+	storage *native.Storage
+	gc      *native.GCPauser
+}
+
+// setup connects to milvus23 started with MILVUS23_STORAGE=minio, or skips.
+func setup(t *testing.T) *env {
+	t.Helper()
+	loc := os.Getenv("MILVAULT_TEST_MILVUS23_STORAGE")
+	if loc == "" {
+		t.Skip("MILVAULT_TEST_MILVUS23_STORAGE is not set: start MinIO, then Milvus with MILVUS23_STORAGE=minio scripts/milvus-env.sh start milvus23, and source .milvus-test/milvus23-storage.env")
+	}
+	t.Setenv("AWS_ACCESS_KEY_ID", os.Getenv("MILVAULT_TEST_S3_ACCESS_KEY"))
+	t.Setenv("AWS_SECRET_ACCESS_KEY", os.Getenv("MILVAULT_TEST_S3_SECRET_KEY"))
+	var addr string
+	for _, tg := range testenv.Targets(t) {
+		if tg.Name == "milvus23" {
+			addr = tg.Address
+		}
+	}
+	if addr == "" {
+		t.Skip("MILVAULT_TEST_TARGETS has no milvus23 target")
+	}
+	ctx := context.Background()
+	c, err := milvus.Connect(ctx, milvus.Config{Address: addr})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	st, err := native.OpenStorage(ctx, loc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := &env{c: c, storage: st}
+	if port, err := os.ReadFile("../.milvus-test/milvus23.metrics-port"); err == nil {
+		e.gc = &native.GCPauser{URL: "http://127.0.0.1:" + string(trimNL(port))}
+	}
+	return e
+}
+
+func trimNL(b []byte) []byte {
+	for len(b) > 0 && (b[len(b)-1] == '\n' || b[len(b)-1] == '\r') {
+		b = b[:len(b)-1]
+	}
+	return b
+}
+
+const dim = 8
+
+// makeCollection creates a collection with two partitions and several
+// sealed segments, then deletes and upserts rows, flushes, indexes and
+// loads it.
+func makeCollection(t *testing.T, c *milvus.Client, rows int) string {
+	t.Helper()
+	ctx := context.Background()
+	name := fmt.Sprintf("native_%d", rand.Uint32())
+	schema := &schemapb.CollectionSchema{Name: name, Fields: []*schemapb.FieldSchema{
+		{Name: "id", DataType: schemapb.DataType_Int64, IsPrimaryKey: true},
+		{Name: "v", DataType: schemapb.DataType_FloatVector, TypeParams: []*commonpb.KeyValuePair{{Key: "dim", Value: strconv.Itoa(dim)}}},
+		{Name: "t", DataType: schemapb.DataType_VarChar, TypeParams: []*commonpb.KeyValuePair{{Key: "max_length", Value: "64"}}},
+	}}
+	if err := c.CreateCollection(ctx, milvus.CreateCollectionRequest{Database: "default", Schema: schema}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.DropCollection(context.Background(), "default", name) })
+	if err := c.CreatePartition(ctx, "default", name, "p1"); err != nil {
+		t.Fatal(err)
+	}
+	half := rows / 2
+	insertRows(t, c, name, "_default", 0, half, "a")
+	insertRows(t, c, name, "p1", half, rows, "a")
+	insertRows(t, c, name, "_default", rows, rows+rows/10, "b") // a second segment
+	if err := c.Delete(ctx, "default", name, "id in [1, 2, 3, 500, 1500, "+strconv.Itoa(rows+1)+"]"); err != nil {
+		t.Fatal(err)
+	}
+	upsert(t, c, name, "_default", []int64{5, 6, 7})
+	if _, err := c.Flush(ctx, "default", name); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.CreateIndex(ctx, "default", name, "v", "v_flat", map[string]string{"index_type": "FLAT", "metric_type": "L2"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Load(ctx, "default", name, nil); err != nil {
+		t.Fatal(err)
+	}
+	return name
+}
+
+func columns(from, to int, tag string) []*schemapb.FieldData {
+	ids := make([]int64, 0, to-from)
+	texts := make([]string, 0, to-from)
+	vecs := make([]float32, 0, (to-from)*dim)
+	for i := from; i < to; i++ {
+		ids = append(ids, int64(i))
+		texts = append(texts, tag+strconv.Itoa(i))
+		for range dim {
+			vecs = append(vecs, rand.Float32())
+		}
+	}
+	return []*schemapb.FieldData{milvus.Int64Column("id", ids), milvus.FloatVectorColumn("v", dim, vecs), milvus.VarCharColumn("t", texts)}
+}
+
+func insertRows(t *testing.T, c *milvus.Client, name, part string, from, to int, tag string) {
+	t.Helper()
+	ctx := context.Background()
+	for s := from; s < to; s += 2000 {
+		e := min(s+2000, to)
+		if err := c.Insert(ctx, "default", name, part, columns(s, e, tag), e-s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := c.Flush(ctx, "default", name); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func upsert(t *testing.T, c *milvus.Client, name, part string, ids []int64) {
+	t.Helper()
+	vecs := make([]float32, len(ids)*dim)
+	texts := make([]string, len(ids))
+	for i := range ids {
+		texts[i] = "upserted"
+	}
+	resp, err := c.Service().Upsert(context.Background(), &milvuspb.UpsertRequest{DbName: "default", CollectionName: name, PartitionName: part,
+		FieldsData: []*schemapb.FieldData{milvus.Int64Column("id", ids), milvus.FloatVectorColumn("v", dim, vecs), milvus.VarCharColumn("t", texts)},
+		NumRows:    uint32(len(ids))})
+	if err == nil && resp.GetStatus().GetCode() != 0 {
+		err = fmt.Errorf("%s", resp.GetStatus().GetReason())
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func newRepo(t *testing.T) *repo.Repository {
+	t.Helper()
+	s, err := local.New(filepath.Join(t.TempDir(), "repo"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := repo.OpenOrInit(context.Background(), s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+func (e *env) backup(t *testing.T, r *repo.Repository, name string) *native.Result {
+	t.Helper()
+	res, err := native.Backup(context.Background(), native.Deps{Milvus: e.c, Repo: r, Storage: e.storage, GC: e.gc}, backup.Params{Collections: []string{name}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
+func (e *env) restore(r *repo.Repository, m *manifest.Manifest, p restore.Params) (*restore.Result, error) {
+	loader := &native.Loader{Milvus: e.c, Storage: e.storage, Repo: r}
+	return restore.Run(context.Background(), restore.Deps{Milvus: e.c, Repo: r, Native: loader}, m, p)
+}
+
+func digest(t *testing.T, c *milvus.Client, name string) []verify.PartitionDigest {
+	t.Helper()
+	d, err := verify.Digest(context.Background(), c, "default", name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+// TestNativeRoundTrip: native backup, drop, native restore compares equal
+// row by row, with deletes and upserts made before the backup.
+func TestNativeRoundTrip(t *testing.T) {
+	e := setup(t)
+	ctx := context.Background()
+	name := makeCollection(t, e.c, 4000)
+	want := digest(t, e.c, name)
+	r := newRepo(t)
+	res := e.backup(t, r, name)
+	m := res.Manifest
+	t.Logf("backup %s: %d segments, %d files, %d bytes, GC %s", m.ID, len(m.Collections[0].Segments), res.Stats.Files, res.Stats.Bytes, res.GC)
+	if !m.IsNative() || len(m.Collections[0].Segments) < 2 {
+		t.Fatalf("manifest: native %v with %d segments, want a native backup of several segments", m.IsNative(), len(m.Collections[0].Segments))
+	}
+	if err := e.c.DropCollection(ctx, "default", name); err != nil {
+		t.Fatal(err)
+	}
+	rr, err := e.restore(r, m, restore.Params{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := rr.Collections[0]; got.Rows != m.Collections[0].Rows || got.Method != restore.MethodBinlogImport || !got.Loaded {
+		t.Fatalf("restored %+v, want %d rows by binlog import, loaded", got, m.Collections[0].Rows)
+	}
+	if got := digest(t, e.c, name); !reflect.DeepEqual(got, want) {
+		t.Fatalf("restored rows differ:\n got %+v\nwant %+v", got, want)
+	}
+	left, err := e.storage.Store.List(ctx, "milvault-restore-")
+	if err != nil || len(left) > 0 {
+		t.Fatalf("staged files left: %v (%v)", left, err)
+	}
+}
