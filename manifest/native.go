@@ -97,3 +97,38 @@ func validateBinlog(b Binlog) error {
 	}
 	return nil
 }
+
+// Sharing tells how a backup's content-addressed files are shared.
+type Sharing struct {
+	Files  int   // distinct content-addressed files of the backup
+	Bytes  int64 // their size
+	Shared int64 // bytes of those files that other backups also reference
+}
+
+// SharingOf computes m's sharing with the backups in others (m itself is
+// skipped when listed there).
+func SharingOf(m *Manifest, others []*Manifest) Sharing {
+	elsewhere := map[string]bool{}
+	for _, o := range others {
+		if o.ID == m.ID {
+			continue
+		}
+		for _, f := range o.Files() {
+			elsewhere[f.Path] = true
+		}
+	}
+	var s Sharing
+	seen := map[string]bool{}
+	for _, f := range m.Files() {
+		if !strings.HasPrefix(f.Path, BlobPrefix) || seen[f.Path] {
+			continue
+		}
+		seen[f.Path] = true
+		s.Files++
+		s.Bytes += f.Size
+		if elsewhere[f.Path] {
+			s.Shared += f.Size
+		}
+	}
+	return s
+}

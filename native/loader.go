@@ -257,3 +257,12 @@ func exactRows(src *manifest.Collection) bool {
 	}
 	return true
 }
+
+// CheckServer refuses, by its version, a server native backups were not
+// built for: Milvus older than 2.3 (binlog layout and import differ).
+func CheckServer(version string) error {
+	if major, minor, ok := parseVersion(version); !ok || major < 2 || major == 2 && minor < 3 {
+		return fmt.Errorf("native backups need Milvus 2.3 or newer (this server says %q)", version)
+	}
+	return nil
+}

@@ -35,6 +35,7 @@ type BackupOptions struct {
 	Verify         string
 	LockWait       time.Duration
 	Init           bool
+	Native         NativeOptions // --mode, --milvus-storage, ... (cmd_backup_native.go)
 }
 
 // AddFlags registers the flags.
@@ -54,6 +55,7 @@ func (o *BackupOptions) AddFlags(cmd *cobra.Command) {
 	f.Lookup("verify").NoOptDefVal = "checksum"
 	addLockWaitFlag(f, &o.LockWait)
 	f.BoolVar(&o.Init, "init", false, "create the repository first when --repo holds none (for scripts; see milvault init)")
+	o.Native.addFlags(f)
 }
 
 func newBackupCommand(g *GlobalOptions) *cobra.Command {
@@ -84,6 +86,9 @@ func (o *BackupOptions) params() (backup.Params, error) {
 		SkipSpaceCheck: o.SkipSpaceCheck,
 	}
 	if err := checkVerifyMode(o.Verify); err != nil {
+		return p, err
+	}
+	if err := o.Native.check(); err != nil {
 		return p, err
 	}
 	return p, p.Validate()
@@ -124,7 +129,7 @@ func runBackup(ctx context.Context, g *GlobalOptions, o *BackupOptions) (err err
 	}
 	defer unlock()
 	prog := g.progress()
-	res, err := backup.Run(ctx, backup.Deps{Milvus: c, Repo: r, Progress: prog, ToolVersion: BuildVersion().Version, Lock: l}, p)
+	res, err := o.Native.run(ctx, g, c, r, l, p, prog)
 	prog.Done()
 	if err != nil {
 		return err

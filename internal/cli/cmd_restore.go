@@ -33,6 +33,7 @@ type RestoreOptions struct {
 	BulkImportServerPath string
 	BulkImportStrict     bool
 	LockWait             time.Duration
+	MilvusStorage        string // the target's storage, for native backups
 }
 
 // AddFlags registers the flags.
@@ -56,6 +57,7 @@ func (o *RestoreOptions) AddFlags(cmd *cobra.Command) {
 	f.StringVar(&o.BulkImportServerPath, "bulk-import-server-path", "", "the --bulk-import directory as the Milvus server names it, when that differs (a container mount; for a server on MinIO/S3, the key prefix in its bucket)")
 	f.BoolVar(&o.BulkImportStrict, "bulk-import-strict", false, "fail instead of falling back to insert calls when a collection cannot be bulk-imported")
 	addLockWaitFlag(f, &o.LockWait)
+	addMilvusStorageFlag(f, &o.MilvusStorage)
 }
 
 func newRestoreCommand(g *GlobalOptions) *cobra.Command {
@@ -120,8 +122,12 @@ func runRestore(ctx context.Context, g *GlobalOptions, o *RestoreOptions, ref st
 		return err
 	}
 	defer c.Close()
+	loader, err := nativeLoader(ctx, o.MilvusStorage, c, r, m, p.SkipVerify)
+	if err != nil {
+		return err
+	}
 	prog := g.progress()
-	res, err := restore.Run(ctx, restore.Deps{Milvus: c, Repo: r, Progress: prog, Lock: l}, m, p)
+	res, err := restore.Run(ctx, restore.Deps{Milvus: c, Repo: r, Progress: prog, Lock: l, Native: loader}, m, p)
 	prog.Done()
 	if res != nil {
 		for _, w := range res.Warnings {

@@ -46,7 +46,7 @@ func exactArgs(n int, what string) cobra.PositionalArgs {
 }
 
 func runShow(ctx context.Context, g *GlobalOptions, o *ShowOptions, ref string) error {
-	_, m, err := g.findBackup(ctx, ref)
+	r, m, err := g.findBackup(ctx, ref)
 	if err != nil {
 		return err
 	}
@@ -54,7 +54,7 @@ func runShow(ctx context.Context, g *GlobalOptions, o *ShowOptions, ref string) 
 		return writeJSON(g, m)
 	}
 	printManifest(g, m, o.Files)
-	return nil
+	return printSharing(ctx, g, r, m)
 }
 
 func printManifest(g *GlobalOptions, m *manifest.Manifest, files bool) {
