@@ -102,7 +102,7 @@ func (o *NativeOptions) openStorage(ctx context.Context, c *milvus.Client) (*nat
 		return nil, err
 	}
 	if _, err := st.Store.List(ctx, "insert_log/"); err != nil {
-		return nil, fmt.Errorf("Milvus storage %s is not reachable: %w", st.Store.Location(), err)
+		return nil, fmt.Errorf("the Milvus storage %s is not reachable: %w", st.Store.Location(), err)
 	}
 	return st, nil
 }
