@@ -2,13 +2,16 @@ package native_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"reflect"
 	"strconv"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/milvus-io/milvus-proto/go-api/v2/commonpb"
 	"github.com/milvus-io/milvus-proto/go-api/v2/milvuspb"
@@ -309,5 +312,46 @@ func TestNativeIncremental(t *testing.T) {
 	}
 	if got := digest(t, e.c, target); !reflect.DeepEqual(got, want) {
 		t.Fatalf("restored rows differ:\n got %+v\nwant %+v", got, want)
+	}
+}
+
+// TestFreezeRealServer: freeze flushes on the real Milvus 2.3.5 and says
+// that it has no GC pause API; thaw says the same.
+func TestFreezeRealServer(t *testing.T) {
+	e := setup(t)
+	ctx := context.Background()
+	name := makeCollection(t, e.c, 100)
+	insertRowsNoFlush(t, e.c, name, 100000, 100010)
+	res, err := native.Freeze(ctx, e.c, e.gc, native.FreezeParams{Collections: []string{name}, For: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Timestamp == 0 || len(res.Flushed) != 1 {
+		t.Fatalf("freeze = %+v, want one flushed collection and a timestamp", res)
+	}
+	segs, err := e.c.PersistentSegments(ctx, "default", name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range segs {
+		if !s.Sealed() && s.Rows > 0 {
+			t.Fatalf("segment %d still %s after freeze", s.ID, s.State)
+		}
+	}
+	if e.gc == nil {
+		t.Skip("no metrics port file: the GC part is not checked")
+	}
+	if res.GCPaused || !strings.Contains(res.GC, "no garbage-collection pause API") {
+		t.Fatalf("freeze on 2.3.5 says GC %q (paused %v); 2.3.5 has no pause API", res.GC, res.GCPaused)
+	}
+	if err := native.Thaw(ctx, e.gc); !errors.Is(err, native.ErrGCPauseUnsupported) {
+		t.Fatalf("thaw = %v, want ErrGCPauseUnsupported", err)
+	}
+}
+
+func insertRowsNoFlush(t *testing.T, c *milvus.Client, name string, from, to int) {
+	t.Helper()
+	if err := c.Insert(context.Background(), "default", name, "", columns(from, to, "g"), to-from); err != nil {
+		t.Fatal(err)
 	}
 }
