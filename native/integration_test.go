@@ -355,3 +355,61 @@ func insertRowsNoFlush(t *testing.T, c *milvus.Client, name string, from, to int
 		t.Fatal(err)
 	}
 }
+
+// connectTarget connects to the named test server, or skips.
+func connectTarget(t *testing.T, name string) *milvus.Client {
+	t.Helper()
+	for _, tg := range testenv.Targets(t) {
+		if tg.Name == name {
+			c, err := milvus.Connect(context.Background(), milvus.Config{Address: tg.Address})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { c.Close() })
+			return c
+		}
+	}
+	t.Skipf("MILVAULT_TEST_TARGETS has no %s target", name)
+	return nil
+}
+
+// TestNativeConvertToLite: a native backup (with deletes and upserts)
+// converted offline to a logical one restores by inserts into Milvus Lite
+// and compares equal row by row with the source; a native restore into
+// Lite is refused before anything is created.
+func TestNativeConvertToLite(t *testing.T) {
+	e := setup(t)
+	lite := connectTarget(t, "lite")
+	ctx := context.Background()
+	name := makeCollection(t, e.c, 3000)
+	want := digest(t, e.c, name)
+	r := newRepo(t)
+	m := e.backup(t, r, name).Manifest
+	res, err := native.Convert(ctx, native.ConvertDeps{Repo: r}, m, backup.Params{Name: "converted"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	conv := res.Manifest
+	if conv.IsNative() || conv.TotalRows() != m.Collections[0].Rows {
+		t.Fatalf("converted backup: native %v, %d rows; want logical with %d rows", conv.IsNative(), conv.TotalRows(), m.Collections[0].Rows)
+	}
+	if rep := checksumOK(t, r, conv); !rep.OK {
+		t.Fatalf("converted backup fails verify: %+v", rep)
+	}
+	liteLoader := &native.Loader{Milvus: lite, Storage: e.storage, Repo: r}
+	_, err = restore.Run(ctx, restore.Deps{Milvus: lite, Repo: r, Native: liteLoader}, m, restore.Params{})
+	var ni *native.NotImportableError
+	if !errors.As(err, &ni) {
+		t.Fatalf("native restore into Lite = %v, want *NotImportableError", err)
+	}
+	if ok, _ := lite.HasCollection(ctx, "default", name); ok {
+		t.Fatal("refused native restore created the collection on Lite")
+	}
+	t.Cleanup(func() { lite.DropCollection(context.Background(), "default", name) })
+	if _, err := restore.Run(ctx, restore.Deps{Milvus: lite, Repo: r}, conv, restore.Params{}); err != nil {
+		t.Fatal(err)
+	}
+	if got := digest(t, lite, name); !reflect.DeepEqual(got, want) {
+		t.Fatalf("rows restored into Lite from the converted backup differ:\n got %+v\nwant %+v", got, want)
+	}
+}
