@@ -58,10 +58,14 @@ func Backup(ctx context.Context, deps Deps, p backup.Params) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	hints, err := deps.Repo.KnownSources(ctx)
+	if err != nil {
+		return nil, err
+	}
 	res := &Result{}
 	release := pauseGC(ctx, deps, prog, res)
 	defer release()
-	w := &Writer{Milvus: deps.Milvus, Storage: deps.Storage, Repo: deps.Repo, Progress: prog, SpoolDir: p.SpoolDir, Reuse: reuse}
+	w := &Writer{Milvus: deps.Milvus, Storage: deps.Storage, Repo: deps.Repo, Progress: prog, SpoolDir: p.SpoolDir, Reuse: reuse, Hints: hints}
 	br, err := backup.Run(ctx, backup.Deps{Milvus: deps.Milvus, Repo: deps.Repo, Progress: prog,
 		ToolVersion: deps.ToolVersion, Lock: deps.Lock, Native: w}, p)
 	res.Result, res.Stats = br, w.Stats()

@@ -112,7 +112,7 @@ func (s *binlogSource) Describe(_ context.Context, db, name string) (*milvuspb.D
 	}
 	resp := &milvuspb.DescribeCollectionResponse{Schema: schema, CollectionID: c.ID, ShardsNum: c.ShardsNum,
 		ConsistencyLevel: commonpb.ConsistencyLevel(commonpb.ConsistencyLevel_value[c.ConsistencyLevel]),
-		Aliases: c.Aliases, NumPartitions: c.NumPartitions, CollectionName: c.Name, DbName: c.Database}
+		Aliases:          c.Aliases, NumPartitions: c.NumPartitions, CollectionName: c.Name, DbName: c.Database}
 	for k, v := range c.Properties {
 		resp.Properties = append(resp.Properties, &commonpb.KeyValuePair{Key: k, Value: v})
 	}

@@ -35,6 +35,10 @@ type Writer struct {
 	// Reuse maps a segment file's identity (see reuseKey) to the file an
 	// earlier committed backup stored for it; see ReuseIndex.
 	Reuse map[string]manifest.File
+	// Hints are the repository's source hints (repo.KnownSources): files
+	// stored by earlier runs, committed or not (a killed backup's), by
+	// repo.SourceKey of the segment file's identity.
+	Hints map[string]manifest.File
 
 	stats Stats
 }
@@ -180,11 +184,10 @@ func reuseKey(coll int64, key string, size int64) string {
 func (w *Writer) storeObject(ctx context.Context, coll int64, o object) (manifest.File, error) {
 	atomic.AddInt64(&w.stats.Files, 1)
 	atomic.AddInt64(&w.stats.Bytes, o.Size)
-	if f, ok := w.Reuse[reuseKey(coll, o.Key, o.Size)]; ok {
-		if fi, err := w.Repo.StatFile(ctx, f.Path); err == nil && fi.Size == f.Size {
-			atomic.AddInt64(&w.stats.Reused, 1)
-			return f, nil
-		}
+	key := reuseKey(coll, o.Key, o.Size)
+	if f, ok := w.stored(ctx, key); ok {
+		atomic.AddInt64(&w.stats.Reused, 1)
+		return f, nil
 	}
 	rc, err := w.Storage.Store.Open(ctx, o.Key)
 	if err != nil {
@@ -198,12 +201,29 @@ func (w *Writer) storeObject(ctx context.Context, coll int64, o object) (manifes
 	if f.Size != o.Size {
 		return f, fmt.Errorf("copy %s: read %d bytes, Milvus storage lists %d", o.Key, f.Size, o.Size)
 	}
+	if err := w.Repo.RememberSource(ctx, key, f); err != nil {
+		return f, fmt.Errorf("copy %s: %w", o.Key, err)
+	}
 	atomic.AddInt64(&w.stats.Copied, 1)
 	if stored {
 		atomic.AddInt64(&w.stats.Stored, 1)
 		atomic.AddInt64(&w.stats.StoredBytes, f.Size)
 	}
 	return f, nil
+}
+
+// stored returns the file an earlier run stored for the segment file
+// key, when it is still in the repository.
+func (w *Writer) stored(ctx context.Context, key string) (manifest.File, bool) {
+	f, ok := w.Reuse[key]
+	if !ok {
+		f, ok = w.Hints[repo.SourceKey(key)]
+	}
+	if !ok {
+		return f, false
+	}
+	fi, err := w.Repo.StatFile(ctx, f.Path)
+	return f, err == nil && fi.Size == f.Size
 }
 
 // ReuseIndex maps the segment files of the repository's committed native

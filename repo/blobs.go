@@ -2,10 +2,12 @@ package repo
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"strings"
 
 	"github.com/milvault/milvault/checksum"
@@ -86,6 +88,10 @@ func (r *Repository) CollectBlobs(ctx context.Context, held *Lock) (BlobsCollect
 	if err != nil {
 		return done, err
 	}
+	// Hints first: a hint never names a file that is gone.
+	if err := r.collectHints(ctx, used); err != nil {
+		return done, fmt.Errorf("collect unreferenced segment files: %w", err)
+	}
 	for _, b := range blobs {
 		if used[b.Name] {
 			continue
@@ -118,4 +124,81 @@ func (r *Repository) referencedBlobs(ctx context.Context) (map[string]bool, erro
 		}
 	}
 	return used, nil
+}
+
+// sourcePrefix holds source hints: empty files whose names say that a
+// content-addressed file holds the bytes of some object outside the
+// repository (see RememberSource).
+const sourcePrefix = "sources/"
+
+// sourceHash names an outside object without revealing its name.
+func sourceHash(source string) string {
+	sum := sha256.Sum256([]byte(source))
+	return hex.EncodeToString(sum[:])
+}
+
+// RememberSource records, as an empty file named
+// sources/<sha256 of source>-<sha256 of content>-<size>, that the
+// content-addressed file f holds the bytes of the outside object source
+// (an immutable object, named with everything that identifies it). A later
+// backup, even one resuming a killed run whose manifest was never
+// committed, finds f through KnownSources without reading the object
+// again. A hint is only a hint: its file may have been collected since.
+func (r *Repository) RememberSource(ctx context.Context, source string, f manifest.File) error {
+	_, sum, err := checksum.ParseDigest(f.Checksum)
+	if err != nil || !strings.HasPrefix(f.Checksum, string(checksum.SHA256)+":") {
+		return fmt.Errorf("remember source of %s: not a content-addressed file", f.Path)
+	}
+	name := fmt.Sprintf("%s%s-%s-%d", sourcePrefix, sourceHash(source), hex.EncodeToString(sum), f.Size)
+	return r.store.Put(ctx, name, strings.NewReader(""))
+}
+
+// KnownSources returns the files RememberSource recorded, by the outside
+// object's name as SourceKey computes it from source.
+func (r *Repository) KnownSources(ctx context.Context) (map[string]manifest.File, error) {
+	hints, err := r.store.List(ctx, sourcePrefix)
+	if err != nil {
+		return nil, fmt.Errorf("list source hints: %w", err)
+	}
+	out := map[string]manifest.File{}
+	for _, h := range hints {
+		src, f, ok := parseHint(h.Name)
+		if ok {
+			out[src] = f
+		}
+	}
+	return out, nil
+}
+
+// SourceKey is the key of KnownSources for the outside object source.
+func SourceKey(source string) string { return sourceHash(source) }
+
+// parseHint reads sources/<source hash>-<content hash>-<size>.
+func parseHint(name string) (string, manifest.File, bool) {
+	parts := strings.Split(strings.TrimPrefix(name, sourcePrefix), "-")
+	if len(parts) != 3 || len(parts[1]) != 64 {
+		return "", manifest.File{}, false
+	}
+	size, err := strconv.ParseInt(parts[2], 10, 64)
+	if err != nil {
+		return "", manifest.File{}, false
+	}
+	return parts[0], manifest.File{Path: manifest.BlobPath(parts[1]), Size: size, Checksum: string(checksum.SHA256) + ":" + parts[1]}, true
+}
+
+// collectHints removes the source hints whose file is not in keep.
+func (r *Repository) collectHints(ctx context.Context, keep map[string]bool) error {
+	hints, err := r.store.List(ctx, sourcePrefix)
+	if err != nil {
+		return err
+	}
+	for _, h := range hints {
+		if _, f, ok := parseHint(h.Name); ok && keep[f.Path] {
+			continue
+		}
+		if err := r.store.Delete(ctx, h.Name); err != nil {
+			return err
+		}
+	}
+	return nil
 }

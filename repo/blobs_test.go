@@ -109,3 +109,38 @@ func TestCollectBlobsNeedsExclusiveLock(t *testing.T) {
 		t.Fatal("CollectBlobs under a shared lock succeeded")
 	}
 }
+
+func TestSourceHintsFollowTheirFiles(t *testing.T) {
+	ctx := context.Background()
+	r, _ := newRepo(t)
+	kept, _ := putBlob(t, r, "kept")
+	gone, _ := putBlob(t, r, "gone")
+	for src, f := range map[string]manifest.File{"obj/kept": kept, "obj/gone": gone} {
+		if err := r.RememberSource(ctx, src, f); err != nil {
+			t.Fatal(err)
+		}
+	}
+	known, err := r.KnownSources(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if known[repo.SourceKey("obj/kept")] != kept || known[repo.SourceKey("obj/gone")] != gone {
+		t.Fatalf("KnownSources = %+v", known)
+	}
+	if err := r.Commit(ctx, nativeManifest("b1", kept)); err != nil {
+		t.Fatal(err)
+	}
+	l, _, err := r.Lock(ctx, repo.LockOptions{Exclusive: true, Operation: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Unlock()
+	got, err := r.CollectBlobs(ctx, l)
+	if err != nil || got.Files != 1 {
+		t.Fatalf("CollectBlobs = %+v, %v; want the one unreferenced file", got, err)
+	}
+	known, _ = r.KnownSources(ctx)
+	if _, ok := known[repo.SourceKey("obj/gone")]; ok || len(known) != 1 {
+		t.Fatalf("after collection KnownSources = %+v, want only the kept file's hint", known)
+	}
+}
