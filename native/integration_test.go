@@ -32,6 +32,7 @@ import (
 // env is a Milvus 2.3.5 whose object storage is the project's MinIO.
 type env struct {
 	c       *milvus.Client
+	loc     string // the storage location, as --milvus-storage takes it
 	storage *native.Storage
 	gc      *native.GCPauser
 }
@@ -41,7 +42,7 @@ func setup(t *testing.T) *env {
 	t.Helper()
 	loc := os.Getenv("MILVAULT_TEST_MILVUS23_STORAGE")
 	if loc == "" {
-		t.Skip("MILVAULT_TEST_MILVUS23_STORAGE is not set: start MinIO, then Milvus with MILVUS23_STORAGE=minio scripts/milvus-env.sh start milvus23, and source .milvus-test/milvus23-storage.env")
+		loc = localStorage(t)
 	}
 	t.Setenv("AWS_ACCESS_KEY_ID", os.Getenv("MILVAULT_TEST_S3_ACCESS_KEY"))
 	t.Setenv("AWS_SECRET_ACCESS_KEY", os.Getenv("MILVAULT_TEST_S3_SECRET_KEY"))
@@ -64,11 +65,26 @@ func setup(t *testing.T) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &env{c: c, storage: st}
+	e := &env{c: c, loc: loc, storage: st}
 	if port, err := os.ReadFile("../.milvus-test/milvus23.metrics-port"); err == nil {
 		e.gc = &native.GCPauser{URL: "http://127.0.0.1:" + string(trimNL(port))}
 	}
 	return e
+}
+
+// localStorage returns the local storage folder of the milvus23 that
+// scripts/milvus-env.sh started with local storage (the default), or skips.
+func localStorage(t *testing.T) string {
+	t.Helper()
+	cfg, err := os.ReadFile("../.milvus-test/milvus23/configs/milvus.yaml")
+	if err != nil || !strings.Contains(string(cfg), "storageType: local") {
+		t.Skip("no Milvus storage: set MILVAULT_TEST_MILVUS23_STORAGE (start MinIO, then MILVUS23_STORAGE=minio scripts/milvus-env.sh start milvus23, and source .milvus-test/milvus23-storage.env), or start milvus23 with local storage")
+	}
+	dir, err := filepath.Abs("../.milvus-test/milvus23/data")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dir
 }
 
 func trimNL(b []byte) []byte {

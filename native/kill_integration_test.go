@@ -94,7 +94,7 @@ func TestNativeKillTrials(t *testing.T) {
 	if out, err := exec.Command(bin, append(base, "init")...).CombinedOutput(); err != nil {
 		t.Fatalf("init: %v\n%s", err, out)
 	}
-	t.Setenv("MILVAULT_MILVUS_STORAGE", os.Getenv("MILVAULT_TEST_MILVUS23_STORAGE"))
+	t.Setenv("MILVAULT_MILVUS_STORAGE", e.loc)
 	backupArgs := append(append([]string{}, base...), "backup", "-c", name, "--mode", "native", "--milvus-metrics", "none")
 	start := time.Now()
 	if out, err := exec.Command(bin, backupArgs...).CombinedOutput(); err != nil {
