@@ -30,13 +30,14 @@ type FileWriter struct {
 	hash  *checksum.Writer
 }
 
-// CreateFile starts the data file path (under data/) with digests of
+// CreateFile starts the data file path (under data/, or under blobs/ for
+// a content-addressed file that copy brings over) with digests of
 // algorithm alg. spoolDir overrides where the file is spooled; "" means
 // the repository's own spool directory when it has one, else the system's
 // temporary directory. The caller must Commit or Abort the writer.
 func (r *Repository) CreateFile(ctx context.Context, path string, alg checksum.Algorithm, spoolDir string) (*FileWriter, error) {
-	if !strings.HasPrefix(path, "data/") {
-		return nil, fmt.Errorf("create %s: data files lie under data/", path)
+	if !strings.HasPrefix(path, "data/") && !strings.HasPrefix(path, manifest.BlobPrefix) {
+		return nil, fmt.Errorf("create %s: data files lie under data/ (content-addressed ones under %s)", path, manifest.BlobPrefix)
 	}
 	if spoolDir == "" {
 		spoolDir = r.spoolDir(ctx)
