@@ -84,7 +84,7 @@ func pauseFor(ctx context.Context, gc *GCPauser, d time.Duration, res *FreezeRes
 // Thaw resumes garbage collection paused by Freeze.
 func Thaw(ctx context.Context, gc *GCPauser) error {
 	if gc == nil {
-		return errors.New("thaw needs the Milvus metrics URL (--milvus-metrics)")
+		return errors.New("thaw needs the Milvus metrics URL (--milvus-metrics, not none)")
 	}
 	return gc.Resume(ctx)
 }

@@ -160,3 +160,50 @@ func assertNoLeftoverBlobs(t *testing.T, dir string, ms []*manifest.Manifest) {
 		t.Fatalf("%d unreferenced segment files left after a clean delete: %v", len(extra), extra)
 	}
 }
+
+// TestNativeCLI drives the commands a person uses: backup --mode auto,
+// show, restore --milvus-storage, convert, freeze and thaw.
+func TestNativeCLI(t *testing.T) {
+	e := setup(t)
+	name := makeCollection(t, e.c, 1000)
+	bin := buildCLI(t)
+	dir := filepath.Join(t.TempDir(), "repo")
+	run := func(args ...string) string {
+		t.Helper()
+		cmd := exec.Command(bin, append([]string{"--milvus", e.c.Address(), "--repo", dir}, args...)...)
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("milvault %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+		return string(out)
+	}
+	run("init")
+	if out := run("backup", "-c", name, "--name", "nat", "--mode", "auto", "--milvus-storage", e.loc, "--milvus-metrics", "none"); !strings.Contains(out, "backup mode: native") {
+		t.Fatalf("backup --mode auto did not say it took a native backup:\n%s", out)
+	}
+	if out := run("show", "nat"); !strings.Contains(out, "shared with other backups") {
+		t.Fatalf("show of a native backup tells no sharing:\n%s", out)
+	}
+	target := name + "_cli"
+	t.Cleanup(func() { e.c.DropCollection(context.Background(), "default", target) })
+	if out := run("restore", "nat", "--target", target, "--milvus-storage", e.loc); !strings.Contains(out, "restored") {
+		t.Fatalf("restore:\n%s", out)
+	}
+	if ok, err := e.c.HasCollection(context.Background(), "default", target); err != nil || !ok {
+		t.Fatalf("restore created no %s (%v)", target, err)
+	}
+	run("convert", "nat", "--name", "logical")
+	if out := run("verify", "logical", "--mode", "quick"); !strings.Contains(out, "PASSED") {
+		t.Fatalf("quick verify of the converted backup:\n%s", out)
+	}
+	metrics := "none" // never the default port: it may be another server's
+	if e.gc != nil {
+		metrics = e.gc.URL
+	}
+	if out := run("freeze", "-c", name, "--for", "1m", "--milvus-metrics", metrics); !strings.Contains(out, "flush timestamp") {
+		t.Fatalf("freeze:\n%s", out)
+	}
+	if metrics != "none" {
+		run("thaw", "--milvus-metrics", metrics)
+	}
+}

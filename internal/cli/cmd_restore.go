@@ -122,11 +122,12 @@ func runRestore(ctx context.Context, g *GlobalOptions, o *RestoreOptions, ref st
 		return err
 	}
 	defer c.Close()
-	loader, err := nativeLoader(ctx, o.MilvusStorage, c, r, m, p.SkipVerify)
+	prog := g.progress()
+	loader, err := nativeLoader(ctx, o.MilvusStorage, c, r, m, p.SkipVerify, prog)
 	if err != nil {
+		prog.Done()
 		return err
 	}
-	prog := g.progress()
 	res, err := restore.Run(ctx, restore.Deps{Milvus: c, Repo: r, Progress: prog, Lock: l, Native: loader}, m, p)
 	prog.Done()
 	if res != nil {
