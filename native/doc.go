@@ -19,6 +19,15 @@
 // on the way, loads them with the Import RPC in binlog mode, and removes
 // the staged copies.
 //
+// Convert writes a logical copy of a native backup offline by decoding its
+// binlogs (binlog.go, columns.go), for servers that cannot import binlogs.
+// Freeze and Thaw prepare Milvus for a storage-level snapshot (flush, and a
+// bounded garbage-collection pause that expires by itself).
+//
+// A killed native backup leaves its stored files and a source hint per
+// file (repo.Repository.RememberSource): the next run references them
+// without reading them from Milvus again, which is how it resumes.
+//
 // Milvus's storage is opened like a repository location (Storage): an
 // s3:// URL of the bucket and root path, with credentials from the
 // environment, or a local folder for a standalone Milvus with local
