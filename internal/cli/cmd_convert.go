@@ -6,6 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/milvault/milvault/audit"
 	"github.com/milvault/milvault/backup"
 	"github.com/milvault/milvault/native"
 )
@@ -54,6 +55,12 @@ func runConvert(ctx context.Context, g *GlobalOptions, o *ConvertOptions, ref st
 	res, err := native.Convert(ctx, native.ConvertDeps{Repo: r, Progress: prog, ToolVersion: BuildVersion().Version, Lock: l},
 		m, backup.Params{Name: o.Name})
 	prog.Done()
+	e := audit.Entry{Operation: audit.OpBackup, BackupIDs: []string{m.ID}, Collections: audit.Collections(m),
+		Params: g.commonParams(map[string]any{"convert": m.ID, "name": o.Name})}
+	if res != nil && res.Manifest != nil {
+		e.BackupIDs = append(e.BackupIDs, res.Manifest.ID)
+	}
+	g.recordAudit(ctx, r, e, err)
 	if err != nil {
 		return err
 	}

@@ -82,6 +82,7 @@ see docs/config.md. Exit codes are listed in docs/cli.md.`,
 		newRestoreCommand(g), newDeleteCommand(g), newDemoCommand(g), newVerifyCommand(g), newPruneCommand(g), newDrillCommand(g), newCopyCommand(g), newUnlockCommand(g), newDoctorCommand(g), newInitCommand(g), newGendocsCommand(g), newVersionCommand(g), newServeCommand(g))
 	root.AddCommand(newFreezeCommand(g), newThawCommand(g))
 	root.AddCommand(newConvertCommand(g))
+	root.AddCommand(newAuditCommand(g))
 	registerCompletions(root, g)
 	return root
 }
