@@ -212,11 +212,13 @@ storage_args() {
   # shellcheck disable=SC1090
   source "$env"
   local hostport=${MILVAULT_TEST_S3_ENDPOINT#http://}
-  curl -sf -m 10 -X PUT --user "$MILVAULT_TEST_S3_ACCESS_KEY:$MILVAULT_TEST_S3_SECRET_KEY" \
-    --aws-sigv4 "aws:amz:us-east-1:s3" "$MILVAULT_TEST_S3_ENDPOINT/$bucket" >/dev/null 2>&1 ||
-    curl -sf -m 10 -o /dev/null --user "$MILVAULT_TEST_S3_ACCESS_KEY:$MILVAULT_TEST_S3_SECRET_KEY" \
-      --aws-sigv4 "aws:amz:us-east-1:s3" "$MILVAULT_TEST_S3_ENDPOINT/$bucket?location" ||
-    { echo "could not create bucket $bucket on $MILVAULT_TEST_S3_ENDPOINT"; return 1; }
+  # 200: created; 409: it exists already (a restart with the same MinIO).
+  local code
+  code=$(curl -s -m 10 -o /dev/null -w '%{http_code}' -X PUT \
+    --user "$MILVAULT_TEST_S3_ACCESS_KEY:$MILVAULT_TEST_S3_SECRET_KEY" \
+    --aws-sigv4 "aws:amz:us-east-1:s3" "$MILVAULT_TEST_S3_ENDPOINT/$bucket") || true
+  [[ $code == 200 || $code == 409 ]] ||
+    { echo "could not create bucket $bucket on $MILVAULT_TEST_S3_ENDPOINT (HTTP $code)"; return 1; }
   printf 'export MILVAULT_TEST_MILVUS23_STORAGE="s3://%s/files?endpoint=%s&use_path_style=true"\n' \
     "$bucket" "$MILVAULT_TEST_S3_ENDPOINT" >"$STATE/milvus23-storage.env"
   echo "--extra-config common.storageType=minio --extra-config minio.address=${hostport%:*}" \
