@@ -64,6 +64,9 @@ type Deps struct {
 	// Native, when set, makes the backup a native one: each collection's
 	// data is stored by Native as Milvus's segment files (see NativeWriter).
 	Native NativeWriter
+	// RBAC, when set, makes the backup record the server's users, roles and
+	// grants in its manifest (backup --rbac; see CaptureRBAC).
+	RBAC RBACReader
 }
 
 // Result describes a committed backup.
@@ -197,6 +200,12 @@ func run(ctx context.Context, deps Deps, p Params, targets []target, start time.
 	}
 	if p.AllDatabases {
 		m.Selection.Databases = nil
+	}
+	if deps.RBAC != nil {
+		var err error
+		if m.RBAC, err = CaptureRBAC(ctx, deps.RBAC); err != nil {
+			return nil, err
+		}
 	}
 	stop, err := r.Begin(ctx, deps.Lock, m.ID)
 	if err != nil {

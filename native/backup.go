@@ -31,6 +31,8 @@ type Deps struct {
 	Progress    progress.Progress // nil means none
 	ToolVersion string
 	Lock        *repo.Lock // see backup.Deps.Lock
+	// RBAC, when set, records users, roles and grants (see backup.Deps.RBAC).
+	RBAC backup.RBACReader
 }
 
 // Result describes a committed native backup.
@@ -67,7 +69,7 @@ func Backup(ctx context.Context, deps Deps, p backup.Params) (*Result, error) {
 	defer release()
 	w := &Writer{Milvus: deps.Milvus, Storage: deps.Storage, Repo: deps.Repo, Progress: prog, SpoolDir: p.SpoolDir, Reuse: reuse, Hints: hints}
 	br, err := backup.Run(ctx, backup.Deps{Milvus: deps.Milvus, Repo: deps.Repo, Progress: prog,
-		ToolVersion: deps.ToolVersion, Lock: deps.Lock, Native: w}, p)
+		ToolVersion: deps.ToolVersion, Lock: deps.Lock, Native: w, RBAC: deps.RBAC}, p)
 	res.Result, res.Stats = br, w.Stats()
 	if err != nil {
 		return nil, err

@@ -35,6 +35,7 @@ type BackupOptions struct {
 	Verify         string
 	LockWait       time.Duration
 	Init           bool
+	RBAC           bool
 	Native         NativeOptions // --mode, --milvus-storage, ... (cmd_backup_native.go)
 }
 
@@ -54,6 +55,7 @@ func (o *BackupOptions) AddFlags(cmd *cobra.Command) {
 	f.StringVar(&o.Verify, "verify", "", "verify right after writing: --verify (checksum) or --verify=quick|deep")
 	f.Lookup("verify").NoOptDefVal = "checksum"
 	addLockWaitFlag(f, &o.LockWait)
+	f.BoolVar(&o.RBAC, "rbac", false, "also record Milvus's users (names), roles, grants and user-role bindings (restore them with restore --rbac)")
 	f.BoolVar(&o.Init, "init", false, "create the repository first when --repo holds none (for scripts; see milvault init)")
 	o.Native.addFlags(f)
 }
@@ -130,7 +132,11 @@ func runBackup(ctx context.Context, g *GlobalOptions, o *BackupOptions) (err err
 	}
 	defer unlock()
 	prog := g.progress()
-	res, err := o.Native.run(ctx, g, c, r, l, p, prog)
+	deps := backup.Deps{Milvus: c, Repo: r, Progress: prog, ToolVersion: BuildVersion().Version, Lock: l}
+	if o.RBAC {
+		deps.RBAC = c
+	}
+	res, err := o.Native.run(ctx, g, c, deps, p)
 	prog.Done()
 	if err == nil || !created { // a failed backup --init removes the repository it created
 		g.recordAudit(ctx, r, backupAuditEntry(g, p, res), err)

@@ -12,7 +12,6 @@ import (
 	"github.com/milvault/milvault/milvus"
 	"github.com/milvault/milvault/native"
 	"github.com/milvault/milvault/progress"
-	"github.com/milvault/milvault/repo"
 )
 
 // Backup modes of --mode.
@@ -52,7 +51,7 @@ func (o *NativeOptions) check() error {
 }
 
 // run takes the backup in the chosen mode and says which one it took.
-func (o *NativeOptions) run(ctx context.Context, g *GlobalOptions, c *milvus.Client, r *repo.Repository, l *repo.Lock, p backup.Params, prog progress.Progress) (*backup.Result, error) {
+func (o *NativeOptions) run(ctx context.Context, g *GlobalOptions, c *milvus.Client, deps backup.Deps, p backup.Params) (*backup.Result, error) {
 	st, why, err := o.choose(ctx, c)
 	if err != nil {
 		return nil, err
@@ -61,13 +60,13 @@ func (o *NativeOptions) run(ctx context.Context, g *GlobalOptions, c *milvus.Cli
 		if o.Mode == modeAuto {
 			g.warnf("backup mode: logical (%s)", why)
 		}
-		return backup.Run(ctx, backup.Deps{Milvus: c, Repo: r, Progress: prog, ToolVersion: BuildVersion().Version, Lock: l}, p)
+		return backup.Run(ctx, deps, p)
 	}
 	if o.Mode == modeAuto {
 		g.warnf("backup mode: native (%s)", why)
 	}
-	res, err := native.Backup(ctx, native.Deps{Milvus: c, Repo: r, Storage: st, GC: o.gcPauser(g), GCPause: o.GCPause,
-		Progress: prog, ToolVersion: BuildVersion().Version, Lock: l}, p)
+	res, err := native.Backup(ctx, native.Deps{Milvus: c, Repo: deps.Repo, Storage: st, GC: o.gcPauser(g), GCPause: o.GCPause,
+		Progress: deps.Progress, ToolVersion: deps.ToolVersion, Lock: deps.Lock, RBAC: deps.RBAC}, p)
 	if err != nil {
 		return nil, err
 	}
