@@ -36,7 +36,7 @@ type RestoreOptions struct {
 	BulkImportStrict     bool
 	LockWait             time.Duration
 	MilvusStorage        string // the target's storage, for native backups
-	rbacRestoreFlags     // --rbac, --rbac-only, --rbac-passwords, --rbac-existing (rbac.go)
+	rbacRestoreFlags            // --rbac, --rbac-only, --rbac-passwords, --rbac-existing (rbac.go)
 }
 
 // AddFlags registers the flags.
