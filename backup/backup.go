@@ -61,6 +61,9 @@ type Deps struct {
 	// takes a shared lock of its own (waiting up to Params.LockWait) and
 	// releases it at the end.
 	Lock *repo.Lock
+	// Native, when set, makes the backup a native one: each collection's
+	// data is stored by Native as Milvus's segment files (see NativeWriter).
+	Native NativeWriter
 	// RBAC, when set, makes the backup record the server's users, roles and
 	// grants in its manifest (backup --rbac; see CaptureRBAC).
 	RBAC RBACReader
@@ -234,7 +237,13 @@ func writeAll(ctx context.Context, deps Deps, p Params, targets []target, m *man
 		if i == 0 || m.Snapshot.Timestamp == 0 {
 			m.Snapshot = c.snapshot
 		}
-		if err := writeCollection(ctx, deps, p, m, c); err != nil {
+		write := writeCollection
+		if deps.Native != nil {
+			write = func(ctx context.Context, deps Deps, _ Params, m *manifest.Manifest, c *captured) error {
+				return writeNative(ctx, deps, m, c)
+			}
+		}
+		if err := write(ctx, deps, p, m, c); err != nil {
 			return fmt.Errorf("back up %s.%s: %w", t.Database, t.Collection, err)
 		}
 		m.Collections = append(m.Collections, c.Collection)

@@ -80,6 +80,9 @@ func (m *Manifest) validateCollection(c *Collection, seen map[string]bool) error
 	if len(c.Schema) == 0 {
 		return fmt.Errorf("collection %s: no schema", c.QualifiedName())
 	}
+	if m.IsNative() {
+		return validateSegments(c)
+	}
 	var rows int64
 	for _, p := range c.Partitions {
 		var prow int64

@@ -74,6 +74,8 @@ type Options struct {
 	CompressionLevel int    `json:"compression_level,omitempty"`
 	Checksum         string `json:"checksum"` // algorithm of every file digest
 	ChunkBytes       int64  `json:"chunk_bytes"`
+	// Mode is "" for a logical backup (Parquet files) or ModeNative.
+	Mode string `json:"mode,omitempty"`
 }
 
 // Collection is one backed-up collection.
@@ -103,11 +105,14 @@ type Collection struct {
 	// ServerRowCount is the server's own statistic at backup time (it can
 	// count deleted rows until compaction), kept for information.
 	ServerRowCount int64 `json:"server_row_count"`
+	// Segments are the sealed segments of a native backup (see ModeNative).
+	Segments []Segment `json:"segments,omitempty"`
 }
 
 // Partition is one partition's data.
 type Partition struct {
 	Name  string `json:"name"`
+	ID    int64  `json:"id,omitempty"` // the server's partition id (native backups)
 	Rows  int64  `json:"rows"`
 	Files []File `json:"files"`
 }
@@ -130,7 +135,8 @@ type Index struct {
 // QualifiedName returns "database.collection".
 func (c *Collection) QualifiedName() string { return c.Database + "." + c.Name }
 
-// Files returns every data file of the backup.
+// Files returns every data file of the backup: the Parquet files of its
+// partitions and, for a native backup, its segment files.
 func (m *Manifest) Files() []File {
 	if m.Sealed {
 		return m.Stored
@@ -140,6 +146,7 @@ func (m *Manifest) Files() []File {
 		for _, p := range c.Partitions {
 			out = append(out, p.Files...)
 		}
+		out = append(out, c.SegmentFiles()...)
 	}
 	return out
 }

@@ -36,7 +36,8 @@ type FileWriter struct {
 	n      int64            // bytes the caller wrote
 }
 
-// CreateFile starts the data file path (under data/) with digests of
+// CreateFile starts the data file path (under data/, or under blobs/ for
+// a content-addressed file that copy brings over) with digests of
 // algorithm alg. spoolDir overrides where the file is spooled; "" means
 // the repository's own spool directory when it has one, else the system's
 // temporary directory. The caller must Commit or Abort the writer.
@@ -45,8 +46,8 @@ type FileWriter struct {
 // the same backup folder (data/<id>/<random>), so that object names reveal
 // no database, collection or partition; Commit returns the name used.
 func (r *Repository) CreateFile(ctx context.Context, path string, alg checksum.Algorithm, spoolDir string) (*FileWriter, error) {
-	if !strings.HasPrefix(path, "data/") {
-		return nil, fmt.Errorf("create %s: data files lie under data/", path)
+	if !strings.HasPrefix(path, "data/") && !strings.HasPrefix(path, manifest.BlobPrefix) {
+		return nil, fmt.Errorf("create %s: data files lie under data/ (content-addressed ones under %s)", path, manifest.BlobPrefix)
 	}
 	w, err := r.createSpool(ctx, r.storedName(path), alg, spoolDir)
 	if err != nil {

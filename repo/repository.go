@@ -430,7 +430,7 @@ func (r *Repository) Delete(ctx context.Context, held *Lock, id string) error {
 	if err := manifest.ValidateRef("id", id); err != nil {
 		return err
 	}
-	_, ctx, release, err := r.Hold(ctx, held, LockOptions{Exclusive: true, Operation: "delete"})
+	l, ctx, release, err := r.Hold(ctx, held, LockOptions{Exclusive: true, Operation: "delete"})
 	if err != nil {
 		return err
 	}
@@ -444,7 +444,15 @@ func (r *Repository) Delete(ctx context.Context, held *Lock, id string) error {
 	if err := r.deleteData(ctx, id); err != nil {
 		return err
 	}
-	return r.deletePrefix(ctx, proofPrefix(id))
+	if err := r.deletePrefix(ctx, proofPrefix(id)); err != nil {
+		return err
+	}
+	// Segment files of native backups are shared: only those no remaining
+	// backup names go (see CollectBlobs).
+	if _, err := r.CollectBlobs(ctx, l); err != nil {
+		return fmt.Errorf("backup %s deleted, but %w", id, err)
+	}
+	return nil
 }
 
 func (r *Repository) deleteData(ctx context.Context, id string) error {

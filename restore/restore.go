@@ -87,6 +87,9 @@ type Deps struct {
 	// caller holds; otherwise Run takes a shared one, so that no prune or
 	// delete removes the files it reads.
 	Lock *repo.Lock
+	// Native loads the data of native backups (see NativeLoader); a native
+	// backup cannot be restored without it.
+	Native NativeLoader
 }
 
 // Result reports what was restored.
@@ -114,6 +117,8 @@ type CollectionResult struct {
 const (
 	MethodInsert     = "insert"
 	MethodBulkImport = "bulk-import"
+	// MethodBinlogImport loads a native backup's segment files.
+	MethodBinlogImport = "binlog-import"
 )
 
 // Run restores collections of backup m under a lock on the repository
@@ -146,6 +151,9 @@ func Run(ctx context.Context, deps Deps, m *manifest.Manifest, p Params) (*Resul
 func runLocked(ctx context.Context, deps Deps, m *manifest.Manifest, p Params, jobs []*job, start time.Time) (*Result, error) {
 	res := &Result{BackupID: m.ID}
 	if err := preflight(ctx, deps.Milvus, p, jobs, res); err != nil {
+		return nil, err
+	}
+	if err := checkNative(ctx, &deps, m, jobs); err != nil {
 		return nil, err
 	}
 	warnings, err := planBulkImport(ctx, deps.Milvus, p, jobs)
@@ -247,6 +255,9 @@ func fill(ctx context.Context, deps Deps, p Params, j *job) (*CollectionResult, 
 // loadData fills the collection by bulk import when planned, else (or when
 // the server refuses the first import request) with Insert calls.
 func loadData(ctx context.Context, deps Deps, p Params, j *job, cr *CollectionResult) (int64, error) {
+	if deps.Native != nil {
+		return loadNative(ctx, deps, j, cr)
+	}
 	if j.bulk {
 		rows, refused, err := importData(ctx, deps, p, j)
 		if refused == nil {

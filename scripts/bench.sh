@@ -72,3 +72,8 @@ esac
   -server-pgid "$pgid" -profile-dir bin -out "$section" "${only[@]}"
 # Appended only after a complete run, so a failed run leaves the file as it was.
 cat "$section" >> docs/benchmarks.md
+# Native vs logical backup, native vs insert restore, incremental native
+# backup (restarts milvus23 with its storage on MinIO; BENCH_NATIVE=0 skips).
+if [[ ${BENCH_NATIVE:-1} == 1 ]]; then
+  BENCH_ROWS=${BENCH_NATIVE_ROWS:-50000} scripts/bench-native.sh
+fi

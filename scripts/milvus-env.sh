@@ -34,7 +34,16 @@
 # MILVUS23_INTERNAL_PORT_BASE (39530), MILVUS22_PORT (19543), LITE25_PORT
 # (19544), MILVUS22_INTERNAL_PORT_BASE (39560), MILVUS_START_TIMEOUT (120 s),
 # PYTHON, MILVUS23_EXTRA_ARGS (more milvus-server arguments for milvus23, e.g.
-# '--authorization-enabled true' for the authentication test).
+# '--authorization-enabled true' for the authentication test),
+# MILVUS23_STORAGE (local, the default, or minio: milvus23 keeps its segment
+# files in bucket MILVUS23_BUCKET (milvus23-data), root path "files", of the
+# project's MinIO, which `scripts/minio.sh start` must have started first;
+# `start` then writes .milvus-test/milvus23-storage.env exporting
+# MILVAULT_TEST_MILVUS23_STORAGE, the s3:// URL of that storage, for the
+# native-backup tests).
+#
+# After `start`, .milvus-test/milvus23.metrics-port holds the metrics and
+# management HTTP port the launcher chose (9091 or the next free one).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -266,7 +275,12 @@ launch() {
 launch_milvus23() {
   local extra=()
   read -r -a extra <<<"${MILVUS23_EXTRA_ARGS:-}"
-  launch_standalone milvus23 "$VENV" "${extra[@]}"
+  local storage
+  storage=$(storage_args) || die "milvus23: $storage"
+  local storage_extra=()
+  read -r -a storage_extra <<<"$storage"
+  extra+=("${storage_extra[@]+"${storage_extra[@]}"}")
+  launch_standalone milvus23 "$VENV" "${extra[@]+"${extra[@]}"}"
 }
 
 launch_milvus22() { launch_standalone milvus22 "$MILVUS22_VENV"; }
@@ -301,6 +315,37 @@ EOF
     --index-coord-port $((b + 5)) --index-node-port $((b + 6)) \
     --data-coord-port $((b + 7)) --data-node-port $((b + 8)) \
     --etcd-port $((b + 9)) "$@"
+}
+
+# storage_args prints the --extra-config arguments that put milvus23's object
+# storage on the project's MinIO when MILVUS23_STORAGE=minio (nothing for
+# local storage), creates the bucket and writes milvus23-storage.env; on
+# failure it prints the reason and fails.
+storage_args() {
+  rm -f "$STATE/milvus23-storage.env"
+  case ${MILVUS23_STORAGE:-local} in
+    local) return 0 ;;
+    minio) ;;
+    *) echo "MILVUS23_STORAGE must be local or minio, not ${MILVUS23_STORAGE}"; return 1 ;;
+  esac
+  local env=$STATE/minio.env bucket=${MILVUS23_BUCKET:-milvus23-data}
+  [[ -s $env ]] || { echo "MILVUS23_STORAGE=minio needs MinIO: run scripts/minio.sh start first"; return 1; }
+  # shellcheck disable=SC1090
+  source "$env"
+  local hostport=${MILVAULT_TEST_S3_ENDPOINT#http://}
+  # 200: created; 409: it exists already (a restart with the same MinIO).
+  local code
+  code=$(curl -s -m 10 -o /dev/null -w '%{http_code}' -X PUT \
+    --user "$MILVAULT_TEST_S3_ACCESS_KEY:$MILVAULT_TEST_S3_SECRET_KEY" \
+    --aws-sigv4 "aws:amz:us-east-1:s3" "$MILVAULT_TEST_S3_ENDPOINT/$bucket") || true
+  [[ $code == 200 || $code == 409 ]] ||
+    { echo "could not create bucket $bucket on $MILVAULT_TEST_S3_ENDPOINT (HTTP $code)"; return 1; }
+  printf 'export MILVAULT_TEST_MILVUS23_STORAGE="s3://%s/files?endpoint=%s&use_path_style=true"\n' \
+    "$bucket" "$MILVAULT_TEST_S3_ENDPOINT" >"$STATE/milvus23-storage.env"
+  echo "--extra-config common.storageType=minio --extra-config minio.address=${hostport%:*}" \
+    "--extra-config minio.port=${hostport##*:} --extra-config minio.accessKeyID=$MILVAULT_TEST_S3_ACCESS_KEY" \
+    "--extra-config minio.secretAccessKey=$MILVAULT_TEST_S3_SECRET_KEY --extra-config minio.bucketName=$bucket" \
+    "--extra-config minio.rootPath=files"
 }
 
 launch_lite() {

@@ -10,9 +10,11 @@
 # Then builds the example module in examples/ and runs it against the same
 # servers (scripts/example.sh): milvault used as a library from outside.
 #
-# When the milvus package is among the packages, Milvus 2.3.5 is restarted
-# with TLS on (one-way, then mutual) for the TLS tests, and last with
-# authorization enabled for the authentication test.
+# When the native package is among the packages, Milvus 2.3.5 is restarted
+# with its object storage on MinIO for the native-backup tests. When the
+# milvus package is, it is restarted with TLS on (one-way, then mutual) for
+# the TLS tests, and last with authorization enabled for the authentication
+# test.
 #
 # Exits with go test's status (or go vet's, or 1 if the servers do not start,
 # the example or the authentication test fails).
@@ -137,6 +139,19 @@ step "go test exited with status $status"
 
 step "example module: build examples/ and back up and restore through the library"
 bash scripts/example.sh 8>&- || { step "the example failed"; [[ $status -ne 0 ]] || status=1; }
+
+# Native backups (package native) ran above against milvus23's local
+# storage; the main ones run again with its storage on MinIO.
+if [[ " ${pkgs[*]} " == *" ./... "* || " ${pkgs[*]} " == *" ./native"* ]]; then
+  step "native backups: Milvus 2.3.5 restarted with its object storage on MinIO"
+  MILVUS23_STORAGE=minio bash "$env_sh" start milvus23 8>&-
+  (
+    # shellcheck source=/dev/null
+    source .milvus-test/milvus23-storage.env
+    export MILVAULT_TEST_MILVUS23_STORAGE
+    go test -count=1 -run '^TestNative(RoundTrip|FlippedByte|Incremental|ConvertToLite)$' -v ./native/
+  ) || { [[ $status -ne 0 ]] || status=1; }
+fi
 
 # TLS: Milvus 2.3.5 restarted with TLS on, one-way (tlsMode 1) then mutual
 # (tlsMode 2), with certificates made by internal/testcert; the TLS tests of

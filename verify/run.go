@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/milvault/milvault/errkind"
 	"github.com/milvault/milvault/manifest"
 	"github.com/milvault/milvault/milvus"
 	"github.com/milvault/milvault/progress"
@@ -71,6 +72,9 @@ func Run(ctx context.Context, d Deps, m *manifest.Manifest, o Options) (*Report,
 	}
 	if err := o.check(); err != nil {
 		return nil, err
+	}
+	if m.IsNative() && o.Mode != ModeChecksum {
+		return nil, errkind.New(errkind.Usage, "backup %s is a native backup (Milvus segment files): verify it with --mode checksum (every file), or convert it to a logical backup (milvault convert) and verify that with --mode %s", m.ID, o.Mode)
 	}
 	d = d.withDefaults()
 	if o.Mode != ModeChecksum {

@@ -36,6 +36,7 @@ type BackupOptions struct {
 	LockWait       time.Duration
 	Init           bool
 	RBAC           bool
+	Native         NativeOptions // --mode, --milvus-storage, ... (cmd_backup_native.go)
 }
 
 // AddFlags registers the flags.
@@ -56,6 +57,7 @@ func (o *BackupOptions) AddFlags(cmd *cobra.Command) {
 	addLockWaitFlag(f, &o.LockWait)
 	f.BoolVar(&o.RBAC, "rbac", false, "also record Milvus's users (names), roles, grants and user-role bindings (restore them with restore --rbac)")
 	f.BoolVar(&o.Init, "init", false, "create the repository first when --repo holds none (for scripts; see milvault init)")
+	o.Native.addFlags(f)
 }
 
 func newBackupCommand(g *GlobalOptions) *cobra.Command {
@@ -87,6 +89,9 @@ func (o *BackupOptions) params() (backup.Params, error) {
 		SkipSpaceCheck: o.SkipSpaceCheck,
 	}
 	if err := checkVerifyMode(o.Verify); err != nil {
+		return p, err
+	}
+	if err := o.Native.check(); err != nil {
 		return p, err
 	}
 	return p, p.Validate()
@@ -132,7 +137,7 @@ func runBackup(ctx context.Context, g *GlobalOptions, o *BackupOptions) (err err
 	if o.RBAC {
 		deps.RBAC = c
 	}
-	res, err := backup.Run(ctx, deps, p)
+	res, err := o.Native.run(ctx, g, c, deps, p)
 	prog.Done()
 	if err == nil || !created { // a failed backup --init removes the repository it created
 		g.recordAudit(ctx, r, backupAuditEntry(g, p, res), err)

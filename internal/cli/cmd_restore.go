@@ -35,7 +35,8 @@ type RestoreOptions struct {
 	BulkImportServerPath string
 	BulkImportStrict     bool
 	LockWait             time.Duration
-	rbacRestoreFlags     // --rbac, --rbac-only, --rbac-passwords, --rbac-existing (rbac.go)
+	MilvusStorage        string // the target's storage, for native backups
+	rbacRestoreFlags            // --rbac, --rbac-only, --rbac-passwords, --rbac-existing (rbac.go)
 }
 
 // AddFlags registers the flags.
@@ -60,6 +61,7 @@ func (o *RestoreOptions) AddFlags(cmd *cobra.Command) {
 	f.BoolVar(&o.BulkImportStrict, "bulk-import-strict", false, "fail instead of falling back to insert calls when a collection cannot be bulk-imported")
 	addLockWaitFlag(f, &o.LockWait)
 	o.rbacRestoreFlags.addFlags(f)
+	addMilvusStorageFlag(f, &o.MilvusStorage)
 }
 
 func newRestoreCommand(g *GlobalOptions) *cobra.Command {
@@ -132,7 +134,12 @@ func runRestore(ctx context.Context, g *GlobalOptions, o *RestoreOptions, ref st
 		}
 	}
 	prog := g.progress()
-	res, err := restore.Run(ctx, restore.Deps{Milvus: c, Repo: r, Progress: prog, Lock: l}, m, p)
+	loader, err := nativeLoader(ctx, o.MilvusStorage, c, r, m, p.SkipVerify, prog)
+	if err != nil {
+		prog.Done()
+		return err
+	}
+	res, err := restore.Run(ctx, restore.Deps{Milvus: c, Repo: r, Progress: prog, Lock: l, Native: loader}, m, p)
 	prog.Done()
 	g.recordAudit(ctx, r, restoreAuditEntry(g, m, p, res), err)
 	if res != nil {

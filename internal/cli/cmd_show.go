@@ -57,7 +57,7 @@ func runShow(ctx context.Context, g *GlobalOptions, o *ShowOptions, ref string) 
 		return writeJSON(g, m)
 	}
 	printManifest(g, m, o.Files)
-	return nil
+	return printSharing(ctx, g, r, m)
 }
 
 func printManifest(g *GlobalOptions, m *manifest.Manifest, files bool) {
