@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/milvault/milvault/backup"
+	"github.com/milvault/milvault/errkind"
 	"github.com/milvault/milvault/progress"
 	"github.com/milvault/milvault/repo"
 )
@@ -52,6 +53,9 @@ func Backup(ctx context.Context, deps Deps, p backup.Params) (*Result, error) {
 	if deps.Storage == nil {
 		return nil, errors.New("a native backup needs Milvus's storage (--milvus-storage)")
 	}
+	if err := CheckRepository(deps.Repo); err != nil {
+		return nil, err
+	}
 	prog := deps.Progress
 	if prog == nil {
 		prog = progress.Nop
@@ -95,4 +99,14 @@ func pauseGC(ctx context.Context, deps Deps, prog progress.Progress, res *Result
 	}
 	res.GC = "paused"
 	return release
+}
+
+// CheckRepository refuses a repository native backups cannot go to yet: an
+// encrypted one, because segment files are stored content-addressed as
+// Milvus wrote them, outside the repository's encryption.
+func CheckRepository(r *repo.Repository) error {
+	if r.Encrypted() {
+		return errkind.New(errkind.Usage, "native backups cannot be written to an encrypted repository yet (segment files would be stored unencrypted); use --mode logical, or a plain repository")
+	}
+	return nil
 }

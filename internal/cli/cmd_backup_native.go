@@ -12,6 +12,7 @@ import (
 	"github.com/milvault/milvault/milvus"
 	"github.com/milvault/milvault/native"
 	"github.com/milvault/milvault/progress"
+	"github.com/milvault/milvault/repo"
 )
 
 // Backup modes of --mode.
@@ -52,7 +53,7 @@ func (o *NativeOptions) check() error {
 
 // run takes the backup in the chosen mode and says which one it took.
 func (o *NativeOptions) run(ctx context.Context, g *GlobalOptions, c *milvus.Client, deps backup.Deps, p backup.Params) (*backup.Result, error) {
-	st, why, err := o.choose(ctx, c)
+	st, why, err := o.choose(ctx, c, deps.Repo)
 	if err != nil {
 		return nil, err
 	}
@@ -78,9 +79,15 @@ func (o *NativeOptions) run(ctx context.Context, g *GlobalOptions, c *milvus.Cli
 
 // choose opens Milvus's storage for a native backup, or returns nil and
 // why not for a logical one. A native backup that cannot run is an error.
-func (o *NativeOptions) choose(ctx context.Context, c *milvus.Client) (*native.Storage, string, error) {
+func (o *NativeOptions) choose(ctx context.Context, c *milvus.Client, repoOf *repo.Repository) (*native.Storage, string, error) {
 	if o.Mode == modeLogical {
 		return nil, "", nil
+	}
+	if err := native.CheckRepository(repoOf); err != nil {
+		if o.Mode == modeNative {
+			return nil, "", err
+		}
+		return nil, "the repository is encrypted", nil
 	}
 	st, err := o.openStorage(ctx, c)
 	if err == nil {
