@@ -106,7 +106,7 @@ func TestScanPinsAtTimestamp(t *testing.T) {
 		keys := map[int64]bool{}
 		pk := &schemapb.FieldSchema{Name: "pk", DataType: schemapb.DataType_Int64}
 		res, err := c.Scan(ctx, milvus.ScanRequest{Database: "default", Collection: name, PrimaryKey: pk, BatchRows: 128, GuaranteeTs: ts}, func(b milvus.Batch) error {
-			for _, k := range b.Fields[0].GetScalars().GetLongData().GetData() {
+			for _, k := range batchKeys(b) {
 				keys[k] = true
 			}
 			return nil
@@ -266,6 +266,18 @@ func backupKeys(t *testing.T, c *milvus.Client, r *repo.Repository, res *backup.
 		t.Fatal(err)
 	}
 	return keys
+}
+
+// batchKeys returns the int64 primary keys ("pk") of a scan batch. The
+// server does not keep the order of output fields: a vector field may come
+// first.
+func batchKeys(b milvus.Batch) []int64 {
+	for _, f := range b.Fields {
+		if f.GetFieldName() == "pk" {
+			return f.GetScalars().GetLongData().GetData()
+		}
+	}
+	return nil
 }
 
 func diffKeys(want, got map[int64]bool) (missing, extra []int64) {
