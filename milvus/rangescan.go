@@ -7,6 +7,7 @@ import (
 	"math/big"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/milvus-io/milvus-proto/go-api/v2/milvuspb"
 	"github.com/milvus-io/milvus-proto/go-api/v2/schemapb"
@@ -231,7 +232,7 @@ func (s *scanner) keyExpr(op string, key any) string {
 	name := s.req.PrimaryKey.GetName()
 	switch k := key.(type) {
 	case string:
-		return fmt.Sprintf("%s %s %s", name, op, strconv.Quote(k))
+		return fmt.Sprintf("%s %s %s", name, op, quoteKey(k))
 	case int64:
 		if k == math.MinInt64 {
 			switch op {
@@ -244,6 +245,32 @@ func (s *scanner) keyExpr(op string, key any) string {
 		}
 	}
 	return fmt.Sprintf("%s %s %v", name, op, key)
+}
+
+// quoteKey quotes a string key for a filter. It escapes only quotes,
+// backslashes and control characters, and leaves every other character as
+// it is: strconv.Quote would also escape characters that are not printable
+// (such as unassigned code points) as \u sequences, which Milvus Lite's
+// parser rejects.
+func quoteKey(k string) string {
+	var b strings.Builder
+	b.WriteByte('"')
+	for i := 0; i < len(k); {
+		r, size := utf8.DecodeRuneInString(k[i:])
+		switch {
+		case r == '"' || r == '\\':
+			b.WriteByte('\\')
+			b.WriteRune(r)
+		case r < ' ' || r == 0x7f || (r == utf8.RuneError && size == 1):
+			q := strconv.QuoteToASCII(k[i : i+size])
+			b.WriteString(q[1 : len(q)-1])
+		default:
+			b.WriteString(k[i : i+size])
+		}
+		i += size
+	}
+	b.WriteByte('"')
+	return b.String()
 }
 
 func joinExpr(parts ...string) string {
