@@ -26,6 +26,8 @@ type scanner struct {
 	last  any      // last key returned, for the ascending check
 	probe bool     // whether the next call is a probe for keys
 	known any      // last key of the last probe: rows up to it are known
+	// output lists the fields a range reads; nil means all.
+	output []string
 }
 
 // probeRows is how many keys a probe asks for: enough to measure their
@@ -51,13 +53,28 @@ func newScanner(c *Client, req ScanRequest) (*scanner, error) {
 	default:
 		return nil, fmt.Errorf("unsupported primary key type %s", req.PrimaryKey.GetDataType())
 	}
-	if req.After != nil {
-		if fmt.Sprintf("%T", req.After) != fmt.Sprintf("%T", want) {
-			return nil, fmt.Errorf("scan after key %v: a %T, but the primary key %s is %s", req.After, req.After, req.PrimaryKey.GetName(), req.PrimaryKey.GetDataType())
+	for _, k := range []any{req.After, req.Until} {
+		if k != nil && fmt.Sprintf("%T", k) != fmt.Sprintf("%T", want) {
+			return nil, fmt.Errorf("scan bound %v: a %T, but the primary key %s is %s", k, k, req.PrimaryKey.GetName(), req.PrimaryKey.GetDataType())
 		}
+	}
+	if req.After != nil {
 		s.lo, s.last = req.After, req.After
 	}
 	return s, nil
+}
+
+// run reads every range in turn.
+func (s *scanner) run(ctx context.Context, fn func(Batch) error) error {
+	for {
+		more, err := s.step(ctx, fn)
+		if err != nil {
+			return fmt.Errorf("read %s.%s: %w", s.req.Database, s.req.Collection, err)
+		}
+		if !more {
+			return nil
+		}
+	}
 }
 
 // step reads the next range and hands its rows to fn; it reports false
@@ -67,8 +84,11 @@ func (s *scanner) step(ctx context.Context, fn func(Batch) error) (bool, error) 
 	if !ok {
 		return false, nil
 	}
+	if s.pastUntil() {
+		return false, nil
+	}
 	if s.probe {
-		return s.probeKeys(ctx, lower)
+		return s.probeKeys(ctx, joinExpr(lower, s.untilExpr()))
 	}
 	hi, bounded := s.upper()
 	if !bounded {
@@ -79,7 +99,7 @@ func (s *scanner) step(ctx context.Context, fn func(Batch) error) (bool, error) 
 	}
 	expr := joinExpr(lower, s.keyExpr("<=", hi))
 	s.res.Bounded++
-	resp, err := s.query(ctx, expr, s.req.BatchRows, nil)
+	resp, err := s.query(ctx, expr, s.req.BatchRows, s.output)
 	if err != nil {
 		return false, err
 	}
@@ -134,9 +154,29 @@ func (s *scanner) upper() (any, bool) {
 	}
 	hi, ok := s.estimate()
 	if s.known != nil && !ok {
-		return s.known, true
+		hi, ok = s.known, true
+	}
+	if u := s.req.Until; u != nil && (!ok || keyLess(u, hi)) {
+		return u, true
 	}
 	return hi, ok
+}
+
+// pastUntil reports whether the next range starts after Until.
+func (s *scanner) pastUntil() bool {
+	u := s.req.Until
+	if u == nil || s.lo == nil {
+		return false
+	}
+	return keyLess(u, s.lo) || (!s.incl && !keyLess(s.lo, u))
+}
+
+// untilExpr returns the filter "pk <= Until" ("" without Until).
+func (s *scanner) untilExpr() string {
+	if s.req.Until == nil {
+		return ""
+	}
+	return s.keyExpr("<=", s.req.Until)
 }
 
 // estimate returns the key span positions after the lower bound.

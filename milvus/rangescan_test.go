@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/milvus-io/milvus-proto/go-api/v2/commonpb"
@@ -30,6 +31,7 @@ type segmentServer[K int64 | string] struct {
 	milvuspb.MilvusServiceClient
 	segments [][]K
 	modern   bool
+	mu       sync.Mutex
 	cost     int
 	keyCost  int
 	calls    int
@@ -48,6 +50,8 @@ func newSegmentServer[K int64 | string](keys []K, segments int, r *rand.Rand) *s
 }
 
 func (s *segmentServer[K]) Query(_ context.Context, q *milvuspb.QueryRequest, _ ...grpc.CallOption) (*milvuspb.QueryResults, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	if s.calls++; s.calls > 20000 {
 		return nil, fmt.Errorf("more than 20,000 queries; last filter %q", q.GetExpr())
 	}
@@ -171,8 +175,13 @@ func parseKey[K int64 | string](lit string) (K, error) {
 // scanAll scans srv with batches of batch rows and returns the keys read.
 func scanAll[K int64 | string](t *testing.T, srv *segmentServer[K], pkType schemapb.DataType, batch int, after any) ([]K, ScanResult) {
 	t.Helper()
+	return scanWith(t, srv, ScanRequest{PrimaryKey: &schemapb.FieldSchema{Name: "k", DataType: pkType}, BatchRows: batch, After: after})
+}
+
+// scanWith scans srv with req and returns the keys read.
+func scanWith[K int64 | string](t *testing.T, srv *segmentServer[K], req ScanRequest) ([]K, ScanResult) {
+	t.Helper()
 	c := &Client{svc: srv}
-	req := ScanRequest{PrimaryKey: &schemapb.FieldSchema{Name: "k", DataType: pkType}, BatchRows: batch, After: after}
 	var got []K
 	res, err := c.Scan(context.Background(), req, func(b Batch) error {
 		col := b.Fields[0].GetScalars()
@@ -350,5 +359,57 @@ func TestStringSpaceOrder(t *testing.T) {
 				t.Errorf("space %+v: key(pos(%q)) = %q at another position", sp, k, b)
 			}
 		}
+	}
+}
+
+// TestScanParallel scans the same key shapes with several streams (chunks
+// from a key pass, read at once, handed over in key order) and checks that
+// every key comes back exactly once and in order, also when the scan starts
+// after a key.
+func TestScanParallel(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	for _, workers := range []int{2, 3, 4} {
+		for name, keys := range intKeyShapes(r) {
+			keys = distinctSorted(keys)
+			srv := newSegmentServer(keys, 10, r)
+			got, res := scanWith(t, srv, ScanRequest{PrimaryKey: &schemapb.FieldSchema{Name: "k", DataType: schemapb.DataType_Int64}, BatchRows: 300, Workers: workers})
+			if !slices.Equal(got, keys) || res.Rows != int64(len(keys)) {
+				t.Errorf("int64 %s, %d workers: read %d keys (Rows %d), want %d once in order", name, workers, len(got), res.Rows, len(keys))
+			}
+			if len(keys) > 2 {
+				after := keys[len(keys)/3]
+				got, _ := scanWith(t, srv, ScanRequest{PrimaryKey: &schemapb.FieldSchema{Name: "k", DataType: schemapb.DataType_Int64}, BatchRows: 300, Workers: workers, After: after})
+				if want := keys[len(keys)/3+1:]; !slices.Equal(got, want) {
+					t.Errorf("int64 %s, %d workers, after %d: read %d keys, want %d", name, workers, after, len(got), len(want))
+				}
+			}
+		}
+		for name, keys := range stringKeyShapes(r) {
+			keys = distinctSorted(keys)
+			srv := newSegmentServer(keys, 10, r)
+			got, _ := scanWith(t, srv, ScanRequest{PrimaryKey: &schemapb.FieldSchema{Name: "k", DataType: schemapb.DataType_VarChar}, BatchRows: 300, Workers: workers})
+			if !slices.Equal(got, keys) {
+				t.Errorf("varchar %s, %d workers: read %d keys, want %d once in order", name, workers, len(got), len(keys))
+			}
+		}
+	}
+}
+
+// TestScanParallelStopsOnError checks that an error of the caller's
+// function ends a parallel scan with that error.
+func TestScanParallelStopsOnError(t *testing.T) {
+	srv := newSegmentServer(seq(0, 20000, 1), 4, rand.New(rand.NewPCG(9, 10)))
+	c := &Client{svc: srv}
+	stop := fmt.Errorf("stop here")
+	calls := 0
+	_, err := c.Scan(context.Background(), ScanRequest{PrimaryKey: &schemapb.FieldSchema{Name: "k", DataType: schemapb.DataType_Int64}, BatchRows: 100, Workers: 4},
+		func(Batch) error {
+			if calls++; calls == 5 {
+				return stop
+			}
+			return nil
+		})
+	if err != stop || calls != 5 {
+		t.Errorf("error %v after %d batches, want %v after 5", err, calls, stop)
 	}
 }

@@ -28,6 +28,13 @@ type ScanRequest struct {
 	// type) the scan starts after: rows with keys up to and including it
 	// are not read, as when a backup resumes after its last stored key.
 	After any
+	// Until, when not nil, is the last key (inclusive) the scan reads.
+	Until any
+	// Workers is how many streams read the key space at once (see
+	// ScanParallel): 0 or 1 read it in one stream, AutoWorkers picks a
+	// number from the query nodes holding the collection and this
+	// machine's cores.
+	Workers int
 }
 
 // Batch is one Query response.
@@ -66,19 +73,22 @@ type ScanResult struct {
 // The server must return keys in strictly ascending order; Scan checks every
 // batch and fails rather than risk skipping rows.
 func (c *Client) Scan(ctx context.Context, req ScanRequest, fn func(Batch) error) (ScanResult, error) {
+	if req.Workers != 0 && req.Workers != 1 {
+		return c.scanParallel(ctx, req, fn)
+	}
+	return c.scanRange(ctx, req, 0, fn)
+}
+
+// scanRange is one stream of Scan; sessionTs, when not zero, is the
+// timestamp another stream of the same scan was pinned at.
+func (c *Client) scanRange(ctx context.Context, req ScanRequest, sessionTs uint64, fn func(Batch) error) (ScanResult, error) {
 	s, err := newScanner(c, req)
 	if err != nil {
 		return ScanResult{}, err
 	}
-	for {
-		more, err := s.step(ctx, fn)
-		if err != nil {
-			return s.res, fmt.Errorf("read %s.%s: %w", req.Database, req.Collection, err)
-		}
-		if !more {
-			return s.res, nil
-		}
-	}
+	s.res.SessionTs = sessionTs
+	err = s.run(ctx, fn)
+	return s.res, err
 }
 
 func (c *Client) scanQuery(req ScanRequest, last any, guaranteeTs uint64) *milvuspb.QueryRequest {

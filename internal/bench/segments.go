@@ -1,0 +1,135 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/milvault/milvault/milvus"
+)
+
+// The segment axis (issue 19): the same data read at few and at many
+// segments. The segment count is a server setting
+// (dataCoord.segment.maxSize), so scripts/bench.sh starts the server once
+// per setting and runs this program with -segment-axis LABEL each time,
+// which seeds the collection, counts its segments and appends one line per
+// round (drain and backup, alternately) to the -segment-results file; a last
+// run with -segment-report renders them.
+
+// segmentRun is one measured round at one server setting.
+type segmentRun struct {
+	label              string
+	segments           int
+	rows               int64
+	drainSecs, backSec float64
+}
+
+// measureSegments seeds rows rows, then measures the raw query drain and
+// the backup cfg.rounds times and appends the results to path.
+func measureSegments(ctx context.Context, cfg config, rows int, label, path string) error {
+	c, err := milvus.Connect(ctx, milvus.Config{Address: cfg.addr})
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	repoDir, err := os.MkdirTemp("", "milvault-bench-*")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(repoDir)
+	coll := fmt.Sprintf("bench_segments_%d", rows)
+	if err := dropIfExists(ctx, c, coll); err != nil {
+		return err
+	}
+	defer dropIfExists(context.Background(), c, coll)
+	logf("%s: seeding %d rows", label, rows)
+	if _, err := seed(ctx, c, coll, rows, cfg.index); err != nil {
+		return fmt.Errorf("seed: %w", err)
+	}
+	segs, err := c.QuerySegments(ctx, "default", coll)
+	if err != nil {
+		return err
+	}
+	base := []string{"--milvus", cfg.addr, "--repo", repoDir, "-q"}
+	for k := 1; k <= max(1, cfg.rounds); k++ {
+		run, err := segmentRound(ctx, c, cfg, coll, base, k)
+		if err != nil {
+			return err
+		}
+		run.label, run.segments = label, len(segs)
+		logf("%s: %d segments, drain %.0f rows/s, backup %.0f rows/s", label, run.segments, float64(run.rows)/run.drainSecs, float64(run.rows)/run.backSec)
+		if err := appendFile(path, fmt.Sprintf("%s\t%d\t%d\t%.3f\t%.3f\n", run.label, run.segments, run.rows, run.drainSecs, run.backSec)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func segmentRound(ctx context.Context, c *milvus.Client, cfg config, coll string, base []string, k int) (segmentRun, error) {
+	n, secs, err := queryDrain(ctx, c, coll)
+	if err != nil {
+		return segmentRun{}, fmt.Errorf("query drain: %w", err)
+	}
+	args := append(base, "backup", "-c", coll, "--name", fmt.Sprintf("r%d", k))
+	if k == 1 {
+		args = append(args, "--init")
+	}
+	s, err := child(ctx, cfg.cpu, stepBackup, cfg.bin, args...)
+	if err != nil {
+		return segmentRun{}, err
+	}
+	return segmentRun{rows: n, drainSecs: secs, backSec: s.secs}, nil
+}
+
+// renderSegments reads the lines measureSegments appended to path and
+// renders them as markdown, with the ratio of each setting's best backup
+// rate to the first setting's.
+func renderSegments(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	var runs []segmentRun
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		p := strings.Split(sc.Text(), "\t")
+		if len(p) != 5 {
+			return "", fmt.Errorf("%s: bad line %q", path, sc.Text())
+		}
+		var r segmentRun
+		r.label = p[0]
+		r.segments, _ = strconv.Atoi(p[1])
+		r.rows, _ = strconv.ParseInt(p[2], 10, 64)
+		r.drainSecs, _ = strconv.ParseFloat(p[3], 64)
+		r.backSec, _ = strconv.ParseFloat(p[4], 64)
+		runs = append(runs, r)
+	}
+	if err := sc.Err(); err != nil || len(runs) == 0 {
+		return "", fmt.Errorf("%s: no results (%v)", path, err)
+	}
+	return segmentTable(runs), nil
+}
+
+func segmentTable(runs []segmentRun) string {
+	var b strings.Builder
+	b.WriteString("\n| server setting | segments | rows | raw drain rows/s | backup rows/s |\n|---|---:|---:|---:|---:|\n")
+	best := map[string]float64{}
+	var labels []string
+	for _, r := range runs {
+		rate := float64(r.rows) / r.backSec
+		fmt.Fprintf(&b, "| %s | %d | %d | %.0f | %.0f |\n", r.label, r.segments, r.rows, float64(r.rows)/r.drainSecs, rate)
+		if _, ok := best[r.label]; !ok {
+			labels = append(labels, r.label)
+		}
+		best[r.label] = max(best[r.label], rate)
+	}
+	b.WriteString("\nRatios (best backup rows/s of each setting / best of the first, same run):\n\n")
+	for _, l := range labels[1:] {
+		fmt.Fprintf(&b, "- backup at %s / at %s: %.2f\n", l, labels[0], best[l]/best[labels[0]])
+	}
+	return b.String()
+}
