@@ -35,6 +35,10 @@ type Params struct {
 	// QueryBatchRows is how many rows one Query call asks for, at most
 	// 16,384; 0 means about 4 MiB of raw data (BatchRows).
 	QueryBatchRows int
+	// ScanWorkers is how many streams read each partition at once, in key
+	// ranges whose rows are written in key order; 0 means
+	// milvus.AutoWorkers (two per query node, at most one per core).
+	ScanWorkers int
 	// SkipSpaceCheck disables the free-space estimate on local repositories.
 	SkipSpaceCheck bool
 	// SpoolDir holds each data file while it is written, before it is
@@ -170,6 +174,9 @@ func (p Params) normalize() (Params, error) {
 	}
 	if p.ChunkBytes < 64<<10 {
 		return p, fmt.Errorf("chunk size %d bytes is too small: use at least 64 KiB", p.ChunkBytes)
+	}
+	if p.ScanWorkers < 0 || p.ScanWorkers > maxScanWorkers {
+		return p, fmt.Errorf("%d scan workers out of range: use 1 to %d, or 0 for the default", p.ScanWorkers, maxScanWorkers)
 	}
 	if p.QueryBatchRows < 0 || p.QueryBatchRows > maxBatchRows {
 		return p, fmt.Errorf("query batch of %d rows out of range: use 1 to %d, or 0 for the default", p.QueryBatchRows, maxBatchRows)

@@ -25,6 +25,7 @@ const (
 	maxBatchRows     = 16384
 	minBatchRows     = 64
 	rowGroupBytes    = 8 << 20
+	maxScanWorkers   = 32
 )
 
 // AllPartitions names the pseudo-partition of partition-key collections,
@@ -82,7 +83,10 @@ func writePartition(ctx context.Context, deps Deps, p Params, m *manifest.Manife
 		batch = BatchRows(c.schema)
 	}
 	req := milvus.ScanRequest{Database: c.Database, Collection: c.Name, PrimaryKey: c.pk,
-		BatchRows: batch, GuaranteeTs: c.snapshot.Timestamp}
+		BatchRows: batch, GuaranteeTs: c.snapshot.Timestamp, Workers: p.ScanWorkers}
+	if req.Workers == 0 {
+		req.Workers = milvus.AutoWorkers
+	}
 	if part != AllPartitions {
 		req.Partitions = []string{part}
 	}

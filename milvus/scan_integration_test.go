@@ -234,3 +234,32 @@ func readable(t *testing.T, c *milvus.Client, name string, pk *schemapb.FieldSch
 	t.Logf("the server does not return the row with key %d to a query by key either: left out", int64(math.MaxInt64))
 	return slices.DeleteFunc(slices.Clone(keys), func(k int64) bool { return k == math.MaxInt64 })
 }
+
+// TestScanParallelReal reads Int64 keys spread over three segments with
+// several streams (and with the automatic choice) and checks every key once
+// in order.
+func TestScanParallelReal(t *testing.T) {
+	var ints []int64
+	for i := range int64(3000) {
+		ints = append(ints, i*3, 1<<50+i*i)
+	}
+	testenv.ForEach(t, func(t *testing.T, tg testenv.Target, c *milvus.Client) {
+		pk := &schemapb.FieldSchema{Name: "k", DataType: schemapb.DataType_Int64, IsPrimaryKey: true}
+		name := shapeCollection(t, c, pk, 3, func(part int) *schemapb.FieldData {
+			return milvus.Int64Column("k", everyNth(ints, part, 3))
+		})
+		for _, workers := range []int{3, milvus.AutoWorkers} {
+			var got []int64
+			res, err := c.Scan(context.Background(), milvus.ScanRequest{Database: "default", Collection: name, PrimaryKey: pk, BatchRows: 250, Workers: workers},
+				func(b milvus.Batch) error {
+					got = append(got, b.Fields[slices.IndexFunc(b.Fields, func(f *schemapb.FieldData) bool { return f.GetFieldName() == "k" })].GetScalars().GetLongData().GetData()...)
+					return nil
+				})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Logf("%d workers: %d rows in %d queries", workers, res.Rows, res.Queries)
+			checkShape(t, got, ints)
+		}
+	})
+}

@@ -25,6 +25,7 @@ type segmentRun struct {
 	segments           int
 	rows               int64
 	drainSecs, backSec float64
+	oneStreamSecs      float64 // backup with --scan-workers 1
 }
 
 // measureSegments seeds rows rows, then measures the raw query drain and
@@ -60,8 +61,9 @@ func measureSegments(ctx context.Context, cfg config, rows int, label, path stri
 			return err
 		}
 		run.label, run.segments = label, len(segs)
-		logf("%s: %d segments, drain %.0f rows/s, backup %.0f rows/s", label, run.segments, float64(run.rows)/run.drainSecs, float64(run.rows)/run.backSec)
-		if err := appendFile(path, fmt.Sprintf("%s\t%d\t%d\t%.3f\t%.3f\n", run.label, run.segments, run.rows, run.drainSecs, run.backSec)); err != nil {
+		logf("%s: %d segments, drain %.0f rows/s, backup %.0f rows/s, one stream %.0f rows/s", label, run.segments,
+			float64(run.rows)/run.drainSecs, float64(run.rows)/run.backSec, float64(run.rows)/run.oneStreamSecs)
+		if err := appendFile(path, fmt.Sprintf("%s\t%d\t%d\t%.3f\t%.3f\t%.3f\n", run.label, run.segments, run.rows, run.drainSecs, run.backSec, run.oneStreamSecs)); err != nil {
 			return err
 		}
 	}
@@ -81,7 +83,11 @@ func segmentRound(ctx context.Context, c *milvus.Client, cfg config, coll string
 	if err != nil {
 		return segmentRun{}, err
 	}
-	return segmentRun{rows: n, drainSecs: secs, backSec: s.secs}, nil
+	one, err := child(ctx, cfg.cpu, stepBackup, cfg.bin, append(base, "backup", "-c", coll, "--name", fmt.Sprintf("r%d-one", k), "--scan-workers", "1")...)
+	if err != nil {
+		return segmentRun{}, err
+	}
+	return segmentRun{rows: n, drainSecs: secs, backSec: s.secs, oneStreamSecs: one.secs}, nil
 }
 
 // renderSegments reads the lines measureSegments appended to path and
@@ -97,7 +103,7 @@ func renderSegments(path string) (string, error) {
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
 		p := strings.Split(sc.Text(), "\t")
-		if len(p) != 5 {
+		if len(p) != 6 {
 			return "", fmt.Errorf("%s: bad line %q", path, sc.Text())
 		}
 		var r segmentRun
@@ -106,6 +112,7 @@ func renderSegments(path string) (string, error) {
 		r.rows, _ = strconv.ParseInt(p[2], 10, 64)
 		r.drainSecs, _ = strconv.ParseFloat(p[3], 64)
 		r.backSec, _ = strconv.ParseFloat(p[4], 64)
+		r.oneStreamSecs, _ = strconv.ParseFloat(p[5], 64)
 		runs = append(runs, r)
 	}
 	if err := sc.Err(); err != nil || len(runs) == 0 {
@@ -116,12 +123,12 @@ func renderSegments(path string) (string, error) {
 
 func segmentTable(runs []segmentRun) string {
 	var b strings.Builder
-	b.WriteString("\n| server setting | segments | rows | raw drain rows/s | backup rows/s |\n|---|---:|---:|---:|---:|\n")
+	b.WriteString("\n| server setting | segments | rows | raw drain rows/s | backup rows/s (default --scan-workers) | backup rows/s (--scan-workers 1) |\n|---|---:|---:|---:|---:|---:|\n")
 	best := map[string]float64{}
 	var labels []string
 	for _, r := range runs {
 		rate := float64(r.rows) / r.backSec
-		fmt.Fprintf(&b, "| %s | %d | %d | %.0f | %.0f |\n", r.label, r.segments, r.rows, float64(r.rows)/r.drainSecs, rate)
+		fmt.Fprintf(&b, "| %s | %d | %d | %.0f | %.0f | %.0f |\n", r.label, r.segments, r.rows, float64(r.rows)/r.drainSecs, rate, float64(r.rows)/r.oneStreamSecs)
 		if _, ok := best[r.label]; !ok {
 			labels = append(labels, r.label)
 		}

@@ -35,6 +35,7 @@ type BackupOptions struct {
 	Verify         string
 	LockWait       time.Duration
 	Init           bool
+	ScanWorkers    int
 }
 
 // AddFlags registers the flags.
@@ -54,6 +55,7 @@ func (o *BackupOptions) AddFlags(cmd *cobra.Command) {
 	f.Lookup("verify").NoOptDefVal = "checksum"
 	addLockWaitFlag(f, &o.LockWait)
 	f.BoolVar(&o.Init, "init", false, "create the repository first when --repo holds none (for scripts; see milvault init)")
+	f.IntVar(&o.ScanWorkers, "scan-workers", 0, "streams reading each partition at once (0: two per query node, at most one per core)")
 }
 
 func newBackupCommand(g *GlobalOptions) *cobra.Command {
@@ -81,7 +83,7 @@ func (o *BackupOptions) params() (backup.Params, error) {
 		Name: o.Name, Database: o.Database, AllDatabases: o.AllDatabases,
 		Collections: o.Collections, Partitions: o.Partitions,
 		Compression: o.Compression, CompressionLevel: o.Level, Checksum: alg, ChunkBytes: o.ChunkSize,
-		SkipSpaceCheck: o.SkipSpaceCheck,
+		SkipSpaceCheck: o.SkipSpaceCheck, ScanWorkers: o.ScanWorkers,
 	}
 	if err := checkVerifyMode(o.Verify); err != nil {
 		return p, err
