@@ -36,6 +36,7 @@ type BackupOptions struct {
 	LockWait       time.Duration
 	Init           bool
 	ScanWorkers    int
+	Resume         bool
 }
 
 // AddFlags registers the flags.
@@ -55,6 +56,7 @@ func (o *BackupOptions) AddFlags(cmd *cobra.Command) {
 	f.Lookup("verify").NoOptDefVal = "checksum"
 	addLockWaitFlag(f, &o.LockWait)
 	f.BoolVar(&o.Init, "init", false, "create the repository first when --repo holds none (for scripts; see milvault init)")
+	f.BoolVar(&o.Resume, "resume", false, "finish the newest interrupted backup (same selection and options) instead of starting over: its stored files are checked and reused")
 	f.IntVar(&o.ScanWorkers, "scan-workers", 0, "streams reading each partition at once (0: two per query node, at most one per core)")
 }
 
@@ -83,7 +85,7 @@ func (o *BackupOptions) params() (backup.Params, error) {
 		Name: o.Name, Database: o.Database, AllDatabases: o.AllDatabases,
 		Collections: o.Collections, Partitions: o.Partitions,
 		Compression: o.Compression, CompressionLevel: o.Level, Checksum: alg, ChunkBytes: o.ChunkSize,
-		SkipSpaceCheck: o.SkipSpaceCheck, ScanWorkers: o.ScanWorkers,
+		SkipSpaceCheck: o.SkipSpaceCheck, ScanWorkers: o.ScanWorkers, Resume: o.Resume,
 	}
 	if err := checkVerifyMode(o.Verify); err != nil {
 		return p, err
@@ -116,9 +118,11 @@ func runBackup(ctx context.Context, g *GlobalOptions, o *BackupOptions) (err err
 			}
 		}()
 	}
-	cleaned, err := backup.CleanUp(ctx, r, nil, func(s string) { g.warnf("%s", s) })
-	if err != nil {
-		return err
+	var cleaned []string
+	if !p.Resume { // a cleanup would remove the backup to resume
+		if cleaned, err = backup.CleanUp(ctx, r, nil, func(s string) { g.warnf("%s", s) }); err != nil {
+			return err
+		}
 	}
 	l, ctx, unlock, err := g.lockRepo(ctx, r, "backup", false, o.LockWait)
 	if err != nil {
