@@ -19,7 +19,9 @@
 # Environment: MILVUS23_PORT (19541), MILVUS_LITE_PORT (19542),
 # MILVUS23_INTERNAL_PORT_BASE (39530), MILVUS_START_TIMEOUT (120 s), PYTHON,
 # MILVUS23_EXTRA_ARGS (more milvus-server arguments for milvus23, e.g.
-# '--authorization-enabled true' for the authentication test).
+# '--authorization-enabled true' for the authentication test),
+# MILVUS23_KEEP_DATA=1 (start milvus23 on the data it had: a restart, as the
+# resume-after-restart test does).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -159,7 +161,7 @@ launch_milvus23() {
   read -r -a extra <<<"${MILVUS23_EXTRA_ARGS:-}"
   # Keep bin/ (the 250 MB of binaries the launcher decompresses, checked by
   # md5 on every start); wipe data, logs and configs.
-  if [[ -d $dir ]]; then
+  if [[ -d $dir && ${MILVUS23_KEEP_DATA:-0} != 1 ]]; then
     find "$dir" -mindepth 1 -maxdepth 1 ! -name bin -exec rm -rf {} +
   fi
   mkdir -p "$dir"

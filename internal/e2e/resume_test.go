@@ -66,9 +66,12 @@ func (e *env) testResumeAfterKill(t *testing.T, varchar bool) {
 }
 
 // waitForJournal polls repo until a backup has recorded its progress and
-// stored at least five data files.
+// stored at least five data files, for up to limit (0: two minutes).
 func waitForJournal(t *testing.T, repo string, limit time.Duration) string {
 	t.Helper()
+	if limit == 0 {
+		limit = 2 * time.Minute
+	}
 	deadline := time.Now().Add(limit)
 	for time.Now().Before(deadline) {
 		if m, _ := filepath.Glob(filepath.Join(repo, "data", "*", "journal.json")); len(m) > 0 && len(dataFiles(t, filepath.Dir(m[0]))) >= 5 {
