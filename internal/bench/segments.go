@@ -7,7 +7,12 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"time"
 
+	"github.com/milvus-io/milvus-proto/go-api/v2/commonpb"
+	"github.com/milvus-io/milvus-proto/go-api/v2/milvuspb"
+
+	"github.com/milvault/milvault/backup"
 	"github.com/milvault/milvault/milvus"
 )
 
@@ -26,6 +31,7 @@ type segmentRun struct {
 	rows               int64
 	drainSecs, backSec float64
 	oneStreamSecs      float64 // backup with --scan-workers 1
+	openSecs           float64 // drain with open ranges (pk > last), as before issue 19
 }
 
 // measureSegments seeds rows rows, then measures the raw query drain and
@@ -61,9 +67,9 @@ func measureSegments(ctx context.Context, cfg config, rows int, label, path stri
 			return err
 		}
 		run.label, run.segments = label, len(segs)
-		logf("%s: %d segments, drain %.0f rows/s, backup %.0f rows/s, one stream %.0f rows/s", label, run.segments,
-			float64(run.rows)/run.drainSecs, float64(run.rows)/run.backSec, float64(run.rows)/run.oneStreamSecs)
-		if err := appendFile(path, fmt.Sprintf("%s\t%d\t%d\t%.3f\t%.3f\t%.3f\n", run.label, run.segments, run.rows, run.drainSecs, run.backSec, run.oneStreamSecs)); err != nil {
+		logf("%s: %d segments, drain %.0f rows/s (open ranges %.0f), backup %.0f rows/s, one stream %.0f rows/s", label, run.segments,
+			float64(run.rows)/run.drainSecs, float64(run.rows)/run.openSecs, float64(run.rows)/run.backSec, float64(run.rows)/run.oneStreamSecs)
+		if err := appendFile(path, fmt.Sprintf("%s\t%d\t%d\t%.3f\t%.3f\t%.3f\t%.3f\n", run.label, run.segments, run.rows, run.drainSecs, run.backSec, run.oneStreamSecs, run.openSecs)); err != nil {
 			return err
 		}
 	}
@@ -74,6 +80,13 @@ func segmentRound(ctx context.Context, c *milvus.Client, cfg config, coll string
 	n, secs, err := queryDrain(ctx, c, coll)
 	if err != nil {
 		return segmentRun{}, fmt.Errorf("query drain: %w", err)
+	}
+	on, openSecs, err := openDrain(ctx, c, coll)
+	if err != nil {
+		return segmentRun{}, fmt.Errorf("open-range drain: %w", err)
+	}
+	if on != n {
+		return segmentRun{}, fmt.Errorf("open-range drain read %d rows, the bounded drain %d", on, n)
 	}
 	args := append(base, "backup", "-c", coll, "--name", fmt.Sprintf("r%d", k))
 	if k == 1 {
@@ -87,7 +100,48 @@ func segmentRound(ctx context.Context, c *milvus.Client, cfg config, coll string
 	if err != nil {
 		return segmentRun{}, err
 	}
-	return segmentRun{rows: n, drainSecs: secs, backSec: s.secs, oneStreamSecs: one.secs}, nil
+	return segmentRun{rows: n, drainSecs: secs, backSec: s.secs, oneStreamSecs: one.secs, openSecs: openSecs}, nil
+}
+
+// openDrain reads every row of coll the way scans did before issue 19:
+// "pk > last" with the backup's batch size and no upper bound, at the
+// timestamp of a flush made before the clock starts.
+func openDrain(ctx context.Context, c *milvus.Client, coll string) (int64, float64, error) {
+	desc, err := c.Describe(ctx, "default", coll)
+	if err != nil {
+		return 0, 0, err
+	}
+	ts, err := c.Flush(ctx, "default", coll)
+	if err != nil {
+		return 0, 0, err
+	}
+	pk := milvus.PrimaryField(desc.GetSchema()).GetName()
+	batch := strconv.Itoa(backup.BatchRows(desc.GetSchema()))
+	start := time.Now()
+	var rows int64
+	expr := ""
+	for {
+		resp, err := c.Service().Query(ctx, &milvuspb.QueryRequest{DbName: "default", CollectionName: coll, Expr: expr, OutputFields: []string{"*"},
+			QueryParams:      []*commonpb.KeyValuePair{{Key: "limit", Value: batch}, {Key: "iterator", Value: "true"}, {Key: "reduce_stop_for_best", Value: "true"}},
+			ConsistencyLevel: commonpb.ConsistencyLevel_Customized, GuaranteeTimestamp: ts})
+		if err == nil && resp.GetStatus().GetCode() != 0 {
+			err = fmt.Errorf("%s", resp.GetStatus().GetReason())
+		}
+		if err != nil {
+			return rows, 0, err
+		}
+		var keys []int64
+		for _, f := range resp.GetFieldsData() {
+			if f.GetFieldName() == pk {
+				keys = f.GetScalars().GetLongData().GetData()
+			}
+		}
+		if len(keys) == 0 {
+			return rows, time.Since(start).Seconds(), nil
+		}
+		rows += int64(len(keys))
+		expr = fmt.Sprintf("%s > %d", pk, keys[len(keys)-1])
+	}
 }
 
 // renderSegments reads the lines measureSegments appended to path and
@@ -103,7 +157,7 @@ func renderSegments(path string) (string, error) {
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
 		p := strings.Split(sc.Text(), "\t")
-		if len(p) != 6 {
+		if len(p) != 7 {
 			return "", fmt.Errorf("%s: bad line %q", path, sc.Text())
 		}
 		var r segmentRun
@@ -113,6 +167,7 @@ func renderSegments(path string) (string, error) {
 		r.drainSecs, _ = strconv.ParseFloat(p[3], 64)
 		r.backSec, _ = strconv.ParseFloat(p[4], 64)
 		r.oneStreamSecs, _ = strconv.ParseFloat(p[5], 64)
+		r.openSecs, _ = strconv.ParseFloat(p[6], 64)
 		runs = append(runs, r)
 	}
 	if err := sc.Err(); err != nil || len(runs) == 0 {
@@ -123,18 +178,18 @@ func renderSegments(path string) (string, error) {
 
 func segmentTable(runs []segmentRun) string {
 	var b strings.Builder
-	b.WriteString("\n| server setting | segments | rows | raw drain rows/s | backup rows/s (default --scan-workers) | backup rows/s (--scan-workers 1) |\n|---|---:|---:|---:|---:|---:|\n")
+	b.WriteString("\n| server setting | segments | rows | raw drain rows/s (bounded ranges) | raw drain rows/s (open ranges, before issue 19) | backup rows/s (default --scan-workers) | backup rows/s (--scan-workers 1) |\n|---|---:|---:|---:|---:|---:|---:|\n")
 	best := map[string]float64{}
 	var labels []string
 	for _, r := range runs {
 		rate := float64(r.rows) / r.backSec
-		fmt.Fprintf(&b, "| %s | %d | %d | %.0f | %.0f | %.0f |\n", r.label, r.segments, r.rows, float64(r.rows)/r.drainSecs, rate, float64(r.rows)/r.oneStreamSecs)
+		fmt.Fprintf(&b, "| %s | %d | %d | %.0f | %.0f | %.0f | %.0f |\n", r.label, r.segments, r.rows, float64(r.rows)/r.drainSecs, float64(r.rows)/r.openSecs, rate, float64(r.rows)/r.oneStreamSecs)
 		if _, ok := best[r.label]; !ok {
 			labels = append(labels, r.label)
 		}
-		best[r.label] = max(best[r.label], rate)
+		best[r.label] = max(best[r.label], rate, float64(r.rows)/r.oneStreamSecs)
 	}
-	b.WriteString("\nRatios (best backup rows/s of each setting / best of the first, same run):\n\n")
+	b.WriteString("\nRatios (best backup rows/s of each setting, either --scan-workers column, / best of the first, same run):\n\n")
 	for _, l := range labels[1:] {
 		fmt.Fprintf(&b, "- backup at %s / at %s: %.2f\n", l, labels[0], best[l]/best[labels[0]])
 	}
