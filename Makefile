@@ -4,7 +4,7 @@
 # Extra go test flags for `make test`, e.g. make test TESTFLAGS='-run Restore -v'.
 TESTFLAGS ?=
 
-.PHONY: build test unit lint docs example milvus-up milvus-down demo bench
+.PHONY: build test unit lint docs example milvus-up milvus-down demo bench serve-demo image helm-check
 
 # Build data for `milvault version` (see internal/cli/cmd_version.go).
 CLI := github.com/milvault/milvault/internal/cli
@@ -52,3 +52,19 @@ demo:
 
 bench:
 	bash scripts/bench.sh
+
+# serve-demo starts a real Milvus 2.3.5 and MinIO and runs `milvault serve`
+# with a demo policy; it prints the status page's URL and a token (Ctrl-C
+# stops everything). SERVE_DEMO_PORT sets the port (default 8080).
+serve-demo:
+	bash scripts/serve-demo.sh
+
+# image builds the container image (Dockerfile) where a Docker daemon runs.
+image:
+	bash scripts/docker-build.sh
+
+# helm-check lints and renders the Helm chart against its golden files and
+# checks every manifest (go test ./deploy/).
+helm-check:
+	bash scripts/helm.sh install
+	HELM=$$(bash scripts/helm.sh path) go test -count=1 ./deploy/

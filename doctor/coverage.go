@@ -46,6 +46,9 @@ type Coverage struct {
 	Now          time.Time
 	RPO          time.Duration // newest backup must be younger
 	VerifyWithin time.Duration // newest successful proof must be younger
+	// Protection is what the repository's bucket does against deletion;
+	// nil for a repository that is not in a bucket.
+	Protection *RepoProtection
 }
 
 // CheckCoverage flags collections with no backup, a backup older than the

@@ -35,6 +35,12 @@ func Diagnose(p Params) *Report {
 	}
 	if p.Coverage != nil {
 		r.Add(CheckCoverage(*p.Coverage)...)
+		if pr := p.Coverage.Protection; pr != nil {
+			r.Add(CheckProtection(*pr)...)
+			if pr.Err != nil {
+				r.Unknown("whether repository bucket %s keeps versions or object locks: %v", pr.Bucket, pr.Err)
+			}
+		}
 	}
 	noteMissing(r, p)
 	if !p.Inspected() {

@@ -24,10 +24,11 @@ const spoolPattern = ".tmp-milvault-chunk-*.parquet"
 // In a local repository the spool lies in the repository's own file
 // system, so the store links it into place instead of copying it.
 type FileWriter struct {
-	store Store
-	path  string
-	spool *os.File
-	hash  *checksum.Writer
+	store  Store
+	retain func(context.Context) context.Context // the repository's retention
+	path   string
+	spool  *os.File
+	hash   *checksum.Writer
 }
 
 // CreateFile starts the data file path (under data/) with digests of
@@ -45,7 +46,7 @@ func (r *Repository) CreateFile(ctx context.Context, path string, alg checksum.A
 	if err != nil {
 		return nil, fmt.Errorf("spool %s: %w", path, err)
 	}
-	return &FileWriter{store: r.store, path: path, spool: spool, hash: checksum.NewWriter(spool, alg)}, nil
+	return &FileWriter{store: r.store, retain: r.retained, path: path, spool: spool, hash: checksum.NewWriter(spool, alg)}, nil
 }
 
 // spoolDir is the store's spool directory, or "" (the system default).
@@ -74,7 +75,7 @@ func (w *FileWriter) Commit(ctx context.Context) (manifest.File, error) {
 	if _, err := w.spool.Seek(0, io.SeekStart); err != nil {
 		return manifest.File{}, fmt.Errorf("write %s: %w", w.path, err)
 	}
-	if err := w.store.Put(ctx, w.path, w.spool); err != nil {
+	if err := w.store.Put(w.retain(ctx), w.path, w.spool); err != nil {
 		return manifest.File{}, err
 	}
 	return manifest.File{Path: w.path, Size: w.hash.Count(), Checksum: w.hash.Digest()}, nil

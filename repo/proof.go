@@ -50,7 +50,7 @@ func (r *Repository) RecordProof(ctx context.Context, p Proof) error {
 		return err
 	}
 	name := fmt.Sprintf("%s%s-%s.json", proofPrefix(p.BackupID), p.At.UTC().Format("20060102T150405.000000000Z"), p.Kind)
-	if err := r.store.Put(ctx, name, bytes.NewReader(data)); err != nil {
+	if err := r.store.Put(r.retained(ctx), name, bytes.NewReader(data)); err != nil {
 		return fmt.Errorf("record %s of %s: %w", p.Kind, p.BackupID, err)
 	}
 	return nil

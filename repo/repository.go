@@ -29,6 +29,14 @@ type Config struct {
 	Version   int       `json:"version"`
 	ID        string    `json:"id"`
 	CreatedAt time.Time `json:"created_at"`
+	// ObjectLock, when set, keeps every file milvault writes for a
+	// retention period (see ObjectLock).
+	ObjectLock *ObjectLock `json:"object_lock,omitempty"`
+}
+
+// InitOptions are the settings a repository is created with.
+type InitOptions struct {
+	ObjectLock *ObjectLock // nil: no retention
 }
 
 // NoRepositoryError reports a location that holds no milvault repository.
@@ -135,6 +143,11 @@ func noRepository(loc string, files []FileInfo) *NoRepositoryError {
 // a repository (*ExistsError) or other files (*NoRepositoryError with
 // Foreign set), so that a typo never mixes backups into unrelated data.
 func Init(ctx context.Context, s Store) (*Repository, error) {
+	return InitWith(ctx, s, InitOptions{})
+}
+
+// InitWith is Init with settings.
+func InitWith(ctx context.Context, s Store, o InitOptions) (*Repository, error) {
 	_, err := Open(ctx, s)
 	var nre *NoRepositoryError
 	switch {
@@ -143,12 +156,13 @@ func Init(ctx context.Context, s Store) (*Repository, error) {
 	case !errors.As(err, &nre) || nre.Foreign:
 		return nil, err
 	}
-	cfg := Config{Format: "milvault-repository", Version: RepositoryVersion, ID: randomHex(8), CreatedAt: time.Now().UTC()}
+	cfg := Config{Format: "milvault-repository", Version: RepositoryVersion, ID: randomHex(8), CreatedAt: time.Now().UTC(), ObjectLock: o.ObjectLock}
 	data, _ := json.MarshalIndent(cfg, "", "  ")
-	if err := s.Put(ctx, configName, bytes.NewReader(data)); err != nil {
+	r := &Repository{store: s, cfg: cfg, now: time.Now}
+	if err := s.Put(r.retained(ctx), configName, bytes.NewReader(data)); err != nil {
 		return nil, fmt.Errorf("create repository %s: %w", s.Location(), err)
 	}
-	return &Repository{store: s, cfg: cfg, now: time.Now}, nil
+	return r, nil
 }
 
 // RemoveIfEmpty removes the repository descriptor when it is the only file
@@ -311,7 +325,7 @@ func (r *Repository) Commit(ctx context.Context, m *manifest.Manifest) error {
 	if err != nil {
 		return fmt.Errorf("commit %s: %w", m.ID, err)
 	}
-	if err := r.store.Put(ctx, manifest.Path(m.ID), bytes.NewReader(data)); err != nil {
+	if err := r.store.Put(r.retained(ctx), manifest.Path(m.ID), bytes.NewReader(data)); err != nil {
 		return fmt.Errorf("commit %s: %w", m.ID, err)
 	}
 	if m.Name != "" {
@@ -348,7 +362,8 @@ func (r *Repository) keepName(ctx context.Context, m *manifest.Manifest) error {
 }
 
 // Delete removes a committed backup: its manifest first, so that it is never
-// half-visible, then its data files. It takes the repository's exclusive
+// half-visible, then its data files. A backup still under the repository's
+// object lock is refused with a *RetainedError before anything is removed. It takes the repository's exclusive
 // lock: held, which must be an exclusive lock on r, or when held is nil
 // one of its own for the time it runs (failing at once when any other lock,
 // in this process or another, is held).
@@ -361,6 +376,9 @@ func (r *Repository) Delete(ctx context.Context, held *Lock, id string) error {
 		return err
 	}
 	defer release()
+	if err := r.CheckDeletable(ctx, id); err != nil {
+		return err
+	}
 	if err := r.store.Delete(ctx, manifest.Path(id)); err != nil {
 		return fmt.Errorf("delete backup %s: %w", id, err)
 	}

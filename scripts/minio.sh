@@ -19,7 +19,8 @@
 # Tests read .milvus-test/minio.env: MILVAULT_TEST_S3_ENDPOINT,
 # MILVAULT_TEST_S3_ACCESS_KEY, MILVAULT_TEST_S3_SECRET_KEY,
 # MILVAULT_TEST_S3_BUCKET and MILVAULT_TEST_S3_BUCKET2 (a second bucket, for
-# copies between repositories).
+# copies between repositories), MILVAULT_TEST_S3_LOCKED_BUCKET (a bucket
+# created with S3 Object Lock enabled, for the object-lock tests).
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -36,6 +37,7 @@ DATA=$STATE/minio
 PIDFILE=$STATE/minio.pid
 ENVFILE=$STATE/minio.env
 BUCKETS=(milvault-test milvault-test-2)
+LOCKED_BUCKET=milvault-test-locked
 
 say() { printf 'minio: %s\n' "$*"; }
 die() { say "$*" >&2; exit 1; }
@@ -69,8 +71,11 @@ start() {
   echo $! >"$PIDFILE"
   wait_live || { tail -20 "$STATE/minio.log" >&2; stop; die "did not become live on port $MINIO_PORT"; }
   for b in "${BUCKETS[@]}"; do make_bucket "$user" "$pass" "$b"; done
+  # Object lock can only be enabled when a bucket is created (it turns on
+  # versioning too).
+  make_bucket "$user" "$pass" "$LOCKED_BUCKET" -H "x-amz-bucket-object-lock-enabled: true"
   cat >"$ENVFILE" <<EOF
-export MILVAULT_TEST_S3_ENDPOINT=http://127.0.0.1:$MINIO_PORT MILVAULT_TEST_S3_ACCESS_KEY=$user MILVAULT_TEST_S3_SECRET_KEY=$pass MILVAULT_TEST_S3_BUCKET=${BUCKETS[0]} MILVAULT_TEST_S3_BUCKET2=${BUCKETS[1]}
+export MILVAULT_TEST_S3_ENDPOINT=http://127.0.0.1:$MINIO_PORT MILVAULT_TEST_S3_ACCESS_KEY=$user MILVAULT_TEST_S3_SECRET_KEY=$pass MILVAULT_TEST_S3_BUCKET=${BUCKETS[0]} MILVAULT_TEST_S3_BUCKET2=${BUCKETS[1]} MILVAULT_TEST_S3_LOCKED_BUCKET=$LOCKED_BUCKET
 EOF
   say "live on http://127.0.0.1:$MINIO_PORT (pid $(cat "$PIDFILE")), buckets ${BUCKETS[*]}; source $ENVFILE"
 }
@@ -88,7 +93,7 @@ wait_live() {
 # make_bucket creates a bucket with a SigV4-signed PUT (the mc client is not
 # needed; curl signs).
 make_bucket() {
-  curl -sf -m 10 -X PUT --user "$1:$2" --aws-sigv4 "aws:amz:us-east-1:s3" \
+  curl -sf -m 10 -X PUT --user "$1:$2" --aws-sigv4 "aws:amz:us-east-1:s3" "${@:4}" \
     "http://127.0.0.1:$MINIO_PORT/$3" >/dev/null || die "could not create bucket $3"
 }
 

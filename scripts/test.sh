@@ -34,8 +34,10 @@ fi
 # The servers run in their own sessions, so Ctrl-C reaches only this script
 # and go; the EXIT trap then stops them. 8>&- keeps the lock out of them.
 minio_build=
+helm_build=
 stop_servers() {
   [[ -z $minio_build ]] || kill -- "-$minio_build" 2>/dev/null || true
+  [[ -z $helm_build ]] || kill -- "-$helm_build" 2>/dev/null || true
   step "stopping Milvus and MinIO servers"
   bash "$env_sh" stop all 8>&- || true
   bash scripts/minio.sh stop 8>&- || true
@@ -48,6 +50,12 @@ trap 'exit 143' TERM
 step "building MinIO in the background (cached after the first run; log in .milvus-test/minio-install.log)"
 setsid bash scripts/minio.sh install >.milvus-test/minio-install.log 2>&1 8>&- &
 minio_build=$!
+
+# helm checks deploy/helm/milvault (go test ./deploy/: helm lint, helm template
+# against golden files); its first build takes minutes, also in the background.
+step "building helm in the background (cached; log in .milvus-test/helm-install.log)"
+setsid bash scripts/helm.sh install >.milvus-test/helm-install.log 2>&1 8>&- &
+helm_build=$!
 
 step "installing Milvus servers into .venv"
 bash "$env_sh" install 8>&-
@@ -68,6 +76,13 @@ bash scripts/minio.sh start 8>&-
 # shellcheck source=/dev/null
 source .milvus-test/minio.env
 step "MILVAULT_TEST_S3_ENDPOINT=$MILVAULT_TEST_S3_ENDPOINT"
+
+step "waiting for the helm build"
+wait "$helm_build" || { cat .milvus-test/helm-install.log; exit 1; }
+helm_build=
+cat .milvus-test/helm-install.log
+HELM=$(bash scripts/helm.sh path)
+export HELM
 
 step "go vet ${pkgs[*]}"
 go vet "${pkgs[@]}"

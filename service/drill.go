@@ -134,6 +134,11 @@ type PruneResult struct {
 // rules (each selection judged on its own), under the repository's
 // exclusive lock.
 func (s *Service) RunPrune(name string) (jobs.Job, error) {
+	return s.RunPruneAs(name, "")
+}
+
+// RunPruneAs is RunPrune on behalf of principal (see RunPolicyAs).
+func (s *Service) RunPruneAs(name, principal string) (jobs.Job, error) {
 	pol, ok := s.config().Policies[name]
 	if !ok {
 		return jobs.Job{}, &UnknownPolicyError{Name: name}
@@ -153,6 +158,9 @@ func (s *Service) RunPrune(name string) (jobs.Job, error) {
 			}
 			defer l.Unlock()
 			deleted, err := pruneSelected(lctx, r, l, pol, s.now())
+			if len(deleted) > 0 || err != nil {
+				s.audit(lctx, r, principal, pruneEntry(name, deleted), err)
+			}
 			return &PruneResult{Deleted: deleted}, l.Stopped("prune", err)
 		})
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/milvault/milvault/audit"
 	"github.com/milvault/milvault/backup"
 	"github.com/milvault/milvault/checksum"
 	"github.com/milvault/milvault/config"
@@ -47,7 +48,7 @@ type CopyResult struct {
 // runPolicy is one run of policy name: backup, then verify, prune and copy,
 // all under one exclusive lock on the policy's repository, so that no other
 // milvault process prunes or deletes in between.
-func (s *Service) runPolicy(ctx context.Context, name string, pol PolicyConfig, p progress.Progress) (*PolicyResult, error) {
+func (s *Service) runPolicy(ctx context.Context, name string, pol PolicyConfig, p progress.Progress, principal string) (*PolicyResult, error) {
 	cfg := s.config()
 	r, err := s.openRepo(ctx, pol.Repository)
 	if err != nil {
@@ -58,11 +59,11 @@ func (s *Service) runPolicy(ctx context.Context, name string, pol PolicyConfig, 
 		return nil, err
 	}
 	defer l.Unlock()
-	res, err := s.policySteps(lctx, r, l, name, pol, p)
+	res, err := s.policySteps(lctx, r, l, name, pol, p, principal)
 	return res, l.Stopped("policy "+name, err)
 }
 
-func (s *Service) policySteps(ctx context.Context, r *repo.Repository, l *repo.Lock, name string, pol PolicyConfig, p progress.Progress) (*PolicyResult, error) {
+func (s *Service) policySteps(ctx context.Context, r *repo.Repository, l *repo.Lock, name string, pol PolicyConfig, p progress.Progress, principal string) (*PolicyResult, error) {
 	c, err := s.connect(ctx, s.config().milvusFor(pol))
 	if err != nil {
 		return nil, err
@@ -73,6 +74,7 @@ func (s *Service) policySteps(ctx context.Context, r *repo.Repository, l *repo.L
 		return nil, err
 	}
 	b, err := backup.Run(ctx, backup.Deps{Milvus: c, Repo: r, Progress: p, ToolVersion: s.opts.Version, Lock: l}, params)
+	s.audit(ctx, r, principal, backupEntry(name, b), err)
 	if err != nil {
 		return nil, err
 	}
@@ -86,11 +88,15 @@ func (s *Service) policySteps(ctx context.Context, r *repo.Repository, l *repo.L
 		return res, err
 	}
 	s.metrics.backupGood(name, m, res.Verification)
-	if res.Pruned, err = prune(ctx, r, l, pol.Retention, m, s.now()); err != nil {
+	res.Pruned, err = prune(ctx, r, l, pol.Retention, m, s.now())
+	if len(res.Pruned) > 0 || err != nil {
+		s.audit(ctx, r, principal, pruneEntry(name, res.Pruned), err)
+	}
+	if err != nil {
 		return res, err
 	}
 	for _, to := range pol.CopyTo {
-		cr, err := s.copyTo(ctx, r, l, m, to, p)
+		cr, err := s.copyTo(ctx, r, l, m, to, p, principal)
 		if err != nil {
 			return res, err
 		}
@@ -172,7 +178,11 @@ func pruneBackups(ctx context.Context, r *repo.Repository, l *repo.Lock, rc Rete
 		return []string{}, err
 	}
 	deleted := []string{}
-	for _, v := range retention.Plan(pol, backups, "", now) {
+	plan, err := retention.HoldLocked(ctx, r, retention.Plan(pol, backups, "", now))
+	if err != nil {
+		return deleted, err
+	}
+	for _, v := range plan {
 		if v.Keep || v.Manifest.ID == keep {
 			continue
 		}
@@ -185,14 +195,21 @@ func pruneBackups(ctx context.Context, r *repo.Repository, l *repo.Lock, rc Rete
 }
 
 // copyTo copies m to the configured repository to (which must exist).
-func (s *Service) copyTo(ctx context.Context, src *repo.Repository, l *repo.Lock, m *manifest.Manifest, to string, p progress.Progress) (CopyResult, error) {
+func (s *Service) copyTo(ctx context.Context, src *repo.Repository, l *repo.Lock, m *manifest.Manifest, to string, p progress.Progress, principal string) (CopyResult, error) {
 	dst, err := s.openRepo(ctx, to)
 	if err != nil {
 		return CopyResult{}, err
 	}
 	res, err := offsite.Copy(ctx, src, dst, m, offsite.Options{Progress: p, LockWait: s.config().lockWait, SrcLock: l})
+	s.audit(ctx, dst, principal, audit.Entry{Operation: audit.OpCopy, BackupIDs: []string{m.ID}, Collections: audit.Collections(m),
+		Params: map[string]any{"from": src.Location(), "to": to, "backup": m.ID}}, err)
 	if err != nil {
 		return CopyResult{}, fmt.Errorf("copy %s to %s: %w", m.ID, to, err)
 	}
 	return CopyResult{Repository: to, BackupID: m.ID, Copied: res.Copied, Bytes: res.Bytes}, nil
+}
+
+// pruneEntry is the audit entry of a policy's prune.
+func pruneEntry(policy string, deleted []string) audit.Entry {
+	return audit.Entry{Operation: audit.OpPrune, BackupIDs: deleted, Params: map[string]any{"policy": policy}}
 }

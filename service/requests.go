@@ -4,8 +4,10 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/milvault/milvault/audit"
 	"github.com/milvault/milvault/errkind"
 	"github.com/milvault/milvault/jobs"
+	"github.com/milvault/milvault/manifest"
 	"github.com/milvault/milvault/offsite"
 	"github.com/milvault/milvault/progress"
 	"github.com/milvault/milvault/repo"
@@ -28,6 +30,9 @@ type JobRequest struct {
 	Target      string   `json:"target,omitempty"`
 	Suffix      string   `json:"suffix,omitempty"`
 	Database    string   `json:"database,omitempty"`
+	// Principal names who asked (set by the API from the request's token,
+	// never read from the body), for the audit trail.
+	Principal string `json:"-"`
 }
 
 // BadRequestError is a job request the service cannot run as asked.
@@ -45,7 +50,7 @@ func (s *Service) StartJob(req JobRequest) (jobs.Job, error) {
 		if req.Policy == "" {
 			return jobs.Job{}, &BadRequestError{"a backup job needs \"policy\": the policy whose backup to take"}
 		}
-		return s.RunPolicy(req.Policy)
+		return s.RunPolicyAs(req.Policy, req.Principal)
 	case jobs.KindVerify:
 		if req.Policy != "" && req.Repository == "" {
 			return s.RunVerification(req.Policy)
@@ -62,7 +67,7 @@ func (s *Service) StartJob(req JobRequest) (jobs.Job, error) {
 		if req.Kind == jobs.KindDrill {
 			return s.RunDrill(req.Policy)
 		}
-		return s.RunPrune(req.Policy)
+		return s.RunPruneAs(req.Policy, req.Principal)
 	}
 	return jobs.Job{}, &BadRequestError{fmt.Sprintf("unknown job kind %q: use backup, verify, copy, restore, drill or prune", req.Kind)}
 }
@@ -115,7 +120,10 @@ func (s *Service) startCopy(req JobRequest) (jobs.Job, error) {
 		if err != nil {
 			return nil, err
 		}
-		return offsite.Copy(ctx, src, dst, m, offsite.Options{Progress: p, LockWait: s.config().lockWait})
+		res, err := offsite.Copy(ctx, src, dst, m, offsite.Options{Progress: p, LockWait: s.config().lockWait})
+		s.audit(ctx, dst, req.Principal, audit.Entry{Operation: audit.OpCopy, BackupIDs: []string{m.ID}, Collections: audit.Collections(m),
+			Params: map[string]any{"from": req.Repository, "to": req.To, "backup": req.Backup}}, err)
+		return res, err
 	})
 }
 
@@ -148,6 +156,22 @@ func (s *Service) startRestore(req JobRequest) (jobs.Job, error) {
 			return nil, err
 		}
 		defer c.Close()
-		return restore.Run(ctx, restore.Deps{Milvus: c, Repo: r, Progress: p}, m, params)
+		res, err := restore.Run(ctx, restore.Deps{Milvus: c, Repo: r, Progress: p}, m, params)
+		s.audit(ctx, r, req.Principal, restoreEntry(req, m, res), err)
+		return res, err
 	})
+}
+
+// restoreEntry is the audit entry of a restore job.
+func restoreEntry(req JobRequest, m *manifest.Manifest, res *restore.Result) audit.Entry {
+	e := audit.Entry{Operation: audit.OpRestore, BackupIDs: []string{m.ID}, Params: map[string]any{"repository": req.Repository,
+		"backup": req.Backup, "milvus": req.Milvus, "collections": req.Collections, "target": req.Target, "suffix": req.Suffix, "database": req.Database}}
+	if res == nil {
+		e.Collections = audit.Collections(m)
+		return e
+	}
+	for _, c := range res.Collections {
+		e.Collections = append(e.Collections, c.Database+"."+c.Name)
+	}
+	return e
 }

@@ -111,13 +111,19 @@ func (s *Service) jobFinished(j jobs.Job) {
 // RunPolicy starts a run of policy name now. It fails with a
 // *jobs.BusyError when the policy has a run queued or running.
 func (s *Service) RunPolicy(name string) (jobs.Job, error) {
+	return s.RunPolicyAs(name, "")
+}
+
+// RunPolicyAs is RunPolicy on behalf of principal (an API token; ""
+// means the service's own schedule), whom the audit trail names.
+func (s *Service) RunPolicyAs(name, principal string) (jobs.Job, error) {
 	pol, ok := s.config().Policies[name]
 	if !ok {
 		return jobs.Job{}, &UnknownPolicyError{Name: name}
 	}
 	return s.runner.Start(jobs.Spec{Kind: jobs.KindBackup, Policy: name, Params: map[string]string{"policy": name}},
 		func(ctx context.Context, p progress.Progress) (any, error) {
-			res, err := s.runPolicy(ctx, name, pol, p)
+			res, err := s.runPolicy(ctx, name, pol, p, principal)
 			if res == nil {
 				return nil, err
 			}

@@ -107,6 +107,7 @@ func runBackup(ctx context.Context, g *GlobalOptions, o *BackupOptions) (err err
 		return err
 	}
 	defer c.Close()
+	created := r == nil
 	if r == nil { // --init, and Milvus answered: only now create the repository
 		dir, existed := localDirExisted(g.Repo)
 		if r, err = g.initRepo(ctx, g.Repo); err != nil {
@@ -132,6 +133,9 @@ func runBackup(ctx context.Context, g *GlobalOptions, o *BackupOptions) (err err
 	prog := g.progress()
 	res, err := backup.Run(ctx, backup.Deps{Milvus: c, Repo: r, Progress: prog, ToolVersion: BuildVersion().Version, Lock: l}, p)
 	prog.Done()
+	if err == nil || !created { // a failed backup --init removes the repository it created
+		g.recordAudit(ctx, r, backupAuditEntry(g, p, res), err)
+	}
 	if err != nil {
 		return err
 	}

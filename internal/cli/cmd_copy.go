@@ -7,9 +7,11 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/milvault/milvault/audit"
 	"github.com/milvault/milvault/errkind"
 	"github.com/milvault/milvault/offsite"
 	"github.com/milvault/milvault/progress"
+	"github.com/milvault/milvault/repo/blob"
 )
 
 // CopyOptions are the flags of `milvault copy`.
@@ -70,6 +72,8 @@ func runCopy(ctx context.Context, g *GlobalOptions, o *CopyOptions, ref string) 
 	res, err := offsite.Copy(lctx, src, dst, m, offsite.Options{Progress: prog, SkipReadBack: o.NoReadBack,
 		LockWait: o.LockWait, DstLock: l})
 	prog.Done()
+	g.recordAudit(lctx, dst, audit.Entry{Operation: audit.OpCopy, BackupIDs: []string{m.ID}, Collections: audit.Collections(m),
+		Params: map[string]any{"from": blob.RedactURL(g.Repo), "to": blob.RedactURL(o.To), "backup": m.ID}}, err)
 	if err != nil {
 		return err
 	}

@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -14,6 +15,7 @@ import (
 	"github.com/milvault/milvault/doctor"
 	"github.com/milvault/milvault/milvus"
 	"github.com/milvault/milvault/repo"
+	"github.com/milvault/milvault/repo/blob"
 )
 
 // Exit codes of `milvault doctor` (docs/cli.md): the verdict, or 3 when it
@@ -209,6 +211,7 @@ func gatherCoverage(ctx context.Context, g *GlobalOptions, o *DoctorOptions, liv
 	if live != nil {
 		cv.Live = live.Collections
 	}
+	cv.Protection = repoProtection(ctx, g.Repo, r)
 	cv.Backups, err = backupInfos(ctx, r)
 	return cv, err
 }
@@ -235,4 +238,25 @@ func backupInfos(ctx context.Context, r *repo.Repository) ([]doctor.BackupInfo, 
 		out = append(out, b)
 	}
 	return out, nil
+}
+
+// repoProtection asks the bucket of an s3:// repository about versioning
+// and object lock; nil for other repositories.
+func repoProtection(ctx context.Context, loc string, r *repo.Repository) *doctor.RepoProtection {
+	if !strings.HasPrefix(loc, "s3://") || r == nil {
+		return nil
+	}
+	p := &doctor.RepoProtection{Bucket: strings.SplitN(strings.TrimPrefix(loc, "s3://"), "/", 2)[0]}
+	if ol := r.Config().ObjectLock; ol != nil {
+		p.RepoLock = ol.Mode + " " + ol.Retention().String()
+	}
+	s, err := blob.Open(ctx, loc)
+	if err != nil {
+		p.Err = err
+		return p
+	}
+	defer s.Close()
+	bp, err := s.Protection(ctx)
+	p.Versioning, p.ObjectLock, p.Err = bp.Versioning, bp.ObjectLock, err
+	return p
 }

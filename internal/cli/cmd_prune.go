@@ -3,14 +3,15 @@ package cli
 import (
 	"context"
 	"fmt"
-	"github.com/milvault/milvault/backup"
 	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/milvault/milvault/backup"
 	"github.com/milvault/milvault/config"
+	"github.com/milvault/milvault/manifest"
 	"github.com/milvault/milvault/progress"
 	"github.com/milvault/milvault/repo"
 	"github.com/milvault/milvault/retention"
@@ -21,7 +22,7 @@ type PruneOptions struct {
 	KeepLast, KeepDaily, KeepWeekly, KeepMonthly, MinKeep int
 	KeepWithin                                            time.Duration
 	Collection                                            string
-	DryRun                                                bool
+	DryRun, Yes                                           bool
 	LockWait                                              time.Duration
 }
 
@@ -36,6 +37,7 @@ func (o *PruneOptions) AddFlags(cmd *cobra.Command) {
 	f.IntVar(&o.MinKeep, "min-keep", 3, "always keep at least the N newest backups, whatever the other rules say")
 	f.StringVarP(&o.Collection, "collection", "c", "", "only consider backups that contain this collection (name or database.name)")
 	f.BoolVar(&o.DryRun, "dry-run", false, "print what would be deleted and the space freed, delete nothing")
+	f.BoolVarP(&o.Yes, "yes", "y", false, "do not ask for confirmation on a terminal (without one prune never asks)")
 	addLockWaitFlag(f, &o.LockWait)
 }
 
@@ -117,19 +119,61 @@ func runPrune(ctx context.Context, g *GlobalOptions, o *PruneOptions) error {
 	if len(problems) > 0 {
 		return fmt.Errorf("prune refuses to run while %d manifest(s) are unreadable (first: %v): fix or delete them first", len(problems), problems[0])
 	}
-	rep := pruneReportOf(retention.Plan(pol, all, o.Collection, time.Now()), o.DryRun)
+	plan, err := retention.HoldLocked(ctx, r, retention.Plan(pol, all, o.Collection, time.Now()))
+	if err != nil {
+		return err
+	}
+	rep := pruneReportOf(plan, o.DryRun)
 	if !o.DryRun {
-		for _, row := range rep.Backups {
-			if row.Keep {
-				continue
-			}
-			if err := r.Delete(ctx, l, row.ID); err != nil {
-				return fmt.Errorf("prune stopped after deleting %d backups: %w", len(rep.Deleted), l.Stopped("delete", err))
-			}
-			rep.Deleted = append(rep.Deleted, row.ID)
+		if err := g.confirmPrune(ctx, r, o, plan); err != nil {
+			return err
+		}
+		err := deletePruned(ctx, r, l, &rep)
+		if len(rep.Deleted) > 0 || err != nil {
+			g.recordAudit(ctx, r, pruneAuditEntry(g, o, plan, rep.Deleted), err)
+		}
+		if err != nil {
+			return err
 		}
 	}
 	return printPrune(g, rep)
+}
+
+// deletePruned deletes the backups rep does not keep, recording each in
+// rep.Deleted.
+func deletePruned(ctx context.Context, r *repo.Repository, l *repo.Lock, rep *pruneReport) error {
+	for _, row := range rep.Backups {
+		if row.Keep {
+			continue
+		}
+		if err := r.Delete(ctx, l, row.ID); err != nil {
+			return fmt.Errorf("prune stopped after deleting %d backups: %w", len(rep.Deleted), l.Stopped("delete", err))
+		}
+		rep.Deleted = append(rep.Deleted, row.ID)
+	}
+	return nil
+}
+
+// confirmPrune lists the backups plan removes and, on a terminal, asks
+// before removing them; without a terminal (cron, scripts) prune does not
+// ask.
+func (g *GlobalOptions) confirmPrune(ctx context.Context, r *repo.Repository, o *PruneOptions, plan []retention.Verdict) error {
+	var removals []*manifest.Manifest
+	for _, v := range plan {
+		if !v.Keep {
+			removals = append(removals, v.Manifest)
+		}
+	}
+	if len(removals) == 0 {
+		return nil
+	}
+	if err := g.listRemovals(ctx, r, removals); err != nil {
+		return err
+	}
+	if o.Yes || !isTerminal(g.stdin) {
+		return nil
+	}
+	return confirm(g, false, fmt.Sprintf("delete these %d backups", len(removals)), "yes")
 }
 
 // pruneReportOf turns a retention plan into the report prune prints.

@@ -8,6 +8,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/milvault/milvault/manifest"
+	"github.com/milvault/milvault/milvus"
 	"github.com/milvault/milvault/progress"
 	"github.com/milvault/milvault/restore"
 )
@@ -105,24 +107,23 @@ func runRestore(ctx context.Context, g *GlobalOptions, o *RestoreOptions, ref st
 	if err != nil {
 		return err
 	}
-	if p.DropExisting {
-		if err := confirm(g, o.Yes, "drop existing target collections before restoring backup "+m.ID, "yes"); err != nil {
-			return err
-		}
+	c, err := g.connect(ctx)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	if err := g.confirmDrop(ctx, c, m, p, o.Yes); err != nil {
+		return err
 	}
 	l, ctx, unlock, err := g.lockRepo(ctx, r, "restore", false, o.LockWait)
 	if err != nil {
 		return err
 	}
 	defer unlock()
-	c, err := g.connect(ctx)
-	if err != nil {
-		return err
-	}
-	defer c.Close()
 	prog := g.progress()
 	res, err := restore.Run(ctx, restore.Deps{Milvus: c, Repo: r, Progress: prog, Lock: l}, m, p)
 	prog.Done()
+	g.recordAudit(ctx, r, restoreAuditEntry(g, m, p, res), err)
 	if res != nil {
 		for _, w := range res.Warnings {
 			g.warnf("%s", w)
@@ -153,4 +154,19 @@ func printRestoreResult(g *GlobalOptions, res *restore.Result) error {
 	}
 	g.printf("restore of backup %s finished in %s\n", res.BackupID, progress.HumanDuration(res.Duration))
 	return nil
+}
+
+// confirmDrop lists the existing collections a restore with
+// --drop-existing drops and asks before dropping them.
+func (g *GlobalOptions) confirmDrop(ctx context.Context, c *milvus.Client, m *manifest.Manifest, p restore.Params, yes bool) error {
+	doomed, err := restore.Doomed(ctx, c, m, p)
+	if err != nil || len(doomed) == 0 {
+		return err
+	}
+	if g.listing() {
+		for _, name := range doomed {
+			fmt.Fprintf(g.stderr, "will drop existing collection %s (and its data) before restoring it from backup %s\n", name, m.ID)
+		}
+	}
+	return confirm(g, yes, fmt.Sprintf("drop %d existing %s before restoring backup %s", len(doomed), plural(len(doomed), "collection", "collections"), m.ID), "yes")
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/milvault/milvault/config"
 	"github.com/milvault/milvault/service"
 	"github.com/milvault/milvault/service/api"
+	"github.com/milvault/milvault/service/web"
 )
 
 // ServeOptions are the flags of `milvault serve`.
@@ -35,7 +36,7 @@ type ServeOptions struct {
 // AddFlags registers the flags.
 func (o *ServeOptions) AddFlags(cmd *cobra.Command) {
 	f := cmd.Flags()
-	f.StringVar(&o.Listen, "listen", "127.0.0.1:8080", "address of the HTTP API and /metrics")
+	f.StringVar(&o.Listen, "listen", "127.0.0.1:8080", "address of the status page, the HTTP API and /metrics")
 	f.BoolVar(&o.CheckConfig, "check-config", false, "check the configuration file and exit")
 	f.BoolVar(&o.InsecureNoAuth, "insecure-no-auth", false, "allow listening beyond loopback without API tokens")
 	f.StringVar(&o.AdminTokenFile, "admin-token-file", "", "file holding the admin API token (env MILVAULT_ADMIN_TOKEN)")
@@ -48,12 +49,13 @@ func newServeCommand(g *GlobalOptions) *cobra.Command {
 	o := &ServeOptions{}
 	cmd := &cobra.Command{
 		Use:   "serve --config FILE",
-		Short: "Run policies on their schedules, with an HTTP API and Prometheus metrics",
+		Short: "Run policies on their schedules, with a status page, an HTTP API and Prometheus metrics",
 		Example: `  milvault serve --config /etc/milvault/serve.yaml
   milvault serve --config serve.yaml --check-config`,
 		Long: `serve runs the policies of a service configuration (--config FILE, see
 examples/serve.yaml and README "Run it as a service") on their schedules, with
-an HTTP API under /api/v1 and Prometheus metrics at /metrics. Here --config
+a status page at / (log in with an API token), an HTTP API under /api/v1 and
+Prometheus metrics at /metrics. Here --config
 names the service configuration, not the command line's config file; serve's
 own flags can still be set as MILVAULT_SERVE_<FLAG>.`,
 		Args: cobra.NoArgs,
@@ -96,7 +98,13 @@ func runServe(ctx context.Context, g *GlobalOptions, o *ServeOptions) error {
 		return err
 	}
 	svc.RestoreMetrics(ctx)
-	return serveUntilStopped(ctx, svc, o, path, log, api.Handler(svc, api.Options{Tokens: tokens, Gatherer: reg, Logger: log}))
+	h, err := web.Handler(svc, web.Options{Tokens: tokens, Logger: log,
+		API: api.Handler(svc, api.Options{Tokens: tokens, Gatherer: reg, Logger: log})})
+	if err != nil {
+		svc.Shutdown()
+		return err
+	}
+	return serveUntilStopped(ctx, svc, o, path, log, h)
 }
 
 // serveUntilStopped runs the scheduler and the HTTP server until ctx ends

@@ -80,6 +80,7 @@ see docs/config.md. Exit codes are listed in docs/cli.md.`,
 	g.AddFlags(root)
 	root.AddCommand(newBackupCommand(g), newListCommand(g), newShowCommand(g),
 		newRestoreCommand(g), newDeleteCommand(g), newDemoCommand(g), newVerifyCommand(g), newPruneCommand(g), newDrillCommand(g), newCopyCommand(g), newUnlockCommand(g), newDoctorCommand(g), newInitCommand(g), newGendocsCommand(g), newVersionCommand(g), newServeCommand(g))
+	root.AddCommand(newAuditCommand(g))
 	registerCompletions(root, g)
 	return root
 }

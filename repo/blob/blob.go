@@ -136,6 +136,7 @@ func (s *Store) upload(ctx context.Context, key string, r io.Reader) (*digest, e
 		ContentType:    "application/octet-stream",
 		BufferSize:     int(s.partSize),
 		MaxConcurrency: uploadConcurrency,
+		BeforeWrite:    s.beforeWrite(ctx),
 	})
 	if err != nil {
 		return nil, err
@@ -147,7 +148,7 @@ func (s *Store) upload(ctx context.Context, key string, r io.Reader) (*digest, e
 		return nil, err
 	}
 	if err := w.Close(); err != nil {
-		return nil, err
+		return nil, explainLock(ctx, err)
 	}
 	return d, nil
 }

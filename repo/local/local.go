@@ -61,7 +61,23 @@ func (s *Store) path(name string) (string, error) {
 	return s.localPath(name), nil
 }
 
-// Put writes r to name atomically.
+// Put writes r to name atomically. A Put whose context carries a retention
+// (repo.WithRetain) leaves the file read-only: a local file system has no
+// object lock, so the retention is milvault's own (the repository refuses
+// to delete the file early) and the read-only mode warns other tools.
+func (s *Store) Put(ctx context.Context, name string, r io.Reader) error {
+	if err := s.put(ctx, name, r); err != nil {
+		return err
+	}
+	if _, ok := repo.RetainOf(ctx); ok {
+		if err := os.Chmod(s.localPath(name), 0o444); err != nil {
+			return fmt.Errorf("put %s: make it read-only: %w", name, err)
+		}
+	}
+	return nil
+}
+
+// put writes r to name atomically.
 //
 // When r is an *os.File at offset 0 whose whole content is to be stored, on
 // the same file system as the store (a finished spool file: backups spool
@@ -70,7 +86,7 @@ func (s *Store) path(name string) (string, error) {
 // every byte again. Callers must not change such a file after Put (see
 // repo.Store). Any other reader, or a link the file system refuses, is
 // copied.
-func (s *Store) Put(ctx context.Context, name string, r io.Reader) error {
+func (s *Store) put(ctx context.Context, name string, r io.Reader) error {
 	p, err := s.path(name)
 	if err != nil {
 		return err

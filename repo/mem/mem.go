@@ -24,8 +24,9 @@ type Store struct {
 }
 
 type memFile struct {
-	data []byte
-	mod  time.Time
+	data  []byte
+	mod   time.Time
+	until time.Time // retention (repo.WithRetain): Delete refuses before
 }
 
 // New returns an empty store.
@@ -45,7 +46,11 @@ func (s *Store) Put(ctx context.Context, name string, r io.Reader) error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.files[name] = memFile{data: data, mod: time.Now()}
+	if old, ok := s.files[name]; ok && time.Now().Before(old.until) {
+		return fmt.Errorf("put %s: %w", name, &RetainedError{Name: name, Until: old.until})
+	}
+	rt, _ := repo.RetainOf(ctx)
+	s.files[name] = memFile{data: data, mod: time.Now(), until: rt.Until}
 	return nil
 }
 
@@ -85,12 +90,27 @@ func (s *Store) List(ctx context.Context, prefix string) ([]repo.FileInfo, error
 	return out, nil
 }
 
-// Delete removes name.
+// Delete removes name. Like S3 Object Lock, it refuses a file whose
+// retention has not ended.
 func (s *Store) Delete(ctx context.Context, name string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if f, ok := s.files[name]; ok && time.Now().Before(f.until) {
+		return fmt.Errorf("delete %s: %w", name, &RetainedError{Name: name, Until: f.until})
+	}
 	delete(s.files, name)
 	return nil
+}
+
+// RetainedError is the answer to deleting or replacing a file under
+// retention.
+type RetainedError struct {
+	Name  string
+	Until time.Time
+}
+
+func (e *RetainedError) Error() string {
+	return fmt.Sprintf("%s is retained until %s", e.Name, e.Until.UTC().Format(time.RFC3339))
 }
 
 // OpenRange returns a reader over length bytes of name from offset (to the
@@ -116,6 +136,11 @@ func (s *Store) OpenRange(ctx context.Context, name string, offset, length int64
 func (s *Store) DeleteAll(ctx context.Context, prefix string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	for name, f := range s.files {
+		if strings.HasPrefix(name, prefix) && time.Now().Before(f.until) {
+			return fmt.Errorf("delete %s: %w", prefix, &RetainedError{Name: name, Until: f.until})
+		}
+	}
 	for name := range s.files {
 		if strings.HasPrefix(name, prefix) {
 			delete(s.files, name)

@@ -63,6 +63,7 @@ func Handler(svc *service.Service, o Options) http.Handler {
 	mux.HandleFunc("POST /api/v1/jobs/{id}/cancel", t.require(RoleAdmin, s.cancelJob))
 	mux.HandleFunc("GET /api/v1/policies", t.require(RoleRead, s.policies))
 	mux.HandleFunc("POST /api/v1/policies/{name}/run", t.require(RoleAdmin, s.runPolicy))
+	mux.HandleFunc("GET /api/v1/policies/{name}/history", t.require(RoleRead, s.policyHistory))
 	return mux
 }
 
@@ -171,6 +172,7 @@ func (s *server) startJob(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, errkind.Usage.String(), "the body must be a JSON job request: "+err.Error())
 		return
 	}
+	req.Principal = s.o.Tokens.Principal(r)
 	j, err := s.svc.StartJob(req)
 	if err != nil {
 		s.fail(w, err)
@@ -203,10 +205,19 @@ func (s *server) policies(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *server) runPolicy(w http.ResponseWriter, r *http.Request) {
-	j, err := s.svc.RunPolicy(r.PathValue("name"))
+	j, err := s.svc.RunPolicyAs(r.PathValue("name"), s.o.Tokens.Principal(r))
 	if err != nil {
 		s.fail(w, err)
 		return
 	}
 	writeJSON(w, http.StatusAccepted, j)
+}
+
+func (s *server) policyHistory(w http.ResponseWriter, r *http.Request) {
+	h, err := s.svc.History(r.PathValue("name"))
+	if err != nil {
+		s.fail(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, h)
 }

@@ -1,0 +1,71 @@
+package repo
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"strings"
+)
+
+// metaPrefixes are the folders whose small files callers outside this
+// package may write and read through WriteMetaFile, ReadMetaFile and
+// ListMetaFiles (the audit trail).
+var metaPrefixes = []string{"audit/"}
+
+// checkMetaName refuses names outside the folders callers may write, so
+// that these methods never reach a backup's files, locks or descriptor.
+func checkMetaName(name string) error {
+	for _, p := range metaPrefixes {
+		if strings.HasPrefix(name, p) && len(name) > len(p) && !strings.Contains(name[len(p):], "..") {
+			return nil
+		}
+	}
+	return fmt.Errorf("repository file %q: only files under %s may be written this way", name, strings.Join(metaPrefixes, ", "))
+}
+
+// WriteMetaFile stores a small file that belongs to the repository rather
+// than to one backup (an audit entry). Like every file the repository
+// writes, it gets the repository's object-lock retention when one is set.
+// Any encryption of the repository applies here too, so that callers never
+// write such files to the store beneath it.
+func (r *Repository) WriteMetaFile(ctx context.Context, name string, data []byte) error {
+	if err := checkMetaName(name); err != nil {
+		return err
+	}
+	if err := r.store.Put(r.retained(ctx), name, bytes.NewReader(data)); err != nil {
+		return fmt.Errorf("write %s: %w", name, err)
+	}
+	return nil
+}
+
+// ReadMetaFile returns a small file written with WriteMetaFile; a missing
+// file answers an error wrapping ErrNotFound.
+func (r *Repository) ReadMetaFile(ctx context.Context, name string) ([]byte, error) {
+	if err := checkMetaName(name); err != nil {
+		return nil, err
+	}
+	rc, err := r.store.Open(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	defer rc.Close()
+	data, err := io.ReadAll(rc)
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", name, err)
+	}
+	return data, nil
+}
+
+// ListMetaFiles lists the files under prefix (one of the folders
+// WriteMetaFile writes, such as "audit/"), sorted by name.
+func (r *Repository) ListMetaFiles(ctx context.Context, prefix string) ([]FileInfo, error) {
+	if err := checkMetaName(prefix + "x"); err != nil {
+		return nil, err
+	}
+	files, err := r.store.List(ctx, prefix)
+	if err != nil {
+		return nil, fmt.Errorf("list %s in %s: %w", prefix, r.store.Location(), err)
+	}
+	return files, nil
+}
