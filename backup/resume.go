@@ -70,9 +70,8 @@ func (k *journalKey) value() any {
 
 // journaler writes a backup's journal.
 type journaler struct {
-	r   *repo.Repository
-	j   journal
-	err error // first failed write: later writes are skipped
+	r *repo.Repository
+	j journal
 }
 
 func (jr *journaler) save(ctx context.Context) error {
