@@ -37,7 +37,7 @@ type Params struct {
 	QueryBatchRows int
 	// ScanWorkers is how many streams read each partition at once, in key
 	// ranges whose rows are written in key order; 0 means
-	// milvus.AutoWorkers (two per query node, at most one per core).
+	// milvus.AutoWorkers (one per query node, at most one per core).
 	ScanWorkers int
 	// SkipSpaceCheck disables the free-space estimate on local repositories.
 	SkipSpaceCheck bool

@@ -9,7 +9,7 @@ import (
 )
 
 // AutoWorkers, as ScanRequest.Workers, lets Scan pick how many streams read
-// at once: two per query node holding the collection, at most one per core
+// at once: one per query node holding the collection, at most one per core
 // of this machine and at most maxWorkers.
 const AutoWorkers = -1
 
@@ -64,7 +64,7 @@ func (c *Client) autoWorkers(ctx context.Context, req ScanRequest) int {
 			}
 		}
 	}
-	return max(1, min(2*len(nodes), runtime.NumCPU(), maxWorkers))
+	return max(1, min(len(nodes), runtime.NumCPU(), maxWorkers))
 }
 
 // chunkBounds reads the keys of the selection and returns every

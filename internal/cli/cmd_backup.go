@@ -57,7 +57,7 @@ func (o *BackupOptions) AddFlags(cmd *cobra.Command) {
 	addLockWaitFlag(f, &o.LockWait)
 	f.BoolVar(&o.Init, "init", false, "create the repository first when --repo holds none (for scripts; see milvault init)")
 	f.BoolVar(&o.Resume, "resume", false, "finish the newest interrupted backup (same selection and options) instead of starting over: its stored files are checked and reused")
-	f.IntVar(&o.ScanWorkers, "scan-workers", 0, "streams reading each partition at once (0: two per query node, at most one per core)")
+	f.IntVar(&o.ScanWorkers, "scan-workers", 0, "streams reading each partition at once (0: one per query node, at most one per core)")
 }
 
 func newBackupCommand(g *GlobalOptions) *cobra.Command {
