@@ -4,7 +4,7 @@
 # Extra go test flags for `make test`, e.g. make test TESTFLAGS='-run Restore -v'.
 TESTFLAGS ?=
 
-.PHONY: build test unit lint docs example milvus-up milvus-down demo bench serve-demo image helm-check
+.PHONY: build test unit lint docs example milvus-up milvus-down demo bench serve-demo image helm-check test-matrix
 
 # Build data for `milvault version` (see internal/cli/cmd_version.go).
 CLI := github.com/milvault/milvault/internal/cli
@@ -32,7 +32,7 @@ test:
 
 # unit runs the tests without servers; integration tests skip themselves.
 unit:
-	env -u MILVAULT_TEST_TARGETS -u MILVAULT_TEST_S3_ENDPOINT go test ./...
+	env -u MILVAULT_TEST_TARGETS -u MILVAULT_TEST_S3_ENDPOINT -u MILVAULT_TEST_GCS_URL -u MILVAULT_TEST_AZBLOB_URL go test ./...
 
 # example builds the separate module in examples/ and runs it against the
 # servers in MILVAULT_TEST_TARGETS (make test runs it too).
@@ -68,3 +68,14 @@ image:
 helm-check:
 	bash scripts/helm.sh install
 	HELM=$$(bash scripts/helm.sh path) go test -count=1 ./deploy/
+
+# test-matrix starts every server (Milvus 2.3.5, Lite 3.x, 2.2.16, Lite
+# 2.5.1), runs the cross-version matrix (internal/matrix) and regenerates
+# docs/compatibility.md from its outcome. make test runs the same matrix
+# without writing the document.
+test-matrix:
+	bash scripts/milvus-env.sh install every
+	bash scripts/milvus-env.sh start every
+	. .milvus-test/env && export MILVAULT_MATRIX_TARGETS MILVAULT_MATRIX_UNAVAILABLE && \
+	  MILVAULT_UPDATE_COMPAT_DOC=1 go test -count=1 -timeout 20m -run '^TestMatrix$$' -v ./internal/matrix/; \
+	  status=$$?; bash scripts/milvus-env.sh stop every; exit $$status

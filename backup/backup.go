@@ -72,6 +72,9 @@ type Deps struct {
 	// takes a shared lock of its own (waiting up to Params.LockWait) and
 	// releases it at the end.
 	Lock *repo.Lock
+	// RBAC, when set, makes the backup record the server's users, roles and
+	// grants in its manifest (backup --rbac; see CaptureRBAC).
+	RBAC RBACReader
 }
 
 // Result describes a committed backup.
@@ -213,6 +216,11 @@ func run(ctx context.Context, deps Deps, p Params, targets []target, start time.
 	jr := &journaler{r: r, j: journal{Manifest: m}}
 	if state != nil {
 		m, jr.j = state.Manifest, state.journal
+	} else if deps.RBAC != nil {
+		var err error
+		if m.RBAC, err = CaptureRBAC(ctx, deps.RBAC); err != nil {
+			return nil, err
+		}
 	}
 	stop, err := r.Begin(ctx, deps.Lock, m.ID)
 	if err != nil {

@@ -2,6 +2,7 @@ package doctor
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -29,9 +30,20 @@ const defaultRootToken = "root:Milvus"
 
 // GatherLive asks the server at address everything the checks need. Only a
 // failure to connect with token is an error; unanswered questions stay nil.
+// Whether the server speaks TLS comes from a handshake (milvus.ProbeTLS)
+// checked against the system's roots; GatherLiveTLS takes the client's TLS
+// settings.
 func GatherLive(ctx context.Context, address, token string, dial Dialer) (LiveFacts, error) {
-	parsed, perr := milvus.ParseAddress(address)
-	f := LiveFacts{Address: address, TLS: perr == nil && parsed.TLS}
+	return GatherLiveTLS(ctx, address, token, dial, nil)
+}
+
+// GatherLiveTLS is GatherLive with the TLS configuration the client uses
+// (its CA and name decide whether the certificate counts as verified).
+func GatherLiveTLS(ctx context.Context, address, token string, dial Dialer, conf *tls.Config) (LiveFacts, error) {
+	f := LiveFacts{Address: address}
+	if st, err := milvus.ProbeTLS(ctx, address, conf); err == nil {
+		f.TLS, f.TLSProbe = st.Offered, &st
+	}
 	conn, err := dial(ctx, token)
 	if err != nil {
 		return f, fmt.Errorf("connect to %s: %w", address, err)

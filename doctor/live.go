@@ -3,6 +3,8 @@ package doctor
 import (
 	"fmt"
 	"strings"
+
+	"github.com/milvault/milvault/milvus"
 )
 
 // LiveFacts is what a running Milvus told the doctor. Pointers are nil when
@@ -13,7 +15,10 @@ type LiveFacts struct {
 	DeployMode   string `json:"deploy_mode,omitempty"`   // GetMetrics system_info: STANDALONE / CLUSTER
 	BuildVersion string `json:"build_version,omitempty"` // GetMetrics system_info
 	Bucket       string `json:"bucket,omitempty"`        // an index node's minio_bucket_name
-	TLS          bool   `json:"tls"`
+	// TLS says whether the server answered a TLS handshake; TLSProbe is
+	// what the handshake showed (nil when the server could not be probed).
+	TLS      bool             `json:"tls"`
+	TLSProbe *milvus.TLSState `json:"tls_probe,omitempty"`
 	// Anonymous says whether a client without credentials could list
 	// collections; DefaultRoot whether root:Milvus was accepted.
 	Anonymous   *bool           `json:"anonymous_access,omitempty"`
@@ -55,12 +60,23 @@ func CheckLive(f LiveFacts) []Finding {
 			Why:      "root:Milvus is public knowledge; with it anyone can drop every collection and user.",
 			Fix:      "Change it: pymilvus utility.update_password('root', 'Milvus', '<new>') or the UpdateCredential API."})
 	}
+	return append(out, liveTLS(f)...)
+}
+
+// liveTLS judges the TLS handshake the doctor made with the server.
+func liveTLS(f LiveFacts) []Finding {
 	if !f.TLS {
-		out = append(out, Finding{Check: IDAccess, Severity: Warning, Title: "Connection to Milvus at " + f.Address + " is not encrypted",
-			Evidence: []Evidence{{Where: f.apiWhere("connect"), Value: "plain gRPC accepted"}},
-			Why:      whyTLS, Fix: "common:\n  security:\n    tlsMode: 1\nand connect with --milvus https://host:19530"})
+		return []Finding{{Check: IDAccess, Severity: Warning, Title: "Connection to Milvus at " + f.Address + " is not encrypted",
+			Evidence: []Evidence{{Where: f.apiWhere("TLS handshake"), Value: "not answered: the server speaks plain gRPC"}},
+			Why:      whyTLS, Fix: "common:\n  security:\n    tlsMode: 1\nand connect with --milvus https://host:19530"}}
 	}
-	return out
+	if p := f.TLSProbe; p != nil && !p.Verified {
+		return []Finding{{Check: IDAccess, Severity: Warning, Title: "The TLS certificate of Milvus at " + f.Address + " is not trusted by this client",
+			Evidence: []Evidence{{Where: f.apiWhere("TLS handshake"), Value: p.Problem}},
+			Why:      "An unverified certificate does not prove the server is who it claims to be: the connection is open to interception.",
+			Fix:      "Give the CA that signed the server's certificate with --tls-ca (and --tls-server-name if the address is not a name in it)."}}
+	}
+	return nil
 }
 
 // liveStorage judges what the server's build says about where it keeps data.

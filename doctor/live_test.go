@@ -9,6 +9,8 @@ import (
 	"github.com/milvus-io/milvus-proto/go-api/v2/commonpb"
 	"github.com/milvus-io/milvus-proto/go-api/v2/milvuspb"
 	"google.golang.org/grpc"
+
+	"github.com/milvault/milvault/milvus"
 )
 
 // systemInfo235 is an abridged GetMetrics answer of the PyPI milvus 2.3.5
@@ -41,6 +43,11 @@ func TestCheckLive(t *testing.T) {
 		{"milvus lite", LiveFacts{Version: "milvus_lite-3.2.2", Anonymous: &yes, TLS: true}, []string{"warning access-control", "warning live-server"}},
 		{"cluster, locked, TLS", LiveFacts{BuildVersion: "v2.4.1", DeployMode: "CLUSTER", Anonymous: &no, DefaultRoot: &no, TLS: true}, []string{}},
 		{"default root password", LiveFacts{DeployMode: "CLUSTER", Anonymous: &no, DefaultRoot: &yes, TLS: true}, []string{"warning access-control"}},
+		{"TLS verified", LiveFacts{DeployMode: "CLUSTER", Anonymous: &no, DefaultRoot: &no, TLS: true,
+			TLSProbe: &milvus.TLSState{Offered: true, Verified: true}}, []string{}},
+		{"TLS unverified", LiveFacts{DeployMode: "CLUSTER", Anonymous: &no, DefaultRoot: &no, TLS: true,
+			TLSProbe: &milvus.TLSState{Offered: true, Problem: "x509: certificate signed by unknown authority"}}, []string{"warning access-control"}},
+		{"no TLS", LiveFacts{DeployMode: "CLUSTER", Anonymous: &no, DefaultRoot: &no, TLSProbe: &milvus.TLSState{}}, []string{"warning access-control"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

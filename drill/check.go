@@ -8,6 +8,7 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/milvus-io/milvus-proto/go-api/v2/schemapb"
 
 	"github.com/milvault/milvault/manifest"
 	"github.com/milvault/milvault/milvus"
@@ -40,33 +41,74 @@ func findCollection(m *manifest.Manifest, qualified string) *manifest.Collection
 	return &manifest.Collection{}
 }
 
-// searchable returns the first float-vector index whose metric makes a row
-// its own nearest neighbour (L2, COSINE).
-func searchable(mc *manifest.Collection) (manifest.Index, string) {
-	for _, idx := range mc.Indexes {
-		metric := strings.ToUpper(idx.Params["metric_type"])
-		if metric == "L2" || metric == "COSINE" {
-			return idx, metric
-		}
-	}
-	return manifest.Index{}, ""
+// target is a vector index the sample searches use: one whose metric makes
+// a row its own nearest neighbour (L2 and COSINE on float vectors, HAMMING
+// and JACCARD on binary vectors).
+type target struct {
+	index  manifest.Index
+	metric string
+	binary bool
 }
 
-// sampleSearches searches the scratch collection with vectors of rows taken
-// from the backup and counts the searches that find their own row.
+// searchable returns the indexes sample searches can use. Sparse vectors
+// (IP, BM25) are left out: under IP a row is not always its own best match.
+func searchable(mc *manifest.Collection, schema *schemapb.CollectionSchema) []target {
+	types := map[string]schemapb.DataType{}
+	for _, f := range schema.GetFields() {
+		types[f.GetName()] = f.GetDataType()
+	}
+	var out []target
+	for _, idx := range mc.Indexes {
+		metric := strings.ToUpper(idx.Params["metric_type"])
+		switch types[idx.Field] {
+		case schemapb.DataType_FloatVector:
+			if metric == "L2" || metric == "COSINE" {
+				out = append(out, target{idx, metric, false})
+			}
+		case schemapb.DataType_BinaryVector:
+			if metric == "HAMMING" || metric == "JACCARD" {
+				out = append(out, target{idx, metric, true})
+			}
+		}
+	}
+	return out
+}
+
+// sampleSearches searches the scratch collection, on every searchable
+// vector index, with vectors of rows taken from the backup and counts the
+// searches that find their own row.
 func sampleSearches(ctx context.Context, d Deps, mc *manifest.Collection, rc restore.CollectionResult, n int, cr *CollectionResult) error {
-	idx, metric := searchable(mc)
-	if metric == "" {
-		cr.SearchSkipped = "no L2 or COSINE index on a float vector field"
+	schema, err := mc.DecodeSchema()
+	if err != nil {
+		return err
+	}
+	targets := searchable(mc, schema)
+	if len(targets) == 0 {
+		cr.SearchSkipped = "no L2 or COSINE index on a float vector field, nor HAMMING or JACCARD on a binary one"
 		return nil
 	}
-	samples, err := sampleRows(ctx, d, mc, idx.Field, n)
+	for _, tg := range targets {
+		if err := searchField(ctx, d, mc, schema, rc, tg, n, cr); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func searchField(ctx context.Context, d Deps, mc *manifest.Collection, schema *schemapb.CollectionSchema, rc restore.CollectionResult, tg target, n int, cr *CollectionResult) error {
+	samples, err := sampleRows(ctx, d, mc, schema, tg.index.Field, n)
 	if err != nil {
 		return err
 	}
 	for _, s := range samples {
-		ids, err := d.Milvus.Search(ctx, milvus.SearchRequest{Database: rc.Database, Collection: rc.Name,
-			Field: idx.Field, Metric: metric, Vector: s.vector, TopK: 10, Params: `{"ef": 64, "nprobe": 16}`})
+		req := milvus.SearchRequest{Database: rc.Database, Collection: rc.Name,
+			Field: tg.index.Field, Metric: tg.metric, TopK: 10, Params: `{"ef": 64, "nprobe": 16}`}
+		if tg.binary {
+			req.Binary = s.bytes
+		} else {
+			req.Vector = s.vector
+		}
+		ids, err := d.Milvus.Search(ctx, req)
 		if err != nil {
 			return err
 		}
@@ -81,21 +123,19 @@ func sampleSearches(ctx context.Context, d Deps, mc *manifest.Collection, rc res
 // sampleBatchRows is the batch size used when reading sample rows.
 const sampleBatchRows = 2048
 
+// sample is a row's key and its vector: float values or binary bytes.
 type sample struct {
 	key    any
 	vector []float32
+	bytes  []byte
 }
 
 // sampleRows takes up to n evenly spaced rows from the collection's first
 // non-empty data file.
-func sampleRows(ctx context.Context, d Deps, mc *manifest.Collection, field string, n int) ([]sample, error) {
+func sampleRows(ctx context.Context, d Deps, mc *manifest.Collection, schema *schemapb.CollectionSchema, field string, n int) ([]sample, error) {
 	f, ok := firstFile(mc)
 	if !ok {
 		return nil, nil
-	}
-	schema, err := mc.DecodeSchema()
-	if err != nil {
-		return nil, err
 	}
 	pk := milvus.PrimaryField(schema)
 	if pk == nil {
@@ -104,22 +144,33 @@ func sampleRows(ctx context.Context, d Deps, mc *manifest.Collection, field stri
 	var out []sample
 	step := max(1, int(f.Rows)/n)
 	seen := 0
-	err = d.Repo.EachRecord(ctx, schema, f, sampleBatchRows, func(rec arrow.RecordBatch) error {
+	err := d.Repo.EachRecord(ctx, schema, f, sampleBatchRows, func(rec arrow.RecordBatch) error {
 		keys, vecs, err := keyAndVector(rec, pk.GetName(), field)
 		if err != nil {
 			return err
 		}
 		for i := 0; i < int(rec.NumRows()) && len(out) < n; i++ {
 			if (seen+i)%step == 0 {
-				start, end := vecs.ValueOffsets(i)
-				v := vecs.ListValues().(*array.Float32).Float32Values()[start:end]
-				out = append(out, sample{key: verify.KeyAt(keys, i), vector: slices.Clone(v)})
+				out = append(out, sampleAt(keys, vecs, i))
 			}
 		}
 		seen += int(rec.NumRows())
 		return nil
 	})
 	return out, err
+}
+
+// sampleAt copies row i's key and vector.
+func sampleAt(keys arrow.Array, vecs *array.List, i int) sample {
+	start, end := vecs.ValueOffsets(i)
+	s := sample{key: verify.KeyAt(keys, i)}
+	switch v := vecs.ListValues().(type) {
+	case *array.Float32:
+		s.vector = slices.Clone(v.Float32Values()[start:end])
+	case *array.Uint8:
+		s.bytes = slices.Clone(v.Uint8Values()[start:end])
+	}
+	return s
 }
 
 func firstFile(mc *manifest.Collection) (manifest.File, bool) {
@@ -140,7 +191,7 @@ func keyAndVector(rec arrow.RecordBatch, pk, field string) (arrow.Array, *array.
 	}
 	vecs, ok := rec.Column(vi[0]).(*array.List)
 	if !ok {
-		return nil, nil, fmt.Errorf("column %s is not a float vector list", field)
+		return nil, nil, fmt.Errorf("column %s is not a vector list", field)
 	}
 	return rec.Column(ki[0]), vecs, nil
 }

@@ -33,7 +33,7 @@ type Deps struct {
 // Options configure a drill.
 type Options struct {
 	MaxRTO  time.Duration // 0: no limit
-	Samples int           // sample searches per collection; 0 means 10
+	Samples int           // sample searches per searchable vector index; 0 means 10
 	Workers int           // parallel inserts
 	Suffix  string        // scratch name suffix; "" picks "_drill_<random>" (see restore.Scratch)
 	// LockWait is how long to wait for another operation's exclusive lock

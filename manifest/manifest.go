@@ -29,6 +29,9 @@ type Manifest struct {
 	Snapshot      Snapshot     `json:"snapshot"`
 	Options       Options      `json:"options"`
 	Collections   []Collection `json:"collections"`
+	// RBAC is the server's users, roles and grants, recorded by
+	// backup --rbac (nil otherwise).
+	RBAC *RBAC `json:"rbac,omitempty"`
 }
 
 // Source identifies the Milvus the backup was taken from.

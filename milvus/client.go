@@ -91,7 +91,15 @@ func Connect(ctx context.Context, cfg Config) (*Client, error) {
 	c := &Client{conn: conn, svc: milvuspb.NewMilvusServiceClient(conn), addr: cfg.Address}
 	if err := c.hello(dctx, cfg.Token, h); err != nil {
 		conn.Close()
-		return nil, connectError(cfg.Address, simplifyDialError(err, timeout))
+		err = simplifyDialError(err, timeout)
+		if !isAuthError(err) {
+			err = explainTLS(ctx, cfg.Address, addr.TLS || cfg.TLS != nil, cfg.TLS, err)
+		}
+		var te *TLSError
+		if errors.As(err, &te) {
+			return nil, te
+		}
+		return nil, connectError(cfg.Address, err)
 	}
 	return c, nil
 }
@@ -102,6 +110,10 @@ func (c *Client) hello(ctx context.Context, token string, h *headers) error {
 		return err
 	}
 	resp, err := c.svc.GetVersion(ctx, &milvuspb.GetVersionRequest{})
+	if status.Code(err) == codes.Unimplemented {
+		// Milvus Lite 2.x answers no version; Capabilities tells it apart.
+		return nil
+	}
 	if err := check(resp, err); err != nil {
 		return err
 	}
@@ -150,7 +162,8 @@ func (c *Client) Close() error { return c.conn.Close() }
 // Address returns the address the client was configured with.
 func (c *Client) Address() string { return c.addr }
 
-// Version returns the server's version string.
+// Version returns the server's version string, "" when the server does not
+// tell (Milvus Lite 2.x).
 func (c *Client) Version() string { return c.version }
 
 // Service exposes the raw gRPC service for calls this package does not wrap.

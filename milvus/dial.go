@@ -87,7 +87,7 @@ func (h *headers) unary(ctx context.Context, method string, req, reply any, cc *
 func dial(addr Address, cfg Config, h *headers) (*grpc.ClientConn, error) {
 	return grpc.NewClient(addr.HostPort(),
 		grpc.WithTransportCredentials(transportCredentials(addr, cfg.TLS)),
-		grpc.WithUnaryInterceptor(h.unary),
+		grpc.WithChainUnaryInterceptor(h.unary, explainDenied),
 		grpc.WithDefaultServiceConfig(retryPolicy),
 		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(maxMessageBytes), grpc.MaxCallSendMsgSize(maxMessageBytes)),
 		// Pings only while calls are open: they detect a server that died

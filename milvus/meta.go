@@ -12,6 +12,8 @@ import (
 	"github.com/milvus-io/milvus-proto/go-api/v2/commonpb"
 	"github.com/milvus-io/milvus-proto/go-api/v2/milvuspb"
 	"github.com/milvus-io/milvus-proto/go-api/v2/schemapb"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
 	"github.com/milvault/milvault/internal/clock"
 )
@@ -55,6 +57,9 @@ func (e *DatabaseNotFoundError) Error() string {
 // ListDatabases returns the database names, sorted.
 func (c *Client) ListDatabases(ctx context.Context) ([]string, error) {
 	resp, err := c.svc.ListDatabases(ctx, &milvuspb.ListDatabasesRequest{})
+	if status.Code(err) == codes.Unimplemented {
+		return []string{"default"}, nil // Milvus Lite 2.x: one database
+	}
 	if err := check(resp, err); err != nil {
 		return nil, fmt.Errorf("list databases: %w", err)
 	}
@@ -119,6 +124,9 @@ func (c *Client) Describe(ctx context.Context, db, name string) (*milvuspb.Descr
 // Partitions returns the partition names of a collection in server order.
 func (c *Client) Partitions(ctx context.Context, db, coll string) ([]string, error) {
 	resp, err := c.svc.ShowPartitions(ctx, &milvuspb.ShowPartitionsRequest{DbName: db, CollectionName: coll})
+	if status.Code(err) == codes.Unimplemented {
+		return []string{"_default"}, nil // Milvus Lite 2.x: no partitions
+	}
 	if err := check(resp, err); err != nil {
 		return nil, fmt.Errorf("list partitions of %s.%s: %w", db, coll, err)
 	}
@@ -140,6 +148,17 @@ func (c *Client) Indexes(ctx context.Context, db, coll string) ([]*milvuspb.Inde
 // Aliases returns the aliases that point at a collection, sorted.
 func (c *Client) Aliases(ctx context.Context, db, coll string) ([]string, error) {
 	resp, err := c.svc.ListAliases(ctx, &milvuspb.ListAliasesRequest{DbName: db, CollectionName: coll})
+	if status.Code(err) == codes.Unimplemented {
+		// Milvus 2.2 lists a collection's aliases in its description
+		// (Milvus Lite 2.x has none).
+		desc, derr := c.Describe(ctx, db, coll)
+		if derr != nil {
+			return nil, derr
+		}
+		out := append([]string(nil), desc.GetAliases()...)
+		sort.Strings(out)
+		return out, nil
+	}
 	if err := check(resp, err); err != nil {
 		return nil, fmt.Errorf("list aliases of %s.%s: %w", db, coll, err)
 	}
@@ -152,6 +171,10 @@ func (c *Client) Aliases(ctx context.Context, db, coll string) ([]string, error)
 // does not exist.
 func (c *Client) AliasTarget(ctx context.Context, db, alias string) (string, error) {
 	resp, err := c.svc.DescribeAlias(ctx, &milvuspb.DescribeAliasRequest{DbName: db, Alias: alias})
+	if status.Code(err) == codes.Unimplemented {
+		// Milvus 2.2 cannot say; its CreateAlias refuses a taken name.
+		return "", nil
+	}
 	if err := check(resp, err); err != nil {
 		if isNotFound(err) {
 			return "", nil

@@ -103,11 +103,10 @@ func (c *Client) scanQuery(req ScanRequest, last any, guaranteeTs uint64) *milvu
 			{Key: "iterator", Value: "true"},
 			{Key: "reduce_stop_for_best", Value: "true"},
 		},
-		ConsistencyLevel: commonpb.ConsistencyLevel_Strong,
 	}
-	if guaranteeTs != 0 {
-		q.ConsistencyLevel = commonpb.ConsistencyLevel_Customized
-		q.GuaranteeTimestamp = guaranteeTs
+	c.setReadTimestamp(q, guaranteeTs)
+	if c.travels() {
+		legacyQuery(q, req.PrimaryKey)
 	}
 	return q
 }

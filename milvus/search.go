@@ -12,20 +12,23 @@ import (
 	"google.golang.org/protobuf/proto"
 )
 
-// SearchRequest is a single-vector search on a float vector field.
+// SearchRequest is a single-vector search on a float or binary vector field.
 type SearchRequest struct {
 	Database, Collection string
 	Field                string
 	Metric               string // as the index was built: L2, IP, COSINE
 	Vector               []float32
-	TopK                 int
-	Params               string // index search params as JSON, e.g. {"ef":64}
+	// Binary, when set, is a binary vector (dim/8 bytes) to search with
+	// instead of Vector.
+	Binary []byte
+	TopK   int
+	Params string // index search params as JSON, e.g. {"ef":64}
 }
 
 // Search returns the primary keys (int64 or string) of the nearest rows,
 // best first, with strong consistency.
 func (c *Client) Search(ctx context.Context, r SearchRequest) ([]any, error) {
-	pg, err := placeholder(r.Vector)
+	pg, err := placeholder(r)
 	if err != nil {
 		return nil, err
 	}
@@ -55,7 +58,13 @@ func (c *Client) Search(ctx context.Context, r SearchRequest) ([]any, error) {
 	return out, nil
 }
 
-func placeholder(v []float32) ([]byte, error) {
+func placeholder(r SearchRequest) ([]byte, error) {
+	if r.Binary != nil {
+		return proto.Marshal(&commonpb.PlaceholderGroup{Placeholders: []*commonpb.PlaceholderValue{
+			{Tag: "$0", Type: commonpb.PlaceholderType_BinaryVector, Values: [][]byte{r.Binary}},
+		}})
+	}
+	v := r.Vector
 	buf := make([]byte, 4*len(v))
 	for i, x := range v {
 		binary.LittleEndian.PutUint32(buf[4*i:], math.Float32bits(x))

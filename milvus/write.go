@@ -2,6 +2,7 @@ package milvus
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -15,8 +16,15 @@ import (
 
 // CreateDatabase creates db when it does not exist yet.
 func (c *Client) CreateDatabase(ctx context.Context, db string) error {
-	if err := c.CheckDatabase(ctx, db); err == nil {
+	err := c.CheckDatabase(ctx, db)
+	var dnf *DatabaseNotFoundError
+	switch {
+	case err == nil:
 		return nil
+	case !errors.As(err, &dnf) && (db == "" || db == "default"):
+		return nil // every server has it; a user may lack ListDatabases
+	case !errors.As(err, &dnf):
+		return err // e.g. ListDatabases not granted: do not guess
 	}
 	resp, err := c.svc.CreateDatabase(ctx, &milvuspb.CreateDatabaseRequest{DbName: db})
 	if err := check(wrapStatus(resp), err); err != nil {

@@ -16,6 +16,7 @@ import (
 type Milvus interface {
 	Address() string
 	Version() string
+	Capabilities(ctx context.Context) (milvus.Capabilities, error)
 	HasCollection(ctx context.Context, db, name string) (bool, error)
 	Describe(ctx context.Context, db, name string) (*milvuspb.DescribeCollectionResponse, error)
 	Aliases(ctx context.Context, db, coll string) ([]string, error)

@@ -156,8 +156,12 @@ func jobFiles(jobs []*job) []manifest.File {
 }
 
 // preflight checks, before anything is written, that every target can be
-// created: existing collections, alias conflicts, auto-id handling.
+// created: the server's features (Check), existing collections, alias
+// conflicts, auto-id handling.
 func preflight(ctx context.Context, c Milvus, p Params, jobs []*job, res *Result) error {
+	if err := checkJobs(ctx, c, p, jobs); err != nil {
+		return err
+	}
 	for _, j := range jobs {
 		if err := checkTarget(ctx, c, p, j); err != nil {
 			return err

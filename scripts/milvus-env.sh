@@ -5,20 +5,35 @@
 #   milvus23  Milvus 2.3.5 standalone (embedded etcd, local storage), from the
 #             `milvus` PyPI package, console script milvus-server.
 #   lite      Milvus Lite 3.x gRPC server, from the `milvus-lite` package.
+#   milvus22  Milvus 2.2.16 standalone, the same launcher from `milvus==2.2.16`
+#             (its own venv: it pins other dependencies than 2.3.5).
+#   lite25    Milvus Lite 2.5.1, the C++ server bundled in `milvus-lite==2.5.1`
+#             (milvus_lite/lib/milvus DBFILE HOST:PORT LEVEL; own venv).
 #
-# Usage: scripts/milvus-env.sh install
-#        scripts/milvus-env.sh start  [milvus23|lite|all]   (default all)
-#        scripts/milvus-env.sh stop   [milvus23|lite|all]   (default all)
+# The groups: all = milvus23 lite (what the whole test suite runs against),
+# extra = milvus22 lite25 (the older generations of the compatibility matrix),
+# every = all four.
+#
+# Usage: scripts/milvus-env.sh install [all|extra|every]      (default every)
+#        scripts/milvus-env.sh start  [TARGET|GROUP]          (default all)
+#        scripts/milvus-env.sh stop   [TARGET|GROUP]          (default every)
 #        scripts/milvus-env.sh status
 #
-# Everything lives in the repo: the venv in .venv/, data, logs and pid files in
-# .milvus-test/. `start` wipes a target's data and (re)starts it; `start` and
+# Everything of milvus23 and lite lives in the repo: the venv in .venv/, data,
+# logs and pid files in .milvus-test/. The extra servers' venvs are cached in
+# ~/.cache/milvault/venvs/ (MILVAULT_CACHE), installed in the background while
+# .venv installs. `start` wipes a target's data and (re)starts it; `start` and
 # `stop` are safe to repeat. After `start`, `source .milvus-test/env` exports
-# MILVAULT_TEST_TARGETS="milvus23=127.0.0.1:19541,lite=127.0.0.1:19542".
+# MILVAULT_TEST_TARGETS="milvus23=127.0.0.1:19541,lite=127.0.0.1:19542" (the
+# running targets of group all) and MILVAULT_MATRIX_TARGETS (every running
+# target, for the compatibility matrix test) and MILVAULT_MATRIX_UNAVAILABLE
+# ("name: reason; ..." for extra servers that could not be installed or started;
+# a failed extra server does not fail `start`).
 #
 # Environment: MILVUS23_PORT (19541), MILVUS_LITE_PORT (19542),
-# MILVUS23_INTERNAL_PORT_BASE (39530), MILVUS_START_TIMEOUT (120 s), PYTHON,
-# MILVUS23_EXTRA_ARGS (more milvus-server arguments for milvus23, e.g.
+# MILVUS23_INTERNAL_PORT_BASE (39530), MILVUS22_PORT (19543), LITE25_PORT
+# (19544), MILVUS22_INTERNAL_PORT_BASE (39560), MILVUS_START_TIMEOUT (120 s),
+# PYTHON, MILVUS23_EXTRA_ARGS (more milvus-server arguments for milvus23, e.g.
 # '--authorization-enabled true' for the authentication test),
 # MILVUS23_KEEP_DATA=1 (start milvus23 on the data it had: a restart, as the
 # resume-after-restart test does).
@@ -31,9 +46,16 @@ HOST=127.0.0.1
 MILVUS23_PORT=${MILVUS23_PORT:-19541}
 MILVUS_LITE_PORT=${MILVUS_LITE_PORT:-19542}
 MILVUS23_INTERNAL_PORT_BASE=${MILVUS23_INTERNAL_PORT_BASE:-39530}
+MILVUS22_PORT=${MILVUS22_PORT:-19543}
+LITE25_PORT=${LITE25_PORT:-19544}
+MILVUS22_INTERNAL_PORT_BASE=${MILVUS22_INTERNAL_PORT_BASE:-39560}
 START_TIMEOUT=${MILVUS_START_TIMEOUT:-120}
 STOP_GRACE=15 # seconds between SIGTERM and SIGKILL
-ALL_TARGETS=(milvus23 lite)
+ALL_TARGETS=(milvus23 lite milvus22 lite25)
+EXTRA_TARGETS=(milvus22 lite25)
+VENVS=${MILVAULT_CACHE:-$HOME/.cache/milvault}/venvs
+MILVUS22_VENV=$VENVS/milvus-2.2.16
+LITE25_VENV=$VENVS/lite-2.5.1
 
 # milvus==2.3.5, not the newer 2.3.9: PyPI has 2.3.9 only as a macOS arm64
 # wheel, and 2.3.5 is the newest release with a Linux x86_64 wheel.
@@ -54,7 +76,7 @@ assert md.version("milvus-lite").split(".")[0] == "3"
 EOF
 }
 
-cmd_install() {
+install_main() {
   if venv_ready; then
     say "venv ready: .venv (milvus 2.3.5, milvus-lite 3.x, pymilvus)"
     return
@@ -80,14 +102,101 @@ cmd_install() {
   say "installed in $((SECONDS - started)) s"
 }
 
+# ---- install: the extra servers, each in its own cached venv ---------------
+
+extra_venv() {
+  case $1 in
+    milvus22) echo "$MILVUS22_VENV" ;;
+    lite25) echo "$LITE25_VENV" ;;
+  esac
+}
+
+extra_package() {
+  case $1 in
+    milvus22) echo milvus==2.2.16 ;;
+    lite25) echo milvus-lite==2.5.1 ;;
+  esac
+}
+
+# lite25_lib prints the folder of the bundled lite 2.5.1 server and its libraries.
+lite25_lib() {
+  local d=("$LITE25_VENV"/lib/python3*/site-packages/milvus_lite/lib)
+  echo "${d[0]}"
+}
+
+extra_ready() {
+  local v
+  v=$(extra_venv "$1")
+  case $1 in
+    milvus22)
+      [[ -x $v/bin/milvus-server ]] &&
+        "$v/bin/python" -c 'import importlib.metadata as md; assert md.version("milvus") == "2.2.16"' 2>/dev/null
+      ;;
+    lite25) [[ -x $(lite25_lib)/milvus ]] ;;
+  esac
+}
+
+# install_extra installs target $1's package into its venv, under a lock so
+# that two worktrees sharing the cache do not install it at once.
+install_extra() {
+  local name=$1 v log=$STATE/install-$1.log
+  v=$(extra_venv "$name")
+  mkdir -p "$VENVS"
+  exec 7>"$VENVS/.$name.lock"
+  flock 7
+  if extra_ready "$name"; then
+    say "$name: venv ready: ${v/#"$HOME"/\~}"
+    return 0
+  fi
+  : >"$log"
+  rm -rf "$v"
+  if "${PYTHON:-python3}" -m venv "$v" >>"$log" 2>&1 &&
+    "$v/bin/python" -m pip install --quiet --disable-pip-version-check "$(extra_package "$name")" >>"$log" 2>&1 &&
+    extra_ready "$name"; then
+    say "$name: installed $(extra_package "$name") into ${v/#"$HOME"/\~}"
+    return 0
+  fi
+  tail -n 20 "$log" >&2
+  rm -rf "$v"
+  say "$name: warning: installing $(extra_package "$name") failed (log ${log#"$ROOT"/}); it will be reported unavailable" >&2
+  return 1
+}
+
+# cmd_install installs the venvs of group $1: the extra servers in the
+# background, in parallel with .venv. A failed extra server is a warning.
+cmd_install() {
+  local group=${1:-every} name pids=()
+  mkdir -p "$STATE"
+  if [[ $group != all ]]; then
+    for name in "${EXTRA_TARGETS[@]}"; do
+      install_extra "$name" &
+      pids+=($!)
+    done
+  fi
+  [[ $group == extra ]] || install_main
+  for name in "${pids[@]}"; do wait "$name" || true; done
+}
+
 # ---- processes and ports --------------------------------------------------
 
 port_of() {
   case $1 in
     milvus23) echo "$MILVUS23_PORT" ;;
     lite) echo "$MILVUS_LITE_PORT" ;;
+    milvus22) echo "$MILVUS22_PORT" ;;
+    lite25) echo "$LITE25_PORT" ;;
   esac
 }
+
+# base_of prints the first of the ten internal ports of standalone target $1.
+base_of() {
+  case $1 in
+    milvus23) echo "$MILVUS23_INTERNAL_PORT_BASE" ;;
+    milvus22) echo "$MILVUS22_INTERNAL_PORT_BASE" ;;
+  esac
+}
+
+is_lite() { [[ $1 == lite || $1 == lite25 ]]; }
 
 # listening reports whether something accepts TCP connections on HOST:$1.
 listening() {
@@ -157,11 +266,23 @@ launch() {
 }
 
 launch_milvus23() {
-  local dir=$STATE/milvus23 port=$MILVUS23_PORT b=$MILVUS23_INTERNAL_PORT_BASE extra=()
+  local extra=()
   read -r -a extra <<<"${MILVUS23_EXTRA_ARGS:-}"
+  launch_standalone milvus23 "$VENV" "${extra[@]}"
+}
+
+launch_milvus22() { launch_standalone milvus22 "$MILVUS22_VENV"; }
+
+# launch_standalone starts target $1 with the milvus-server launcher of venv
+# $2 and more launcher arguments "${@:3}".
+launch_standalone() {
+  local name=$1 venv=$2 dir=$STATE/$1 port b
+  shift 2
+  port=$(port_of "$name")
+  b=$(base_of "$name")
   # Keep bin/ (the 250 MB of binaries the launcher decompresses, checked by
   # md5 on every start); wipe data, logs and configs.
-  if [[ -d $dir && ${MILVUS23_KEEP_DATA:-0} != 1 ]]; then
+  if [[ -d $dir && ! ($name == milvus23 && ${MILVUS23_KEEP_DATA:-0} == 1) ]]; then
     find "$dir" -mindepth 1 -maxdepth 1 ! -name bin -exec rm -rf {} +
   fi
   mkdir -p "$dir"
@@ -174,14 +295,14 @@ listen-peer-urls: http://$HOST:$((b + 10))
 initial-advertise-peer-urls: http://$HOST:$((b + 10))
 initial-cluster: default=http://$HOST:$((b + 10))
 EOF
-  launch milvus23 "$STATE/milvus23.log" \
+  launch "$name" "$STATE/$name.log" \
     env PYTHONUNBUFFERED=1 ETCD_CONFIG_PATH="$dir/etcd.yaml" \
-    "$VENV/bin/milvus-server" --data "$dir" --proxy-port "$port" \
+    "$venv/bin/milvus-server" --data "$dir" --proxy-port "$port" \
     --root-coord-port $((b + 1)) --proxy-internal-port $((b + 2)) \
     --query-coord-port $((b + 3)) --query-node-port $((b + 4)) \
     --index-coord-port $((b + 5)) --index-node-port $((b + 6)) \
     --data-coord-port $((b + 7)) --data-node-port $((b + 8)) \
-    --etcd-port $((b + 9)) "${extra[@]}"
+    --etcd-port $((b + 9)) "$@"
 }
 
 launch_lite() {
@@ -192,11 +313,21 @@ launch_lite() {
     --data-dir "$STATE/lite" --host "$HOST" --port "$MILVUS_LITE_PORT"
 }
 
-# milvus23_child prints the pid of the `milvus run standalone` process.
-milvus23_child() {
+launch_lite25() {
+  local lib
+  lib=$(lite25_lib)
+  rm -rf "$STATE/lite25"
+  mkdir -p "$STATE/lite25"
+  launch lite25 "$STATE/lite25.log" \
+    env LD_LIBRARY_PATH="$lib" "$lib/milvus" "$STATE/lite25/milvus.db" "$HOST:$LITE25_PORT" INFO
+}
+
+# milvus_child prints the pid of target $2's `milvus run standalone` process
+# in process group $1.
+milvus_child() {
   local pid
   for pid in $(group_pids "$1"); do
-    [[ $(cmdline "$pid") == *"$STATE/milvus23/bin/milvus run"* ]] && { echo "$pid"; return 0; }
+    [[ $(cmdline "$pid") == *"$STATE/$2/bin/milvus run"* ]] && { echo "$pid"; return 0; }
   done
   return 1
 }
@@ -209,10 +340,11 @@ http_ok() {
   fi
 }
 
-# proxy_port_in_config prints the proxy port the launcher wrote into milvus.yaml.
+# proxy_port_in_config prints the proxy port the launcher of target $1 wrote
+# into milvus.yaml.
 proxy_port_in_config() {
   awk '/^proxy:/ { p = 1; next } /^[^ #]/ { p = 0 } p && /^  port:/ { print $2; exit }' \
-    "$STATE/milvus23/configs/milvus.yaml" 2>/dev/null
+    "$STATE/$1/configs/milvus.yaml" 2>/dev/null
 }
 
 # check_ready prints nothing and succeeds when target $1 is serving, prints a
@@ -222,14 +354,14 @@ check_ready() {
   local name=$1 pg child metrics
   pg=$(pgid_of "$name") || { echo "no pid file"; return 1; }
   group_alive "$pg" "$name" || { echo "process exited"; return 1; }
-  if [[ $name == lite ]]; then
-    listening "$MILVUS_LITE_PORT" || return 2
+  if is_lite "$name"; then
+    listening "$(port_of "$name")" || return 2
     return 0
   fi
   # The launcher outlives a crashed milvus child, so watch the child itself.
-  if child=$(milvus23_child "$pg"); then
-    touch "$STATE/milvus23.child-seen"
-  elif [[ -e $STATE/milvus23.child-seen ]]; then
+  if child=$(milvus_child "$pg" "$name"); then
+    touch "$STATE/$name.child-seen"
+  elif [[ -e $STATE/$name.child-seen ]]; then
     echo "the milvus process exited"
     return 1
   else
@@ -240,14 +372,15 @@ check_ready() {
   metrics=$(tr '\0' '\n' 2>/dev/null <"/proc/$child/environ" | sed -n 's/^METRICS_PORT=//p')
   [[ -n $metrics ]] || return 2
   http_ok "http://$HOST:$metrics/healthz" || return 2
-  local configured
-  configured=$(proxy_port_in_config)
-  if [[ $configured != "$MILVUS23_PORT" ]]; then
-    echo "launcher moved the proxy to port ${configured:-?} (port $MILVUS23_PORT was not bindable)"
+  local configured port
+  port=$(port_of "$name")
+  configured=$(proxy_port_in_config "$name")
+  if [[ $configured != "$port" ]]; then
+    echo "launcher moved the proxy to port ${configured:-?} (port $port was not bindable)"
     return 1
   fi
-  listening "$MILVUS23_PORT" || return 2
-  echo "$metrics" >"$STATE/milvus23.metrics-port"
+  listening "$port" || return 2
+  echo "$metrics" >"$STATE/$name.metrics-port"
   return 0
 }
 
@@ -261,12 +394,12 @@ show_logs() {
 }
 
 show_failure_logs() {
-  if [[ $1 == lite ]]; then
-    show_logs "$STATE/lite.log"
+  if is_lite "$1"; then
+    show_logs "$STATE/$1.log"
     return
   fi
-  local logs=$STATE/milvus23/logs
-  show_logs "$STATE/milvus23.log" "$logs/milvus-stderr.log" "$logs/milvus-stdout.log"
+  local logs=$STATE/$1/logs
+  show_logs "$STATE/$1.log" "$logs/milvus-stderr.log" "$logs/milvus-stdout.log"
   if grep -qE '\[(ERROR|FATAL)\]|panic' "$logs/milvus-stdout.log" 2>/dev/null; then
     printf -- '--- last errors in %s ---\n' "${logs#"$ROOT"/}/milvus-stdout.log" >&2
     grep -E '\[(ERROR|FATAL)\]|panic' "$logs/milvus-stdout.log" | tail -n 15 >&2
@@ -291,18 +424,32 @@ preflight() {
   return 1
 }
 
+is_extra() { [[ " ${EXTRA_TARGETS[*]} " == *" $1 "* ]]; }
+
+# unavailable records why extra target $1 is not running (for the tests'
+# skip messages) and says it.
+unavailable() {
+  say "$1: unavailable: $2" >&2
+  printf '%s\n' "$2" >"$STATE/$1.unavailable"
+}
+
 cmd_start() {
   local names=("$@") name started=$SECONDS failed=() pending=() reason rc
   venv_ready || die "the venv is missing or incomplete; run: scripts/milvus-env.sh install"
   mkdir -p "$STATE"
   for name in "${names[@]}"; do
+    rm -f "$STATE/$name.unavailable"
+    if is_extra "$name" && ! extra_ready "$name"; then
+      unavailable "$name" "$(extra_package "$name") is not installed in ${VENVS/#"$HOME"/\~} (run: scripts/milvus-env.sh install extra; log .milvus-test/install-$name.log)"
+      continue
+    fi
     if running "$name"; then
       say "$name: already running, restarting with fresh data"
     fi
     stop_one "$name" >/dev/null
     rm -f "$STATE/$name.child-seen" "$STATE/$name.metrics-port"
     if ! preflight "$name"; then
-      failed+=("$name")
+      is_extra "$name" && unavailable "$name" "port $(port_of "$name") is in use" || failed+=("$name")
       continue
     fi
     say "$name: starting on $HOST:$(port_of "$name")"
@@ -325,7 +472,11 @@ cmd_start() {
         printf 'milvus-env: %s: failed to start: %s\n' "$name" "$reason" >&2
         show_failure_logs "$name"
         stop_one "$name" >/dev/null
-        failed+=("$name")
+        if is_extra "$name"; then
+          unavailable "$name" "failed to start: $reason (log .milvus-test/$name.log)"
+        else
+          failed+=("$name")
+        fi
       fi
     done
     pending=("${still[@]+"${still[@]}"}")
@@ -340,13 +491,23 @@ cmd_start() {
 
 # write_env records the running targets in $STATE/env for the tests.
 write_env() {
-  local name targets=()
-  for name in "${ALL_TARGETS[@]}"; do
-    running "$name" && targets+=("$name=$HOST:$(port_of "$name")")
-  done
+  local name targets=() matrix=() gone=()
   [[ -d $STATE ]] || return 0
+  for name in "${ALL_TARGETS[@]}"; do
+    running "$name" || {
+      [[ -s $STATE/$name.unavailable ]] && gone+=("$name: $(head -n 1 "$STATE/$name.unavailable")")
+      continue
+    }
+    matrix+=("$name=$HOST:$(port_of "$name")")
+    is_extra "$name" || targets+=("$name=$HOST:$(port_of "$name")")
+  done
   local IFS=,
-  printf 'export MILVAULT_TEST_TARGETS="%s"\n' "${targets[*]}" >"$STATE/env"
+  {
+    printf 'export MILVAULT_TEST_TARGETS="%s"\n' "${targets[*]}"
+    printf 'export MILVAULT_MATRIX_TARGETS="%s"\n' "${matrix[*]}"
+    IFS=';'
+    printf 'export MILVAULT_MATRIX_UNAVAILABLE=%q\n' "${gone[*]}"
+  } >"$STATE/env"
 }
 
 # ---- stop -----------------------------------------------------------------
@@ -354,14 +515,12 @@ write_env() {
 # ports_of prints every port target $1 listens on, for the "ports are free"
 # check after stopping.
 ports_of() {
-  local b=$MILVUS23_INTERNAL_PORT_BASE i
-  if [[ $1 == lite ]]; then
-    echo "$MILVUS_LITE_PORT"
-    return
-  fi
-  echo "$MILVUS23_PORT"
+  local b i
+  port_of "$1"
+  is_lite "$1" && return 0
+  b=$(base_of "$1")
   for ((i = 1; i <= 10; i++)); do echo $((b + i)); done
-  [[ -s $STATE/milvus23.metrics-port ]] && cat "$STATE/milvus23.metrics-port"
+  [[ -s $STATE/$1.metrics-port ]] && cat "$STATE/$1.metrics-port"
   return 0
 }
 
@@ -406,7 +565,10 @@ stop_one() {
 
 cmd_stop() {
   local name
-  for name in "$@"; do stop_one "$name"; done
+  for name in "$@"; do
+    stop_one "$name"
+    rm -f "$STATE/$name.unavailable"
+  done
   write_env
 }
 
@@ -417,7 +579,7 @@ cmd_status() {
   for name in "${ALL_TARGETS[@]}"; do
     port=$(port_of "$name")
     if ! running "$name"; then
-      printf '%-9s stopped\n' "$name"
+      printf '%-9s stopped%s\n' "$name" "$( [[ -s $STATE/$name.unavailable ]] && printf ' (unavailable: %s)' "$(head -n 1 "$STATE/$name.unavailable")")"
     elif listening "$port"; then
       printf '%-9s running  %s:%s  (process group %s)\n' "$name" "$HOST" "$port" "$(pgid_of "$name")"
     else
@@ -429,11 +591,14 @@ cmd_status() {
 
 # ---- main -----------------------------------------------------------------
 
+# targets prints the targets of a target or group name ($2 when $1 is empty).
 targets() {
-  case ${1:-all} in
-    all) echo "${ALL_TARGETS[@]}" ;;
-    milvus23 | lite) echo "$1" ;;
-    *) die "unknown target '$1' (want milvus23, lite or all)" ;;
+  case ${1:-$2} in
+    all) echo milvus23 lite ;;
+    extra) echo "${EXTRA_TARGETS[@]}" ;;
+    every) echo "${ALL_TARGETS[@]}" ;;
+    milvus23 | lite | milvus22 | lite25) echo "$1" ;;
+    *) die "unknown target '$1' (want milvus23, lite, milvus22, lite25, all, extra or every)" ;;
   esac
 }
 
@@ -449,9 +614,12 @@ with_lock() {
 main() {
   local cmd=${1:-} list
   case $cmd in
-    install) cmd_install ;;
+    install)
+      targets "${2:-}" every >/dev/null
+      cmd_install "${2:-every}"
+      ;;
     start | stop)
-      list=$(targets "${2:-all}")
+      list=$(targets "${2:-}" "$([[ $cmd == start ]] && echo all || echo every)")
       # shellcheck disable=SC2086
       with_lock "cmd_$cmd" $list
       ;;

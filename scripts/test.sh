@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # test.sh is milvault's test command: it starts real Milvus servers (Milvus
-# 2.3.5 and Milvus Lite, see milvus-env.sh) and a MinIO S3 server (see
-# minio.sh), runs go vet and go test against them, and always stops them
-# again.
+# 2.3.5 and Milvus Lite, see milvus-env.sh), a MinIO S3 server (see
+# minio.sh) and the GCS and Azure emulators (fake-gcs.sh, azurite.sh), runs
+# go vet and go test against them, and always stops them again.
 #
 # Usage: scripts/test.sh [go test flags]      e.g. scripts/test.sh -run Restore -v
 #        PKGS=./internal/... scripts/test.sh  (packages to vet and test; default ./...)
@@ -11,7 +11,8 @@
 # servers (scripts/example.sh): milvault used as a library from outside.
 #
 # When the milvus package is among the packages, Milvus 2.3.5 is restarted
-# last with authorization enabled for the authentication test.
+# with TLS on (one-way, then mutual) for the TLS tests, and last with
+# authorization enabled for the authentication test.
 #
 # Exits with go test's status (or go vet's, or 1 if the servers do not start,
 # the example or the authentication test fails).
@@ -34,13 +35,19 @@ fi
 # The servers run in their own sessions, so Ctrl-C reaches only this script
 # and go; the EXIT trap then stops them. 8>&- keeps the lock out of them.
 minio_build=
+emulators_install=
+bulkwriter_install=
 helm_build=
 stop_servers() {
+  [[ -z $bulkwriter_install ]] || kill -- "-$bulkwriter_install" 2>/dev/null || true
   [[ -z $minio_build ]] || kill -- "-$minio_build" 2>/dev/null || true
+  [[ -z $emulators_install ]] || kill -- "-$emulators_install" 2>/dev/null || true
   [[ -z $helm_build ]] || kill -- "-$helm_build" 2>/dev/null || true
-  step "stopping Milvus and MinIO servers"
-  bash "$env_sh" stop all 8>&- || true
+  step "stopping Milvus, MinIO and the GCS and Azure emulators"
+  bash "$env_sh" stop every 8>&- || true
   bash scripts/minio.sh stop 8>&- || true
+  bash scripts/fake-gcs.sh stop 8>&- || true
+  bash scripts/azurite.sh stop 8>&- || true
 }
 trap stop_servers EXIT
 trap 'exit 130' INT
@@ -51,20 +58,37 @@ step "building MinIO in the background (cached after the first run; log in .milv
 setsid bash scripts/minio.sh install >.milvus-test/minio-install.log 2>&1 8>&- &
 minio_build=$!
 
+# The GCS and Azure emulators (fake-gcs-server built from the Go module
+# proxy, about a minute; Azurite from npm) install meanwhile too.
+step "installing fake-gcs-server and Azurite in the background (cached; log in .milvus-test/emulators-install.log)"
+setsid bash -c 'bash scripts/fake-gcs.sh install && bash scripts/azurite.sh install' >.milvus-test/emulators-install.log 2>&1 8>&- &
+emulators_install=$!
+
+# pymilvus's BulkWriter (its own venv in the cache) writes the Parquet files
+# the import tests load; it installs meanwhile too (~1 minute the first time).
+step "installing the BulkWriter venv in the background (cached; log in .milvus-test/bulkwriter-install.log)"
+setsid bash scripts/bulkwriter-venv.sh install >.milvus-test/bulkwriter-install.log 2>&1 8>&- &
+bulkwriter_install=$!
+
 # helm checks deploy/helm/milvault (go test ./deploy/: helm lint, helm template
 # against golden files); its first build takes minutes, also in the background.
 step "building helm in the background (cached; log in .milvus-test/helm-install.log)"
 setsid bash scripts/helm.sh install >.milvus-test/helm-install.log 2>&1 8>&- &
 helm_build=$!
 
-step "installing Milvus servers into .venv"
-bash "$env_sh" install 8>&-
+step "installing Milvus servers into .venv (and Milvus 2.2.16 and Lite 2.5.1 into ~/.cache/milvault/venvs, in parallel)"
+bash "$env_sh" install every 8>&-
 
 step "starting Milvus 2.3.5 and Milvus Lite"
 bash "$env_sh" start all 8>&-
+# Compatibility matrix (internal/matrix): the older generations too. A server
+# that cannot start here is reported in MILVAULT_MATRIX_UNAVAILABLE, not fatal.
+step "starting Milvus 2.2.16 and Milvus Lite 2.5.1 for the compatibility matrix"
+bash "$env_sh" start extra 8>&-
 # shellcheck source=/dev/null
 source .milvus-test/env
-export MILVAULT_TEST_TARGETS
+export MILVAULT_TEST_TARGETS MILVAULT_MATRIX_TARGETS MILVAULT_MATRIX_UNAVAILABLE
+step "MILVAULT_MATRIX_TARGETS=$MILVAULT_MATRIX_TARGETS${MILVAULT_MATRIX_UNAVAILABLE:+ (unavailable: $MILVAULT_MATRIX_UNAVAILABLE)}"
 step "MILVAULT_TEST_TARGETS=$MILVAULT_TEST_TARGETS"
 
 step "waiting for the MinIO build"
@@ -76,6 +100,25 @@ bash scripts/minio.sh start 8>&-
 # shellcheck source=/dev/null
 source .milvus-test/minio.env
 step "MILVAULT_TEST_S3_ENDPOINT=$MILVAULT_TEST_S3_ENDPOINT"
+
+step "waiting for the emulator installs, starting fake-gcs-server and Azurite"
+wait "$emulators_install" || { cat .milvus-test/emulators-install.log; exit 1; }
+emulators_install=
+cat .milvus-test/emulators-install.log
+bash scripts/fake-gcs.sh start 8>&-
+bash scripts/azurite.sh start 8>&-
+# shellcheck source=/dev/null
+source .milvus-test/fake-gcs.env
+# shellcheck source=/dev/null
+source .milvus-test/azurite.env
+step "MILVAULT_TEST_GCS_URL=$MILVAULT_TEST_GCS_URL MILVAULT_TEST_AZBLOB_URL=$MILVAULT_TEST_AZBLOB_URL"
+
+step "waiting for the BulkWriter venv"
+wait "$bulkwriter_install" || { cat .milvus-test/bulkwriter-install.log; exit 1; }
+bulkwriter_install=
+cat .milvus-test/bulkwriter-install.log
+MILVAULT_TEST_BULKWRITER_PYTHON=$(bash scripts/bulkwriter-venv.sh path)
+export MILVAULT_TEST_BULKWRITER_PYTHON
 
 step "waiting for the helm build"
 wait "$helm_build" || { cat .milvus-test/helm-install.log; exit 1; }
@@ -103,10 +146,35 @@ if [[ " ${pkgs[*]} " == *" ./... "* || " ${pkgs[*]} " == *" ./internal/e2e"* ]];
     go test -count=1 -run '^TestResumeAfterMilvusRestart$' -v ./internal/e2e/ 8>&- || { [[ $status -ne 0 ]] || status=1; }
 fi
 
+# TLS: Milvus 2.3.5 restarted with TLS on, one-way (tlsMode 1) then mutual
+# (tlsMode 2), with certificates made by internal/testcert; the TLS tests of
+# the milvus package and the CLI run against each.
+if [[ " ${pkgs[*]} " == *" ./... "* || " ${pkgs[*]} " == *" ./milvus"* ]]; then
+  tls_dir=$PWD/.milvus-test/tls
+  go run ./internal/testcert/gencerts "$tls_dir"
+  for mode in 1 2; do
+    step "TLS: Milvus 2.3.5 restarted with common.security.tlsMode=$mode"
+    MILVUS23_EXTRA_ARGS="--tls-mode $mode --server-pem-path $tls_dir/server.pem --server-key-path $tls_dir/server.key --ca-pem-path $tls_dir/ca.pem" \
+      bash "$env_sh" start milvus23 8>&-
+    MILVAULT_TEST_TLS_MILVUS=127.0.0.1:${MILVUS23_PORT:-19541} MILVAULT_TEST_TLS_MODE=$mode MILVAULT_TEST_TLS_DIR=$tls_dir \
+      go test -count=1 -run '^(TestTLS|TestProbeTLS|TestTLSEndToEnd)$' -v ./milvus/ ./internal/e2e/ || { [[ $status -ne 0 ]] || status=1; }
+  done
+fi
+
 if [[ " ${pkgs[*]} " == *" ./... "* || " ${pkgs[*]} " == *" ./milvus"* ]]; then
   step "authentication: Milvus 2.3.5 restarted with authorization enabled"
   MILVUS23_EXTRA_ARGS='--authorization-enabled true' bash "$env_sh" start milvus23 8>&-
   MILVAULT_TEST_AUTH_MILVUS=127.0.0.1:${MILVUS23_PORT:-19541} \
     go test -count=1 -run '^TestAuthentication$' -v ./milvus/ || { [[ $status -ne 0 ]] || status=1; }
+  # RBAC round trip: users, roles and grants backed up (and the least
+  # privilege tests) on this server, then restored into a fresh one (the
+  # restart wipes its data).
+  rbac_dir=$PWD/.milvus-test/rbac
+  rm -rf "$rbac_dir" && mkdir -p "$rbac_dir"
+  export MILVAULT_TEST_RBAC_MILVUS=127.0.0.1:${MILVUS23_PORT:-19541} MILVAULT_TEST_RBAC_DIR=$rbac_dir
+  go test -count=1 -run '^(TestRBACBackup|TestLeastPrivilege)$' -v ./internal/e2e/ || { [[ $status -ne 0 ]] || status=1; }
+  step "RBAC: Milvus 2.3.5 restarted empty with authorization enabled"
+  MILVUS23_EXTRA_ARGS='--authorization-enabled true' bash "$env_sh" start milvus23 8>&-
+  go test -count=1 -run '^TestRBACRestore$' -v ./internal/e2e/ || { [[ $status -ne 0 ]] || status=1; }
 fi
 exit "$status"

@@ -8,6 +8,7 @@ package service
 
 import (
 	"bytes"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"os"
@@ -19,6 +20,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/milvault/milvault/errkind"
+	"github.com/milvault/milvault/milvus"
 )
 
 // Config is the service configuration file.
@@ -49,8 +51,20 @@ type MilvusConfig struct {
 	Address   string `yaml:"address"`
 	TokenEnv  string `yaml:"token_env"`
 	TokenFile string `yaml:"token_file"`
+	// TLS files, as the CLI's --tls-ca, --tls-cert, --tls-key and
+	// --tls-server-name; any of them (or an https:// address) means TLS.
+	TLSCA         string `yaml:"tls_ca"`
+	TLSCert       string `yaml:"tls_cert"`
+	TLSKey        string `yaml:"tls_key"`
+	TLSServerName string `yaml:"tls_server_name"`
 
 	token string
+	tls   *tls.Config
+}
+
+// tlsFiles returns the connection's TLS settings.
+func (m MilvusConfig) tlsFiles() milvus.TLSFiles {
+	return milvus.TLSFiles{CA: m.TLSCA, Cert: m.TLSCert, Key: m.TLSKey, ServerName: m.TLSServerName}
 }
 
 // RepositoryConfig is one repository: a folder or a bucket URL. Object

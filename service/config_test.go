@@ -2,11 +2,14 @@ package service
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/milvault/milvault/internal/testcert"
 )
 
 const goodConfig = `state_dir: /tmp/milvault-state
@@ -66,6 +69,8 @@ func TestConfigErrors(t *testing.T) {
 		{"bad verification mode", "    rpo: 26h", "    rpo: 26h\n    verification: {schedule: \"@weekly\", mode: thorough}", `serve.yaml:21: policies.nightly.verification.mode: "thorough": use checksum, quick or deep`},
 		{"bad policy name", "  nightly:", "  night:ly:", `serve.yaml:14: policies.night:ly: policy names use letters`},
 		{"bad retention", "keep_daily: 7", "keep_daily: -1", "serve.yaml:17: policies.nightly.retention:"},
+		{"TLS CA missing", "token_env: TEST_MILVAULT_TOKEN", "token_env: TEST_MILVAULT_TOKEN\n    tls_ca: /no/such/ca.pem", "milvus.main.tls: --tls-ca: open /no/such/ca.pem"},
+		{"TLS cert without key", "token_env: TEST_MILVAULT_TOKEN", "token_env: TEST_MILVAULT_TOKEN\n    tls_cert: c.pem", "milvus.main.tls: --tls-cert/--tls-key: give both"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Setenv("TEST_MILVAULT_TOKEN", "x")
@@ -113,5 +118,23 @@ func TestExampleConfig(t *testing.T) {
 	}
 	if p := cfg.Policies["nightly"]; p.RPODuration() != 26*time.Hour || p.Webhook.url == "" || cfg.ShutdownGraceDuration() != 10*time.Minute {
 		t.Fatalf("example parsed as %+v", p)
+	}
+}
+
+func TestConfigTLS(t *testing.T) {
+	dir := t.TempDir()
+	if err := testcert.Write(dir); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("TEST_MILVAULT_TOKEN", "x")
+	tlsKeys := fmt.Sprintf("token_env: TEST_MILVAULT_TOKEN\n    tls_ca: %s\n    tls_cert: %s\n    tls_key: %s\n    tls_server_name: %s",
+		filepath.Join(dir, testcert.CA), filepath.Join(dir, testcert.ClientCert), filepath.Join(dir, testcert.ClientKey), testcert.ServerName)
+	c, err := ParseConfig("serve.yaml", []byte(strings.Replace(goodConfig, "token_env: TEST_MILVAULT_TOKEN", tlsKeys, 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	conf := c.Milvus["main"].tls
+	if conf == nil || conf.RootCAs == nil || len(conf.Certificates) != 1 || conf.ServerName != testcert.ServerName {
+		t.Errorf("TLS configuration of the Milvus connection = %+v, want the CA, the client certificate and the server name", conf)
 	}
 }

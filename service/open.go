@@ -47,7 +47,7 @@ func (s *Service) connect(ctx context.Context, name string) (*milvus.Client, err
 	if !ok {
 		return nil, fmt.Errorf("unknown Milvus connection %q (%s)", name, known(sortedKeys(cfg.Milvus)))
 	}
-	c, err := milvus.Connect(ctx, milvus.Config{Address: mc.Address, Token: mc.token})
+	c, err := milvus.Connect(ctx, milvus.Config{Address: mc.Address, Token: mc.token, TLS: mc.tls})
 	if err != nil {
 		return nil, fmt.Errorf("milvus %s: %w", name, err)
 	}

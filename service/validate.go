@@ -69,6 +69,11 @@ func (c *checker) milvus(key string, m MilvusConfig) MilvusConfig {
 	if m.TokenEnv != "" || m.TokenFile != "" {
 		m.token = c.secret(key, m.TokenEnv, m.TokenFile, "token")
 	}
+	conf, err := m.tlsFiles().Config()
+	if err != nil {
+		c.errorAt(key+".tls", "%v", err)
+	}
+	m.tls = conf
 	return m
 }
 

@@ -33,3 +33,23 @@ func backupDigest(ctx context.Context, r *repo.Repository, schema *schemapb.Coll
 	}
 	return PartitionDigest{Partition: p.Name, Rows: h.rows, SHA256: h.hex()}, nil
 }
+
+// BackupDigest hashes the rows of every partition of collection mc as they
+// are stored in the backup, reading only the repository (no server). The
+// digests equal those Digest computes for a live collection holding the
+// same rows in the same partitions.
+func BackupDigest(ctx context.Context, r *repo.Repository, mc *manifest.Collection) ([]PartitionDigest, error) {
+	schema, err := mc.DecodeSchema()
+	if err != nil {
+		return nil, err
+	}
+	out := make([]PartitionDigest, 0, len(mc.Partitions))
+	for _, p := range mc.Partitions {
+		d, err := backupDigest(ctx, r, schema, p)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", mc.QualifiedName(), err)
+		}
+		out = append(out, d)
+	}
+	return out, nil
+}

@@ -37,6 +37,7 @@ type BackupOptions struct {
 	Init           bool
 	ScanWorkers    int
 	Resume         bool
+	RBAC           bool
 }
 
 // AddFlags registers the flags.
@@ -55,6 +56,7 @@ func (o *BackupOptions) AddFlags(cmd *cobra.Command) {
 	f.StringVar(&o.Verify, "verify", "", "verify right after writing: --verify (checksum) or --verify=quick|deep")
 	f.Lookup("verify").NoOptDefVal = "checksum"
 	addLockWaitFlag(f, &o.LockWait)
+	f.BoolVar(&o.RBAC, "rbac", false, "also record Milvus's users (names), roles, grants and user-role bindings (restore them with restore --rbac)")
 	f.BoolVar(&o.Init, "init", false, "create the repository first when --repo holds none (for scripts; see milvault init)")
 	f.BoolVar(&o.Resume, "resume", false, "finish the newest interrupted backup (same selection and options) instead of starting over: its stored files are checked and reused")
 	f.IntVar(&o.ScanWorkers, "scan-workers", 0, "streams reading each partition at once (0: one per query node, at most one per core)")
@@ -131,7 +133,11 @@ func runBackup(ctx context.Context, g *GlobalOptions, o *BackupOptions) (err err
 	}
 	defer unlock()
 	prog := g.progress()
-	res, err := backup.Run(ctx, backup.Deps{Milvus: c, Repo: r, Progress: prog, ToolVersion: BuildVersion().Version, Lock: l}, p)
+	deps := backup.Deps{Milvus: c, Repo: r, Progress: prog, ToolVersion: BuildVersion().Version, Lock: l}
+	if o.RBAC {
+		deps.RBAC = c
+	}
+	res, err := backup.Run(ctx, deps, p)
 	prog.Done()
 	if err == nil || !created { // a failed backup --init removes the repository it created
 		g.recordAudit(ctx, r, backupAuditEntry(g, p, res), err)

@@ -145,10 +145,16 @@ func wantLive(g *GlobalOptions, o *DoctorOptions) bool {
 }
 
 func gatherLive(ctx context.Context, g *GlobalOptions, o *DoctorOptions) (*doctor.LiveFacts, error) {
-	dial := func(ctx context.Context, token string) (doctor.LiveConn, error) {
-		return milvus.Connect(ctx, milvus.Config{Address: g.Milvus, Token: token})
+	cfg, err := g.milvusConfig(g.Milvus)
+	if err != nil {
+		return nil, err
 	}
-	f, err := doctor.GatherLive(ctx, g.Milvus, g.Token, dial)
+	dial := func(ctx context.Context, token string) (doctor.LiveConn, error) {
+		c := cfg
+		c.Token = token
+		return milvus.Connect(ctx, c)
+	}
+	f, err := doctor.GatherLiveTLS(ctx, g.Milvus, g.Token, dial, cfg.TLS)
 	if err != nil {
 		return nil, err
 	}

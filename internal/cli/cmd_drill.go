@@ -11,7 +11,6 @@ import (
 	"github.com/milvault/milvault/drill"
 	"github.com/milvault/milvault/errkind"
 	"github.com/milvault/milvault/manifest"
-	"github.com/milvault/milvault/milvus"
 	"github.com/milvault/milvault/repo"
 )
 
@@ -30,7 +29,7 @@ func (o *DrillOptions) AddFlags(cmd *cobra.Command) {
 	f := cmd.Flags()
 	f.StringVar(&o.TargetMilvus, "target-milvus", "", "Milvus to restore into (default: --milvus); scratch collections are dropped afterwards")
 	config.DurationVar(f, &o.MaxRTO, "max-rto", 0, "fail when the time to a loaded, searchable collection exceeds this (e.g. 15m)")
-	f.IntVar(&o.Samples, "samples", 10, "sample searches per collection")
+	f.IntVar(&o.Samples, "samples", 10, "sample searches per searchable vector index")
 	f.StringVarP(&o.Collection, "collection", "c", "", "without <backup>: drill the latest backup that contains this collection")
 	f.IntVar(&o.Workers, "workers", 2, "parallel insert calls")
 	addLockWaitFlag(f, &o.LockWait)
@@ -65,7 +64,7 @@ func runDrill(ctx context.Context, g *GlobalOptions, o *DrillOptions, args []str
 		return err
 	}
 	addr := firstSet(o.TargetMilvus, g.Milvus)
-	c, err := milvus.Connect(ctx, milvus.Config{Address: addr, Token: g.Token})
+	c, err := g.connectTo(ctx, addr)
 	if err != nil {
 		return err
 	}

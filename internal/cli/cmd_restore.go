@@ -35,6 +35,7 @@ type RestoreOptions struct {
 	BulkImportServerPath string
 	BulkImportStrict     bool
 	LockWait             time.Duration
+	rbacRestoreFlags     // --rbac, --rbac-only, --rbac-passwords, --rbac-existing (rbac.go)
 }
 
 // AddFlags registers the flags.
@@ -58,6 +59,7 @@ func (o *RestoreOptions) AddFlags(cmd *cobra.Command) {
 	f.StringVar(&o.BulkImportServerPath, "bulk-import-server-path", "", "the --bulk-import directory as the Milvus server names it, when that differs (a container mount; for a server on MinIO/S3, the key prefix in its bucket)")
 	f.BoolVar(&o.BulkImportStrict, "bulk-import-strict", false, "fail instead of falling back to insert calls when a collection cannot be bulk-imported")
 	addLockWaitFlag(f, &o.LockWait)
+	o.rbacRestoreFlags.addFlags(f)
 }
 
 func newRestoreCommand(g *GlobalOptions) *cobra.Command {
@@ -120,6 +122,15 @@ func runRestore(ctx context.Context, g *GlobalOptions, o *RestoreOptions, ref st
 		return err
 	}
 	defer unlock()
+	var rbac *restore.RBACResult
+	if o.rbacRestoreFlags.wanted() {
+		if rbac, err = restoreRBAC(ctx, g, &o.rbacRestoreFlags, c, r, m); err != nil {
+			return err
+		}
+		if o.RBACOnly {
+			return printRBACOnly(g, rbac)
+		}
+	}
 	prog := g.progress()
 	res, err := restore.Run(ctx, restore.Deps{Milvus: c, Repo: r, Progress: prog, Lock: l}, m, p)
 	prog.Done()
@@ -132,7 +143,22 @@ func runRestore(ctx context.Context, g *GlobalOptions, o *RestoreOptions, ref st
 	if err != nil {
 		return err
 	}
+	if g.JSON && rbac != nil {
+		return writeJSON(g, struct {
+			*restore.Result
+			RBAC *restore.RBACResult `json:"rbac"`
+		}{res, rbac})
+	}
 	return printRestoreResult(g, res)
+}
+
+func printRBACOnly(g *GlobalOptions, rbac *restore.RBACResult) error {
+	if g.JSON {
+		return writeJSON(g, struct {
+			RBAC *restore.RBACResult `json:"rbac"`
+		}{rbac})
+	}
+	return nil
 }
 
 func printRestoreResult(g *GlobalOptions, res *restore.Result) error {

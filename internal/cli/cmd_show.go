@@ -67,6 +67,9 @@ func printManifest(g *GlobalOptions, m *manifest.Manifest, files bool) {
 	for _, c := range m.Collections {
 		printCollection(g, &c, files)
 	}
+	if m.RBAC != nil {
+		printRBAC(g, m.RBAC)
+	}
 }
 
 func printCollection(g *GlobalOptions, c *manifest.Collection, files bool) {

@@ -24,14 +24,15 @@ import (
 // they resolve from flags, then MILVAULT_* environment variables, then the
 // YAML config file, then defaults (see resolve and package config).
 type GlobalOptions struct {
-	Milvus     string
-	Token      string
-	Repo       string
-	ConfigFile string
-	Profile    string
-	JSON       bool
-	Quiet      bool
-	storeFlags // --retries, --upload-limit, --connections, ... (storeflags.go)
+	Milvus      string
+	Token       string
+	Repo        string
+	ConfigFile  string
+	Profile     string
+	JSON        bool
+	Quiet       bool
+	storeFlags  // --retries, --upload-limit, --connections, ... (storeflags.go)
+	milvusFlags // --token-file, --tls-ca, --tls-cert, ... (milvusflags.go)
 
 	stdout, stderr io.Writer
 	stdin          io.Reader
@@ -41,7 +42,7 @@ type GlobalOptions struct {
 // AddFlags registers the global flags.
 func (o *GlobalOptions) AddFlags(cmd *cobra.Command) {
 	f := cmd.PersistentFlags()
-	f.StringVar(&o.Milvus, "milvus", "localhost:19530", "Milvus address host:port")
+	f.StringVar(&o.Milvus, "milvus", "localhost:19530", "Milvus address: host:port, or https://host:port for TLS (see --tls-ca)")
 	f.StringVar(&o.Token, "token", "", "Milvus token: user:password or API key")
 	f.StringVar(&o.Repo, "repo", "./milvault-backups", "backup repository: a folder, file://, s3://, gs:// or azblob:// URL (see milvault init)")
 	f.StringVar(&o.ConfigFile, "config", "", "YAML config file whose keys are flag names (env MILVAULT_CONFIG; see docs/config.md)")
@@ -49,6 +50,7 @@ func (o *GlobalOptions) AddFlags(cmd *cobra.Command) {
 	f.BoolVar(&o.JSON, "json", false, "print machine-readable JSON on stdout (progress as JSON lines on stderr)")
 	f.BoolVarP(&o.Quiet, "quiet", "q", false, "no progress output")
 	o.storeFlags.addFlags(f)
+	o.milvusFlags.addFlags(f)
 }
 
 // NewRootCommand builds the milvault command tree.
@@ -80,6 +82,8 @@ see docs/config.md. Exit codes are listed in docs/cli.md.`,
 	g.AddFlags(root)
 	root.AddCommand(newBackupCommand(g), newListCommand(g), newShowCommand(g),
 		newRestoreCommand(g), newDeleteCommand(g), newDemoCommand(g), newVerifyCommand(g), newPruneCommand(g), newDrillCommand(g), newCopyCommand(g), newUnlockCommand(g), newDoctorCommand(g), newInitCommand(g), newGendocsCommand(g), newVersionCommand(g), newServeCommand(g))
+	root.AddCommand(newExportCommand(g))
+	root.AddCommand(newImportCommand(g))
 	root.AddCommand(newAuditCommand(g))
 	registerCompletions(root, g)
 	return root
@@ -88,7 +92,11 @@ see docs/config.md. Exit codes are listed in docs/cli.md.`,
 // preRun resolves the options of cmd before it runs.
 func (g *GlobalOptions) preRun(cmd *cobra.Command) error {
 	g.flags = cmd
-	return g.resolve(cmd)
+	tokenOnCommandLine := cmd.Flags().Changed("token")
+	if err := g.resolve(cmd); err != nil {
+		return err
+	}
+	return g.resolveToken(tokenOnCommandLine)
 }
 
 // flagError makes cobra's flag errors usage errors.
@@ -143,7 +151,7 @@ func (g *GlobalOptions) repoDisplay() string {
 
 // connect opens the Milvus connection.
 func (g *GlobalOptions) connect(ctx context.Context) (*milvus.Client, error) {
-	return milvus.Connect(ctx, milvus.Config{Address: g.Milvus, Token: g.Token})
+	return g.connectTo(ctx, g.Milvus)
 }
 
 // progress returns the renderer for long operations (on stderr).

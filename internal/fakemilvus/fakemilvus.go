@@ -41,6 +41,9 @@ type Server struct {
 	nextID  int64
 	calls   map[string]int
 	hook    Hook
+	// Caps, when set, are the capabilities the server reports; nil means
+	// every feature.
+	Caps *milvus.Capabilities
 }
 
 type collection struct {
@@ -88,6 +91,14 @@ func (s *Server) Address() string { return "fakemilvus" }
 
 // Version returns a made-up version.
 func (s *Server) Version() string { return "fake" }
+
+// Capabilities returns s.Caps, or every feature.
+func (s *Server) Capabilities(ctx context.Context) (milvus.Capabilities, error) {
+	if s.Caps != nil {
+		return *s.Caps, nil
+	}
+	return milvus.AllCapabilities("fake Milvus"), nil
+}
 
 // ListDatabases returns the database names, sorted.
 func (s *Server) ListDatabases(ctx context.Context) ([]string, error) {

@@ -127,30 +127,48 @@ func (s *Store) Put(ctx context.Context, name string, r io.Reader) error {
 }
 
 // upload copies r into a new object and returns the digest of what it sent.
-// Cancelling the writer's context before Close aborts the upload, so a
-// failed copy leaves no object.
+// It hands r to the driver's own uploader (bucket.Upload) rather than
+// writing through the bucket's Writer: gocloud's Azure writer dereferences a
+// nil pipe when a written upload fails (it panics in Close), while its
+// Upload path does not. A failed read of r cancels the upload's context
+// before the driver sees the error, so no driver ever commits what it got
+// so far (GCS would otherwise finish a partial object on Close); a
+// cancelled upload leaves no object.
 func (s *Store) upload(ctx context.Context, key string, r io.Reader) (*digest, error) {
 	wctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	w, err := s.bucket.NewWriter(wctx, key, &gcblob.WriterOptions{
+	d := newDigest(s.partSize)
+	src := &abortingReader{r: io.TeeReader(r, d), cancel: cancel}
+	err := s.bucket.Upload(wctx, key, src, &gcblob.WriterOptions{
 		ContentType:    "application/octet-stream",
 		BufferSize:     int(s.partSize),
 		MaxConcurrency: uploadConcurrency,
 		BeforeWrite:    s.beforeWrite(ctx),
 	})
+	if src.err != nil {
+		return nil, src.err // the cause; the driver reports the cancellation
+	}
 	if err != nil {
-		return nil, err
-	}
-	d := newDigest(s.partSize)
-	if _, err := io.Copy(w, io.TeeReader(r, d)); err != nil {
-		cancel()
-		_ = w.Close() // reports the cancellation; the copy error is the cause
-		return nil, err
-	}
-	if err := w.Close(); err != nil {
 		return nil, explainLock(ctx, err)
 	}
 	return d, nil
+}
+
+// abortingReader cancels an upload's context when reading its source fails,
+// and keeps that error.
+type abortingReader struct {
+	r      io.Reader
+	cancel context.CancelFunc
+	err    error
+}
+
+func (a *abortingReader) Read(p []byte) (int, error) {
+	n, err := a.r.Read(p)
+	if err != nil && err != io.EOF {
+		a.err = err
+		a.cancel()
+	}
+	return n, err
 }
 
 // verify checks the stored object against the digest of the upload.
