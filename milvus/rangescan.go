@@ -331,7 +331,9 @@ func (s *scanner) query(ctx context.Context, expr string, limit int, output []st
 		ts = s.res.SessionTs
 	}
 	q := s.c.scanQuery(s.req, nil, ts)
-	q.Expr = expr
+	if expr != "" || !s.c.travels() {
+		q.Expr = expr // else keep legacyQuery's match-all filter (Milvus 2.2)
+	}
 	if output != nil {
 		q.OutputFields = output
 	}
