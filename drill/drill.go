@@ -71,6 +71,9 @@ const minHitRate = 0.8
 // Run performs a drill of backup m and records it in the repository.
 func Run(ctx context.Context, d Deps, m *manifest.Manifest, o Options) (*Report, error) {
 	d, o = d.withDefaults(), o.withDefaults()
+	if err := d.Repo.NeedKey("a drill"); err != nil {
+		return nil, err
+	}
 	ctx, unlock, err := d.hold(ctx, o, "drill", m.ID)
 	if err != nil {
 		return nil, err

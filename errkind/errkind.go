@@ -32,6 +32,7 @@ const (
 	NoSpace                   // not enough space in the repository
 	CheckFailed               // a drill failed a check or exceeded its time limit
 	Interrupted               // the operation was cancelled
+	Key                       // an encrypted repository needs a key that was not given or does not match
 )
 
 // outcome is one row of the table.
@@ -57,6 +58,7 @@ var outcomes = map[Kind]outcome{
 	CheckFailed:   {"check_failed", 8, http.StatusUnprocessableEntity},
 	// 499 is nginx's "client closed request": the caller gave up.
 	Interrupted: {"interrupted", 130, 499},
+	Key:         {"key", 9, http.StatusForbidden},
 }
 
 // String returns the kind's stable name, as used in JSON error objects.
@@ -91,7 +93,7 @@ func (k Kind) outcome() outcome {
 
 // Kinds returns every kind, in table order, for documentation and tests.
 func Kinds() []Kind {
-	return []Kind{Failure, Usage, NotFound, NotRepository, Unreachable, Damaged, Conflict, Locked, NoSpace, CheckFailed, Interrupted}
+	return []Kind{Failure, Usage, NotFound, NotRepository, Unreachable, Damaged, Conflict, Locked, NoSpace, CheckFailed, Interrupted, Key}
 }
 
 // kinded is implemented by error types that know their kind.

@@ -32,6 +32,15 @@ type Manifest struct {
 	// RBAC is the server's users, roles and grants, recorded by
 	// backup --rbac (nil otherwise).
 	RBAC *RBAC `json:"rbac,omitempty"`
+
+	// Sealed is set on a manifest of an encrypted repository that was read
+	// without its key: only FormatVersion, ID, CreatedAt, CompletedAt and
+	// Stored are known; Name, Milvus, Selection, Snapshot, Options and
+	// Collections are hidden.
+	Sealed bool `json:"-"`
+	// Stored lists the stored files of a Sealed manifest (opaque paths,
+	// stored sizes and checksums, no rows).
+	Stored []File `json:"-"`
 }
 
 // Source identifies the Milvus the backup was taken from.
@@ -123,6 +132,9 @@ func (c *Collection) QualifiedName() string { return c.Database + "." + c.Name }
 
 // Files returns every data file of the backup.
 func (m *Manifest) Files() []File {
+	if m.Sealed {
+		return m.Stored
+	}
 	var out []File
 	for _, c := range m.Collections {
 		for _, p := range c.Partitions {

@@ -74,6 +74,9 @@ func Copy(ctx context.Context, src, dst *repo.Repository, m *manifest.Manifest, 
 	if o.Progress == nil {
 		o.Progress = progress.Nop
 	}
+	if err := repo.CheckCopy(src, dst); err != nil {
+		return nil, err
+	}
 	start := time.Now()
 	lctx, unlock, err := lockBoth(ctx, src, dst, m.ID, &o)
 	if err != nil {
@@ -118,7 +121,7 @@ func copyLocked(ctx context.Context, src, dst *repo.Repository, m *manifest.Mani
 	} else if !isNotFound(err) {
 		return nil, err
 	}
-	if m.Name != "" {
+	if m.Name != "" && dst.Unlocked() {
 		if err := dst.CheckNameFree(ctx, m.Name); err != nil {
 			return nil, err
 		}
@@ -144,7 +147,7 @@ func copyLocked(ctx context.Context, src, dst *repo.Repository, m *manifest.Mani
 	}
 	stop()
 	committed := *m // Commit must not touch the caller's manifest
-	if err := dst.Commit(ctx, &committed); err != nil {
+	if err := dst.CommitCopy(ctx, src, &committed); err != nil {
 		return nil, err
 	}
 	return res, nil

@@ -62,14 +62,14 @@ func (r *Repository) CheckFiles(ctx context.Context, m *manifest.Manifest, files
 	return nil
 }
 
-// CheckFile re-reads one file and describes how it differs from its
-// manifest entry ("missing", a size or checksum mismatch, an unreadable
+// CheckFile re-reads one file's stored bytes (never decrypting them, so
+// it needs no key) and describes how they differ from its manifest entry ("missing", a size or checksum mismatch, an unreadable
 // digest), or returns "" when it matches. Errors are those of reading.
 func (r *Repository) CheckFile(ctx context.Context, f manifest.File, p progress.Progress) (string, error) {
 	if _, _, err := checksum.ParseDigest(f.Checksum); err != nil {
 		return "unreadable checksum in manifest: " + err.Error(), nil
 	}
-	err := r.ReadFile(ctx, f, progress.BytesWriter(p))
+	err := r.CheckStored(ctx, f, progress.BytesWriter(p))
 	var ce *ContentError
 	switch {
 	case errors.Is(err, ErrNotFound):

@@ -20,33 +20,68 @@ const spoolPattern = ".tmp-milvault-chunk-*.parquet"
 
 // FileWriter writes one data file of a backup. The bytes go to a local
 // spool file (so memory stays bounded whatever the file's size) while
-// their checksum is computed; Commit hands the finished file to the store.
-// In a local repository the spool lies in the repository's own file
-// system, so the store links it into place instead of copying it.
+// the checksum of the stored bytes is computed; Commit hands the finished
+// file to the store. In an encrypted repository the bytes are encrypted
+// on their way to the spool, so the checksum is that of the ciphertext
+// and `verify --mode checksum` needs no key. In a local repository the
+// spool lies in the repository's own file system, so the store links it
+// into place instead of copying it.
 type FileWriter struct {
 	store  Store
 	retain func(context.Context) context.Context // the repository's retention
 	path   string
 	spool  *os.File
-	hash   *checksum.Writer
+	hash   *checksum.Writer // the stored bytes
+	enc    io.WriteCloser   // encrypts into hash (or passes bytes on)
+	n      int64            // bytes the caller wrote
 }
 
 // CreateFile starts the data file path (under data/) with digests of
 // algorithm alg. spoolDir overrides where the file is spooled; "" means
 // the repository's own spool directory when it has one, else the system's
 // temporary directory. The caller must Commit or Abort the writer.
+//
+// In an encrypted repository the file is stored under an opaque name in
+// the same backup folder (data/<id>/<random>), so that object names reveal
+// no database, collection or partition; Commit returns the name used.
 func (r *Repository) CreateFile(ctx context.Context, path string, alg checksum.Algorithm, spoolDir string) (*FileWriter, error) {
 	if !strings.HasPrefix(path, "data/") {
 		return nil, fmt.Errorf("create %s: data files lie under data/", path)
 	}
+	w, err := r.createSpool(ctx, r.storedName(path), alg, spoolDir)
+	if err != nil {
+		return nil, err
+	}
+	if w.enc, err = r.seal(w.hash); err != nil {
+		w.Abort()
+		return nil, fmt.Errorf("encrypt %s: %w", path, err)
+	}
+	return w, nil
+}
+
+// storedName is the name a file written as path is stored under: path
+// itself, or in an encrypted repository, for a backup's data file
+// (data/<id>/...), an opaque name in the same backup folder.
+func (r *Repository) storedName(path string) string {
+	rest, ok := strings.CutPrefix(path, "data/")
+	id, _, nested := strings.Cut(rest, "/")
+	if r.crypt == nil || !ok || !nested {
+		return path
+	}
+	return manifest.DataPrefix(id) + randomHex(16) + ".age"
+}
+
+// createSpool starts a writer whose bytes are stored as they are.
+func (r *Repository) createSpool(ctx context.Context, name string, alg checksum.Algorithm, spoolDir string) (*FileWriter, error) {
 	if spoolDir == "" {
 		spoolDir = r.spoolDir(ctx)
 	}
 	spool, err := os.CreateTemp(spoolDir, spoolPattern)
 	if err != nil {
-		return nil, fmt.Errorf("spool %s: %w", path, err)
+		return nil, fmt.Errorf("spool %s: %w", name, err)
 	}
-	return &FileWriter{store: r.store, retain: r.retained, path: path, spool: spool, hash: checksum.NewWriter(spool, alg)}, nil
+	h := checksum.NewWriter(spool, alg)
+	return &FileWriter{store: r.store, retain: r.retained, path: name, spool: spool, hash: h, enc: nopCloser{h}}, nil
 }
 
 // spoolDir is the store's spool directory, or "" (the system default).
@@ -59,19 +94,27 @@ func (r *Repository) spoolDir(ctx context.Context) string {
 }
 
 // Write appends p to the file.
-func (w *FileWriter) Write(p []byte) (int, error) { return w.hash.Write(p) }
+func (w *FileWriter) Write(p []byte) (int, error) {
+	n, err := w.enc.Write(p)
+	w.n += int64(n)
+	return n, err
+}
 
-// Size returns the bytes written so far.
-func (w *FileWriter) Size() int64 { return w.hash.Count() }
+// Size returns the bytes written so far (before encryption).
+func (w *FileWriter) Size() int64 { return w.n }
 
 // Path returns the file's name in the repository.
 func (w *FileWriter) Path() string { return w.path }
 
 // Commit stores the file and returns its manifest entry (without Rows,
-// which the caller knows). The spool file is removed either way. The file
-// is not part of any backup until a manifest naming it is committed.
+// which the caller knows): the stored name, the size and the checksum of
+// the stored bytes. The spool file is removed either way. The file is not
+// part of any backup until a manifest naming it is committed.
 func (w *FileWriter) Commit(ctx context.Context) (manifest.File, error) {
 	defer w.Abort()
+	if err := w.enc.Close(); err != nil {
+		return manifest.File{}, fmt.Errorf("write %s: %w", w.path, err)
+	}
 	if _, err := w.spool.Seek(0, io.SeekStart); err != nil {
 		return manifest.File{}, fmt.Errorf("write %s: %w", w.path, err)
 	}
@@ -127,21 +170,50 @@ func (e *ContentError) Error() string { return e.Path + ": " + e.Problem }
 // judged, so a caller that keeps them must discard them on an error.
 func (r *Repository) ReadFile(ctx context.Context, f manifest.File, w io.Writer) error {
 	n, digest, err := r.HashFile(ctx, f, w)
-	switch {
-	case err != nil:
+	if err != nil {
 		return err
-	case n != f.Size:
-		return &ContentError{Path: f.Path, Problem: fmt.Sprintf("size %d bytes, manifest says %d", n, f.Size)}
-	case digest != f.Checksum:
-		return &ContentError{Path: f.Path, Problem: fmt.Sprintf("checksum mismatch (%s, manifest says %s)", digest, f.Checksum)}
 	}
-	return nil
+	return judge(f, n, digest)
 }
 
-// HashFile copies the stored file f to w (nowhere when w is nil) and
-// returns how many bytes it read and their "algorithm:hex" digest, with
-// the algorithm of f's manifest digest, without judging them.
+// HashFile copies the content of the stored file f to w (nowhere when w
+// is nil) and returns how many bytes were stored and their
+// "algorithm:hex" digest, with the algorithm of f's manifest digest,
+// without judging them. In an encrypted repository w receives the
+// decrypted content (which needs the key; a changed byte fails with a
+// *ContentError), while the count and digest are those of the stored
+// ciphertext; with w nil nothing is decrypted and no key is needed.
 func (r *Repository) HashFile(ctx context.Context, f manifest.File, w io.Writer) (int64, string, error) {
+	if r.crypt == nil || w == nil {
+		return r.hashStored(ctx, f, w)
+	}
+	alg, _, err := checksum.ParseDigest(f.Checksum)
+	if err != nil {
+		return 0, "", fmt.Errorf("manifest checksum of %s: %w", f.Path, err)
+	}
+	if err := r.needKey("reading " + f.Path); err != nil {
+		return 0, "", err
+	}
+	rc, err := r.store.Open(ctx, f.Path)
+	if err != nil {
+		return 0, "", err
+	}
+	defer rc.Close()
+	h := checksum.NewWriter(nil, alg)
+	stored := io.TeeReader(ctxio.Reader(ctx, rc), h)
+	plain, err := r.unseal(f.Path, stored)
+	if err == nil {
+		_, err = io.Copy(w, plain)
+	}
+	if err == nil {
+		_, err = io.Copy(io.Discard, stored) // trailing bytes count too
+	}
+	return h.Count(), h.Digest(), err
+}
+
+// hashStored copies the stored bytes of f, as they are, to w (nowhere when
+// nil) and returns their count and digest.
+func (r *Repository) hashStored(ctx context.Context, f manifest.File, w io.Writer) (int64, string, error) {
 	alg, _, err := checksum.ParseDigest(f.Checksum)
 	if err != nil {
 		return 0, "", fmt.Errorf("manifest checksum of %s: %w", f.Path, err)
@@ -156,6 +228,28 @@ func (r *Repository) HashFile(ctx context.Context, f manifest.File, w io.Writer)
 		return h.Count(), "", err
 	}
 	return h.Count(), h.Digest(), nil
+}
+
+// CheckStored reads the stored bytes of f and compares their size and
+// digest with f, passing them on to w (nowhere when nil). It returns a
+// *ContentError on a mismatch and never decrypts: it needs no key.
+func (r *Repository) CheckStored(ctx context.Context, f manifest.File, w io.Writer) error {
+	n, digest, err := r.hashStored(ctx, f, w)
+	if err != nil {
+		return err
+	}
+	return judge(f, n, digest)
+}
+
+// judge compares a stored file's size and digest with its manifest entry.
+func judge(f manifest.File, n int64, digest string) error {
+	switch {
+	case n != f.Size:
+		return &ContentError{Path: f.Path, Problem: fmt.Sprintf("size %d bytes, manifest says %d", n, f.Size)}
+	case digest != f.Checksum:
+		return &ContentError{Path: f.Path, Problem: fmt.Sprintf("checksum mismatch (%s, manifest says %s)", digest, f.Checksum)}
+	}
+	return nil
 }
 
 // StatFile describes the stored file path.
@@ -179,15 +273,19 @@ func (r *Repository) FreeSpace(ctx context.Context) (int64, error) {
 
 // CopyFile copies the data file f from src into r, spooled as CreateFile
 // does (spoolDir "" means r's own), passing the bytes read on to w (nowhere
-// when nil). The bytes are checked against f on the way: a damaged source
-// returns a *ContentError and stores nothing. Errors of reading the source
-// say so.
+// when nil). The stored bytes are copied as they are, under the same name
+// (ciphertext stays ciphertext: no key is needed; see CheckCopy). They are
+// checked against f on the way: a damaged source returns a *ContentError
+// and stores nothing. Errors of reading the source say so.
 func (r *Repository) CopyFile(ctx context.Context, src *Repository, f manifest.File, spoolDir string, w io.Writer) error {
 	alg, _, err := checksum.ParseDigest(f.Checksum)
 	if err != nil {
 		return fmt.Errorf("manifest checksum of %s: %w", f.Path, err)
 	}
-	fw, err := r.CreateFile(ctx, f.Path, alg, spoolDir)
+	if !strings.HasPrefix(f.Path, "data/") {
+		return fmt.Errorf("copy %s: data files lie under data/", f.Path)
+	}
+	fw, err := r.createSpool(ctx, f.Path, alg, spoolDir)
 	if err != nil {
 		return err
 	}
@@ -195,11 +293,8 @@ func (r *Repository) CopyFile(ctx context.Context, src *Repository, f manifest.F
 	if err := src.copyTo(ctx, f.Path, fw, w); err != nil {
 		return err
 	}
-	switch {
-	case fw.Size() != f.Size:
-		return &ContentError{Path: f.Path, Problem: fmt.Sprintf("size %d bytes, manifest says %d", fw.Size(), f.Size)}
-	case fw.hash.Digest() != f.Checksum:
-		return &ContentError{Path: f.Path, Problem: fmt.Sprintf("checksum mismatch (%s, manifest says %s)", fw.hash.Digest(), f.Checksum)}
+	if err := judge(f, fw.hash.Count(), fw.hash.Digest()); err != nil {
+		return err
 	}
 	if _, err := fw.Commit(ctx); err != nil {
 		return fmt.Errorf("copy %s: %w", f.Path, err)

@@ -8,8 +8,15 @@ import (
 
 // Latest returns the newest committed backup, or the newest that holds
 // collection ("name" or "database.name") when it is not empty. It returns
-// a *BackupNotFoundError when there is none.
+// a *BackupNotFoundError when there is none, and a *KeyError when a
+// collection is asked of an encrypted repository read without its key
+// (collection names are encrypted).
 func (r *Repository) Latest(ctx context.Context, collection string) (*manifest.Manifest, error) {
+	if collection != "" {
+		if err := r.needKey("finding the latest backup of " + collection); err != nil {
+			return nil, err
+		}
+	}
 	all, _, err := r.List(ctx)
 	if err != nil {
 		return nil, err

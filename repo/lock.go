@@ -1,9 +1,7 @@
 package repo
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -45,8 +43,12 @@ func (l LockInfo) String() string {
 	if l.Exclusive {
 		kind = "exclusive"
 	}
-	return fmt.Sprintf("%s lock for %s by pid %d on %s, created %s, refreshed %s",
-		kind, l.Operation, l.PID, l.Host, l.Created.UTC().Format(time.RFC3339), l.Refreshed.UTC().Format(time.RFC3339))
+	who := fmt.Sprintf("pid %d on %s", l.PID, l.Host)
+	if l.Host == "" {
+		who = "a process whose host is encrypted"
+	}
+	return fmt.Sprintf("%s lock for %s by %s, created %s, refreshed %s",
+		kind, l.Operation, who, l.Created.UTC().Format(time.RFC3339), l.Refreshed.UTC().Format(time.RFC3339))
 }
 
 // LockOptions say what kind of lock to take and how long to wait for it.
@@ -178,11 +180,8 @@ func (r *Repository) tryLock(ctx context.Context, o LockOptions) (*Lock, []LockI
 }
 
 func (r *Repository) writeLock(ctx context.Context, info LockInfo) error {
-	data, err := json.MarshalIndent(info, "", "  ")
-	if err != nil {
-		return err
-	}
-	return r.store.Put(ctx, info.Name, bytes.NewReader(data))
+	public := LockInfo{Exclusive: info.Exclusive, Operation: info.Operation, Created: info.Created, Refreshed: info.Refreshed}
+	return r.putRecord(ctx, info.Name, info, public)
 }
 
 // Locks returns every lock file in the repository, oldest first. A lock
@@ -208,13 +207,11 @@ func (r *Repository) Locks(ctx context.Context) ([]LockInfo, error) {
 }
 
 func (r *Repository) readLock(ctx context.Context, name string) (LockInfo, error) {
-	rc, err := r.store.Open(ctx, name)
-	if err != nil {
-		return LockInfo{}, err
-	}
-	defer rc.Close()
 	var info LockInfo
-	if err := json.NewDecoder(rc).Decode(&info); err != nil {
+	if _, err := r.getRecord(ctx, name, &info); err != nil {
+		if errors.Is(err, ErrNotFound) {
+			return LockInfo{}, err
+		}
 		return LockInfo{}, fmt.Errorf("read lock %s: %w", name, err)
 	}
 	info.Name = name

@@ -3,6 +3,7 @@ package repo
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
@@ -33,6 +34,10 @@ func (r *Repository) WriteMetaFile(ctx context.Context, name string, data []byte
 	if err := checkMetaName(name); err != nil {
 		return err
 	}
+	data, err := r.sealMeta(data)
+	if err != nil {
+		return fmt.Errorf("encrypt %s: %w", name, err)
+	}
 	if err := r.store.Put(r.retained(ctx), name, bytes.NewReader(data)); err != nil {
 		return fmt.Errorf("write %s: %w", name, err)
 	}
@@ -40,7 +45,8 @@ func (r *Repository) WriteMetaFile(ctx context.Context, name string, data []byte
 }
 
 // ReadMetaFile returns a small file written with WriteMetaFile; a missing
-// file answers an error wrapping ErrNotFound.
+// file answers an error wrapping ErrNotFound, and in an encrypted
+// repository without its key a *KeyError.
 func (r *Repository) ReadMetaFile(ctx context.Context, name string) ([]byte, error) {
 	if err := checkMetaName(name); err != nil {
 		return nil, err
@@ -54,7 +60,34 @@ func (r *Repository) ReadMetaFile(ctx context.Context, name string) ([]byte, err
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", name, err)
 	}
-	return data, nil
+	return r.openMeta(name, data)
+}
+
+// sealMeta returns the stored form of a meta file: the data itself, or in
+// an encrypted repository a record whose whole content is sealed (meta
+// files such as audit entries name collections).
+func (r *Repository) sealMeta(data []byte) ([]byte, error) {
+	if r.crypt == nil {
+		return data, nil
+	}
+	sealed, err := r.sealBytes(data) // as they are: callers may hash them
+	if err != nil {
+		return nil, err
+	}
+	return json.MarshalIndent(record{Encrypted: 1, Public: json.RawMessage("{}"), Sealed: sealed}, "", "  ")
+}
+
+// openMeta returns the content of a stored meta file; in an encrypted
+// repository it needs the key.
+func (r *Repository) openMeta(name string, data []byte) ([]byte, error) {
+	if r.crypt == nil {
+		return data, nil
+	}
+	if err := r.needKey("reading " + name); err != nil {
+		return nil, err
+	}
+	_, plain, err := r.openRecord(name, data, nil)
+	return plain, err
 }
 
 // ListMetaFiles lists the files under prefix (one of the folders

@@ -1,9 +1,7 @@
 package repo
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -79,11 +77,8 @@ func (r *Repository) refreshPending(held *Lock, p Pending, quit <-chan struct{},
 }
 
 func (r *Repository) writePending(ctx context.Context, p Pending) error {
-	data, err := json.Marshal(p)
-	if err != nil {
-		return err
-	}
-	return r.store.Put(ctx, pendingPath(p.ID), bytes.NewReader(data))
+	public := Pending{ID: p.ID, StartedAt: p.StartedAt, RefreshedAt: p.RefreshedAt}
+	return r.putRecord(ctx, pendingPath(p.ID), p, public)
 }
 
 // Abort removes what an uncommitted backup wrote. It is used on failure; a
@@ -192,13 +187,8 @@ func (r *Repository) uncommittedIDs(ctx context.Context) ([]string, error) {
 // (no RefreshedAt) keeps the old rule: alive while its process runs on this
 // host, or for 24 hours after it started on another host.
 func (r *Repository) isRunning(ctx context.Context, id string, staleAfter time.Duration) bool {
-	rc, err := r.store.Open(ctx, pendingPath(id))
-	if err != nil {
-		return false
-	}
-	defer rc.Close()
 	var p Pending
-	if json.NewDecoder(rc).Decode(&p) != nil {
+	if _, err := r.getRecord(ctx, pendingPath(id), &p); err != nil {
 		return false
 	}
 	host, _ := os.Hostname()

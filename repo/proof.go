@@ -1,7 +1,6 @@
 package repo
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -37,7 +36,8 @@ type Proof struct {
 
 func proofPrefix(id string) string { return "proofs/" + id + "/" }
 
-// RecordProof stores p.
+// RecordProof stores p (encrypted, but for its backup id, kind, outcome and
+// time, in an encrypted repository).
 func (r *Repository) RecordProof(ctx context.Context, p Proof) error {
 	if err := manifest.ValidateRef("id", p.BackupID); err != nil {
 		return err
@@ -45,19 +45,18 @@ func (r *Repository) RecordProof(ctx context.Context, p Proof) error {
 	if p.At.IsZero() {
 		p.At = r.now().UTC()
 	}
-	data, err := json.MarshalIndent(p, "", "  ")
-	if err != nil {
-		return err
-	}
 	name := fmt.Sprintf("%s%s-%s.json", proofPrefix(p.BackupID), p.At.UTC().Format("20060102T150405.000000000Z"), p.Kind)
-	if err := r.store.Put(r.retained(ctx), name, bytes.NewReader(data)); err != nil {
+	public := Proof{BackupID: p.BackupID, Kind: p.Kind, OK: p.OK, At: p.At}
+	if err := r.putRecord(r.retained(ctx), name, p, public); err != nil {
 		return fmt.Errorf("record %s of %s: %w", p.Kind, p.BackupID, err)
 	}
 	return nil
 }
 
 // Proofs returns every recorded proof by backup id, oldest first. Unreadable
-// records are skipped.
+// records are skipped. In an encrypted repository read without its key
+// only their backup id, kind, outcome and time are known (no summary, no
+// report).
 func (r *Repository) Proofs(ctx context.Context) (map[string][]Proof, error) {
 	files, err := r.store.List(ctx, "proofs/")
 	if err != nil {
@@ -81,13 +80,8 @@ func (r *Repository) Proofs(ctx context.Context) (map[string][]Proof, error) {
 }
 
 func (r *Repository) readProof(ctx context.Context, name string) (Proof, error) {
-	rc, err := r.store.Open(ctx, name)
-	if err != nil {
-		return Proof{}, err
-	}
-	defer rc.Close()
 	var p Proof
-	err = json.NewDecoder(rc).Decode(&p)
+	_, err := r.getRecord(ctx, name, &p)
 	return p, err
 }
 

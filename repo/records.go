@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sync"
 
+	"filippo.io/age"
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/milvus-io/milvus-proto/go-api/v2/schemapb"
 
@@ -25,7 +27,11 @@ func (r *Repository) EachRecord(ctx context.Context, schema *schemapb.Collection
 	if err != nil {
 		return err
 	}
-	fr, err := columnar.OpenFile(ctx, file, schema, batchRows)
+	plain, err := r.openPlain(file)
+	if err != nil {
+		return err
+	}
+	fr, err := columnar.OpenFile(ctx, plain, schema, batchRows)
 	if err != nil {
 		return err
 	}
@@ -47,6 +53,99 @@ func (r *Repository) EachRecord(ctx context.Context, schema *schemapb.Collection
 			return err
 		}
 	}
+}
+
+// readerAtSeeker is what Parquet readers need.
+type readerAtSeeker interface {
+	io.ReaderAt
+	io.Seeker
+	io.Reader
+}
+
+// openPlain gives random access to the content of file: file itself, or
+// in an encrypted repository its decrypted content. age's seekable reader
+// decrypts one 64 KiB chunk per read of the stored file, so a window
+// turns its many small reads into one ranged read per window.
+func (r *Repository) openPlain(file *randomFile) (readerAtSeeker, error) {
+	if r.crypt == nil {
+		return file, nil
+	}
+	if err := r.needKey("reading " + file.name); err != nil {
+		return nil, err
+	}
+	win := &window{src: file, size: file.size}
+	ra, n, err := age.DecryptReaderAt(win, file.size, r.crypt.identity)
+	if err != nil {
+		return nil, win.classify(file.name, err)
+	}
+	return io.NewSectionReader(authReaderAt{name: file.name, r: ra, win: win}, 0, n), nil
+}
+
+// authReaderAt marks read errors of decryption as damage.
+type authReaderAt struct {
+	name string
+	r    io.ReaderAt
+	win  *window
+}
+
+func (a authReaderAt) ReadAt(p []byte, off int64) (int, error) {
+	n, err := a.r.ReadAt(p, off)
+	if err != nil && err != io.EOF {
+		err = a.win.classify(a.name, err)
+	}
+	return n, err
+}
+
+// windowBytes is how much of an encrypted file one ranged read fetches.
+const windowBytes = 4 << 20
+
+// window caches one span of a stored file, read with one ranged read.
+type window struct {
+	mu   sync.Mutex // age may read concurrently
+	src  io.ReaderAt
+	size int64
+	off  int64
+	buf  []byte
+	err  error // the last error of reading the store
+}
+
+// classify returns the store's own error when reading failed, else err as
+// damage of the stored bytes.
+func (w *window) classify(name string, err error) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.err != nil {
+		return w.err
+	}
+	return decryptError(name, err)
+}
+
+// ReadAt serves p from the cached span, reading a new one from off when
+// p lies outside it.
+func (w *window) ReadAt(p []byte, off int64) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if off < w.off || off+int64(len(p)) > w.off+int64(len(w.buf)) {
+		n := min(max(int64(len(p)), windowBytes), w.size-off)
+		if n <= 0 {
+			return 0, io.EOF
+		}
+		if int64(cap(w.buf)) < n {
+			w.buf = make([]byte, n)
+		}
+		w.buf = w.buf[:n]
+		if _, err := w.src.ReadAt(w.buf, off); err != nil && err != io.EOF {
+			w.buf = w.buf[:0]
+			w.err = err
+			return 0, err
+		}
+		w.off = off
+	}
+	n := copy(p, w.buf[off-w.off:])
+	if n < len(p) {
+		return n, io.EOF
+	}
+	return n, nil
 }
 
 // randomFile gives random access (io.ReaderAt and io.Seeker, as Parquet

@@ -13,13 +13,21 @@ import (
 	"strings"
 	"time"
 
+	"filippo.io/age"
+
 	"github.com/milvault/milvault/errkind"
 	"github.com/milvault/milvault/manifest"
 )
 
-// RepositoryVersion is the version of the repository layout (see
-// docs/repository-format.md). Readers refuse newer versions.
-const RepositoryVersion = 1
+// RepositoryVersion is the newest version of the repository layout (see
+// docs/repository-format.md). Readers refuse newer versions. Plain
+// repositories are still written as version 1, so older milvault builds
+// keep reading them; encrypted ones are version 2, which older builds
+// refuse instead of misreading.
+const RepositoryVersion = 2
+
+// plainVersion is the layout version of unencrypted repositories.
+const plainVersion = 1
 
 const configName = "config.json"
 
@@ -29,6 +37,8 @@ type Config struct {
 	Version   int       `json:"version"`
 	ID        string    `json:"id"`
 	CreatedAt time.Time `json:"created_at"`
+	// Encryption is set in an encrypted repository (version 2).
+	Encryption *Encryption `json:"encryption,omitempty"`
 	// ObjectLock, when set, keeps every file milvault writes for a
 	// retention period (see ObjectLock).
 	ObjectLock *ObjectLock `json:"object_lock,omitempty"`
@@ -37,6 +47,9 @@ type Config struct {
 // InitOptions are the settings a repository is created with.
 type InitOptions struct {
 	ObjectLock *ObjectLock // nil: no retention
+	// Encrypt, when set, creates an encrypted repository with these keys
+	// (see InitEncrypted).
+	Encrypt *KeySpec
 }
 
 // NoRepositoryError reports a location that holds no milvault repository.
@@ -88,6 +101,7 @@ type Repository struct {
 	store Store
 	cfg   Config
 	now   func() time.Time
+	crypt *crypt // nil in a plain repository
 }
 
 // WithClock returns a Repository over the same store that reads the time
@@ -123,7 +137,24 @@ func Open(ctx context.Context, s Store) (*Repository, error) {
 	if cfg.Version > RepositoryVersion {
 		return nil, fmt.Errorf("repository %s has layout version %d, newer than this milvault supports (%d): upgrade milvault", s.Location(), cfg.Version, RepositoryVersion)
 	}
-	return &Repository{store: s, cfg: cfg, now: time.Now}, nil
+	return newRepository(s, cfg)
+}
+
+// newRepository returns the repository described by cfg.
+func newRepository(s Store, cfg Config) (*Repository, error) {
+	r := &Repository{store: s, cfg: cfg, now: time.Now}
+	if cfg.Encryption == nil {
+		return r, nil
+	}
+	if cfg.Encryption.Scheme != EncryptionScheme {
+		return nil, fmt.Errorf("repository %s is encrypted with scheme %q, which this milvault does not know: upgrade milvault", s.Location(), cfg.Encryption.Scheme)
+	}
+	rc, err := age.ParseX25519Recipient(cfg.Encryption.Recipient)
+	if err != nil {
+		return nil, fmt.Errorf("%s/%s is damaged: its encryption recipient is not an age recipient: %w", s.Location(), configName, err)
+	}
+	r.crypt = &crypt{recipient: rc}
+	return r, nil
 }
 
 // noRepository describes a location without a repository descriptor.
@@ -148,6 +179,16 @@ func Init(ctx context.Context, s Store) (*Repository, error) {
 
 // InitWith is Init with settings.
 func InitWith(ctx context.Context, s Store, o InitOptions) (*Repository, error) {
+	if o.Encrypt != nil {
+		return initEncrypted(ctx, s, o)
+	}
+	return initWith(ctx, s, o, nil, nil)
+}
+
+// initWith creates a repository with encryption enc (nil: plain), calling
+// setup before the descriptor is written (config.json comes last, so that
+// a failed setup leaves no repository behind).
+func initWith(ctx context.Context, s Store, o InitOptions, enc *Encryption, setup func(*Repository) error) (*Repository, error) {
 	_, err := Open(ctx, s)
 	var nre *NoRepositoryError
 	switch {
@@ -156,17 +197,30 @@ func InitWith(ctx context.Context, s Store, o InitOptions) (*Repository, error) 
 	case !errors.As(err, &nre) || nre.Foreign:
 		return nil, err
 	}
-	cfg := Config{Format: "milvault-repository", Version: RepositoryVersion, ID: randomHex(8), CreatedAt: time.Now().UTC(), ObjectLock: o.ObjectLock}
+	cfg := Config{Format: "milvault-repository", Version: plainVersion, ID: randomHex(8), CreatedAt: time.Now().UTC(), Encryption: enc, ObjectLock: o.ObjectLock}
+	if enc != nil {
+		cfg.Version = RepositoryVersion
+	}
+	r, err := newRepository(s, cfg)
+	if err != nil {
+		return nil, err
+	}
+	if setup != nil {
+		if err := setup(r); err != nil {
+			_ = s.DeleteAll(context.WithoutCancel(ctx), keyPrefix)
+			return nil, fmt.Errorf("create repository %s: %w", s.Location(), err)
+		}
+	}
 	data, _ := json.MarshalIndent(cfg, "", "  ")
-	r := &Repository{store: s, cfg: cfg, now: time.Now}
 	if err := s.Put(r.retained(ctx), configName, bytes.NewReader(data)); err != nil {
 		return nil, fmt.Errorf("create repository %s: %w", s.Location(), err)
 	}
 	return r, nil
 }
 
-// RemoveIfEmpty removes the repository descriptor when it is the only file
-// in the store, undoing Init, and reports whether it did. A command that
+// RemoveIfEmpty removes the repository descriptor (and the key files of an
+// encrypted repository) when they are the only files in the store, undoing
+// Init, and reports whether it did. A command that
 // created a repository for an operation that then failed uses it to leave
 // nothing behind; a repository holding anything else (a backup, a lock, a
 // marker) is left as it is.
@@ -175,10 +229,15 @@ func (r *Repository) RemoveIfEmpty(ctx context.Context) (bool, error) {
 	if err != nil {
 		return false, fmt.Errorf("look into repository %s: %w", r.store.Location(), err)
 	}
-	if len(files) != 1 || files[0].Name != configName {
-		return false, nil
+	for _, f := range files {
+		if f.Name != configName && !strings.HasPrefix(f.Name, keyPrefix) {
+			return false, nil
+		}
 	}
 	if err := r.store.Delete(ctx, configName); err != nil {
+		return false, fmt.Errorf("remove repository %s: %w", r.store.Location(), err)
+	}
+	if err := r.store.DeleteAll(ctx, keyPrefix); err != nil {
 		return false, fmt.Errorf("remove repository %s: %w", r.store.Location(), err)
 	}
 	return true, nil
@@ -240,9 +299,9 @@ func (r *Repository) load(ctx context.Context, name string) (*manifest.Manifest,
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", name, err)
 	}
-	m, err := manifest.Decode(data)
+	m, err := r.decodeManifest(name, data)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", name, err)
+		return nil, err
 	}
 	if manifest.Path(m.ID) != name {
 		return nil, fmt.Errorf("%s: %w", name, &manifest.MalformedError{Err: fmt.Errorf("it names backup %q", m.ID)})
@@ -288,6 +347,9 @@ func nameSuffix(name string) string {
 
 // CheckNameFree returns an error when a committed backup already uses name.
 func (r *Repository) CheckNameFree(ctx context.Context, name string) error {
+	if err := r.needKey("a backup name (names are encrypted, so a host without the key cannot check that one is free; leave out --name)"); err != nil {
+		return err
+	}
 	all, _, err := r.List(ctx)
 	if err != nil {
 		return err
@@ -304,14 +366,11 @@ func (r *Repository) CheckNameFree(ctx context.Context, name string) error {
 // manifest names must already be stored; Commit checks their sizes first.
 // It sets CompletedAt unless the manifest has one (a copied backup).
 func (r *Repository) Commit(ctx context.Context, m *manifest.Manifest) error {
-	for _, f := range m.Files() {
-		fi, err := r.store.Stat(ctx, f.Path)
-		if err != nil {
-			return fmt.Errorf("commit %s: %w", m.ID, err)
-		}
-		if fi.Size != f.Size {
-			return fmt.Errorf("commit %s: %s has %d bytes, expected %d", m.ID, f.Path, fi.Size, f.Size)
-		}
+	if m.Sealed {
+		return fmt.Errorf("commit %s: %w", m.ID, r.needKey("writing a manifest read without the key"))
+	}
+	if err := r.checkStoredSizes(ctx, m); err != nil {
+		return err
 	}
 	if m.Name != "" {
 		if err := r.CheckNameFree(ctx, m.Name); err != nil {
@@ -321,7 +380,7 @@ func (r *Repository) Commit(ctx context.Context, m *manifest.Manifest) error {
 	if m.CompletedAt.IsZero() { // a copied backup keeps its own
 		m.CompletedAt = r.now().UTC()
 	}
-	data, err := manifest.Encode(m)
+	data, err := r.encodeManifest(m)
 	if err != nil {
 		return fmt.Errorf("commit %s: %w", m.ID, err)
 	}

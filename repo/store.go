@@ -5,6 +5,12 @@
 // their manifest last, and trusts nothing else. Callers go through the
 // Repository, never the store beneath it, so that whatever wraps the store
 // (limits, logging, retries, fault injection) sees every byte.
+//
+// The Repository also encrypts (docs/encryption.md): in a repository made
+// by InitEncrypted every file it writes passes seal (data files through
+// CreateFile, small JSON documents through putRecord) and every file it
+// reads passes unseal, with filippo.io/age, so stores never see plaintext
+// and a file type added later through those methods is covered too.
 package repo
 
 import (

@@ -20,13 +20,16 @@ type BackupSummary struct {
 	// LastProven is the newest successful verification or drill, without
 	// its report.
 	LastProven *Proof `json:"last_proven,omitempty"`
+	// Sealed says the backup's manifest is encrypted and was read without
+	// the key: name, collections, rows and Milvus version are hidden.
+	Sealed bool `json:"sealed,omitempty"`
 }
 
 // Summarize describes m for a listing; proofs are the backup's recorded
 // proofs (Repository.Proofs()[m.ID]).
 func Summarize(m *manifest.Manifest, proofs []Proof) BackupSummary {
 	s := BackupSummary{ID: m.ID, Name: m.Name, CreatedAt: m.CreatedAt, Rows: m.TotalRows(), Bytes: m.TotalBytes(),
-		Files: len(m.Files()), Milvus: m.Milvus.Version, Collections: []string{}}
+		Files: len(m.Files()), Milvus: m.Milvus.Version, Collections: []string{}, Sealed: m.Sealed}
 	for _, c := range m.Collections {
 		s.Collections = append(s.Collections, c.QualifiedName())
 	}

@@ -178,6 +178,9 @@ func missingGrants(want []manifest.RBACGrant, have []milvus.Grant) []manifest.RB
 // when existing users or roles differ (unless p.Existing says otherwise),
 // then creates roles, grants, users and bindings in that order.
 func RestoreRBAC(ctx context.Context, s RBACServer, m *manifest.Manifest, p RBACParams) (*RBACResult, error) {
+	if m.Sealed {
+		return nil, errkind.New(errkind.Key, "backup %s is in an encrypted repository read without its key: restoring users and roles needs the key (--identity-file, --password-file or MILVAULT_PASSWORD)", m.ID)
+	}
 	if m.RBAC == nil {
 		return nil, errkind.New(errkind.Usage, "backup %s holds no users and roles (it was taken without backup --rbac)", m.ID)
 	}

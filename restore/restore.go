@@ -124,6 +124,9 @@ func Run(ctx context.Context, deps Deps, m *manifest.Manifest, p Params) (*Resul
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
+	if err := deps.Repo.NeedKey("restore"); err != nil {
+		return nil, err // before anything is created
+	}
 	p = p.withDefaults()
 	jobs, err := planJobs(m, p)
 	if err != nil {

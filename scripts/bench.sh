@@ -11,6 +11,9 @@
 #                                       # own cost from CPU contention
 #   BENCH_ROUNDS=3 make bench           # drain and backup measured 3 times,
 #                                       # alternately (server speed varies)
+#   BENCH_ONLY=encryption BENCH_ROWS=20000 make bench
+#                                       # seed, then only backup + restore with
+#                                       # encryption on and off (issue 14)
 #   BENCH_INDEX=FLAT BENCH_ROWS=100000,1000000 make bench
 #                                       # memory check at 1M rows without the
 #                                       # long HNSW builds (HNSW is the default)
@@ -63,13 +66,19 @@ if [[ ${BENCH_PIN:-0} == 1 ]]; then
 fi
 version=$(.venv/bin/python -c "import importlib.metadata as m; print(m.version('milvus') if '$target'=='milvus23' else m.version('milvus-lite'))")
 {
-  printf '\n## %s: `BENCH_TARGET=%s BENCH_ROWS=%s BENCH_INDEX=%s BENCH_PIN=%s BENCH_ROUNDS=%s make bench`\n\n' "$(date -u +%Y-%m-%d)" "$target" "$rows" "$index" "${BENCH_PIN:-0}" "$rounds"
+  printf '\n## %s: `BENCH_TARGET=%s BENCH_ROWS=%s BENCH_INDEX=%s BENCH_PIN=%s BENCH_ROUNDS=%s BENCH_ONLY=%s make bench`\n\n' "$(date -u +%Y-%m-%d)" "$target" "$rows" "$index" "${BENCH_PIN:-0}" "$rounds" "${BENCH_ONLY:-}"
   printf 'Machine: %s cores, %s RAM, %s; server %s %s on the same machine (loopback); %s.\n' \
     "$(nproc)" "$(free -h | awk '/Mem:/{print $2}')" "$(go version | cut -d' ' -f3-)" "$target" "$version" "$placement"
   printf 'Collection: int64 pk, 768-d float vector (%s, L2, loaded), VarChar (~60 B), JSON (~80 B), int32, float; one partition, one shard. milvault defaults: zstd level 3, sha256, 256 MiB files; restore 8 MiB insert batches, 2 workers. One run of each step; MB = 10^6 bytes of raw data unless the step reads files. CPU columns: user+system seconds of milvault (of the bench process for the raw drains) and of the Milvus server process group during the step.\n' "$index_desc"
 } > "$section"
 go build -o bin/bench ./internal/bench
+only=()
+case "${BENCH_ONLY:-}" in
+  "") ;;
+  encryption) only=(-encryption-only) ;;
+  *) echo "BENCH_ONLY must be empty or encryption" >&2; exit 2 ;;
+esac
 "${run[@]}" bin/bench -milvault bin/milvault -milvus "127.0.0.1:$port" -rows "$rows" -index "$index" -rounds "$rounds" \
-  -server-pgid "$pgid" -profile-dir bin -out "$section"
+  -server-pgid "$pgid" -profile-dir bin -out "$section" "${only[@]}"
 # Appended only after a complete run, so a failed run leaves the file as it was.
 cat "$section" >> docs/benchmarks.md

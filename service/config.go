@@ -21,6 +21,7 @@ import (
 
 	"github.com/milvault/milvault/errkind"
 	"github.com/milvault/milvault/milvus"
+	"github.com/milvault/milvault/repo"
 )
 
 // Config is the service configuration file.
@@ -70,8 +71,20 @@ func (m MilvusConfig) tlsFiles() milvus.TLSFiles {
 // RepositoryConfig is one repository: a folder or a bucket URL. Object
 // storage credentials come from the process environment (AWS_*,
 // GOOGLE_APPLICATION_CREDENTIALS, AZURE_*), never from the URL.
+//
+// The key of an encrypted repository is named by files or an environment
+// variable, never inline: identity_file (an age identity), and/or
+// password_file or password_env (the passphrase). A repository without
+// them is used write-only: backups, checksum verification and pruning by
+// time work; restores, drills and deeper verifications fail with a key
+// error (docs/encryption.md).
 type RepositoryConfig struct {
-	URL string `yaml:"url"`
+	URL          string `yaml:"url"`
+	IdentityFile string `yaml:"identity_file"`
+	PasswordFile string `yaml:"password_file"`
+	PasswordEnv  string `yaml:"password_env"`
+
+	creds repo.Credentials
 }
 
 // PolicyConfig is one policy: what to back up, where, when, and what to do

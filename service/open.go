@@ -34,6 +34,9 @@ func (s *Service) openRepo(ctx context.Context, name string) (*repo.Repository, 
 		return nil, fmt.Errorf("repository %s: %w", name, err)
 	}
 	r, err := repo.Open(ctx, st)
+	if err == nil && r.Encrypted() && !rc.creds.Empty() {
+		err = r.Unlock(ctx, rc.creds)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("repository %s: %w", name, err)
 	}

@@ -6,9 +6,12 @@ import (
 	"strings"
 	"time"
 
+	"filippo.io/age"
+
 	"github.com/milvault/milvault/checksum"
 	"github.com/milvault/milvault/config"
 	"github.com/milvault/milvault/manifest"
+	"github.com/milvault/milvault/repo"
 	"github.com/milvault/milvault/repo/blob"
 	"github.com/milvault/milvault/retention"
 	"github.com/milvault/milvault/schedule"
@@ -34,7 +37,7 @@ func (c *checker) validate(cfg *Config) {
 		cfg.Milvus[name] = c.milvus("milvus."+name, m)
 	}
 	for name, r := range cfg.Repositories {
-		c.repository("repositories."+name, r)
+		cfg.Repositories[name] = c.repository("repositories."+name, r)
 	}
 	if len(cfg.Policies) == 0 {
 		c.errorAt("policies", "no policies: add at least one under policies:")
@@ -101,14 +104,36 @@ func (c *checker) secret(key, env, file, what string) string {
 	return ""
 }
 
-func (c *checker) repository(key string, r RepositoryConfig) {
+func (c *checker) repository(key string, r RepositoryConfig) RepositoryConfig {
 	if r.URL == "" {
 		c.errorAt(key+".url", "missing: a folder or a bucket URL (s3://, gs://, azblob://, file://)")
-		return
+		return r
 	}
 	if strings.Contains(blob.RedactURL(r.URL), "REDACTED") {
 		c.errorAt(key+".url", "the URL holds a credential: remove it and give it in the environment (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, GOOGLE_APPLICATION_CREDENTIALS, AZURE_STORAGE_KEY)")
 	}
+	if r.PasswordEnv != "" || r.PasswordFile != "" {
+		r.creds.Passphrase = c.secret(key, r.PasswordEnv, r.PasswordFile, "password")
+	}
+	if r.IdentityFile != "" {
+		r.creds.Identities = c.identities(key+".identity_file", r.IdentityFile)
+	}
+	return r
+}
+
+// identities reads an age identity file.
+func (c *checker) identities(key, file string) []age.Identity {
+	f, err := os.Open(file)
+	if err != nil {
+		c.errorAt(key, "cannot read the identity file: %v", err)
+		return nil
+	}
+	defer f.Close()
+	ids, err := repo.ParseIdentities(f)
+	if err != nil {
+		c.errorAt(key, "%v", err)
+	}
+	return ids
 }
 
 func (c *checker) policy(cfg *Config, key string, p PolicyConfig) PolicyConfig {

@@ -73,6 +73,11 @@ func Run(ctx context.Context, d Deps, m *manifest.Manifest, o Options) (*Report,
 		return nil, err
 	}
 	d = d.withDefaults()
+	if o.Mode != ModeChecksum {
+		if err := d.Repo.NeedKey("verify --mode " + string(o.Mode) + " (--mode checksum needs no key)"); err != nil {
+			return nil, err
+		}
+	}
 	l, ctx, unlock, err := d.Repo.HoldBackup(ctx, d.Lock, repo.LockOptions{Operation: "verify", Wait: o.LockWait}, m.ID)
 	if err != nil {
 		return nil, err

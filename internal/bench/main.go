@@ -16,7 +16,9 @@
 //     bulk import of the staged backup files) as a child process, when the
 //     server has bulk import; the staging directory is a temporary
 //     directory on this machine, which a local server reads;
-//   - `milvault verify` against a plain sequential read of the same files.
+//   - `milvault verify` against a plain sequential read of the same files;
+//   - backup and restore into a plain and an encrypted repository, back to
+//     back (-encryption-only measures just these after seeding).
 //
 // scripts/bench.sh runs it.
 package main
@@ -85,6 +87,8 @@ type config struct {
 	bin, addr, profileDir, index, bulkDir string
 	rounds                                int
 	cpu                                   cpuMeter
+	// encryptionOnly skips every step but the encryption comparison.
+	encryptionOnly bool
 }
 
 func main() {
@@ -96,6 +100,7 @@ func main() {
 	flag.IntVar(&cfg.cpu.serverPgid, "server-pgid", 0, "process group of the Milvus server, to report its CPU time per step (0: not reported)")
 	flag.StringVar(&cfg.profileDir, "profile-dir", "", "write a CPU profile of an in-process backup to backup-<rows>.cpu.pprof here (empty: no profile)")
 	flag.StringVar(&cfg.bulkDir, "bulk-import-dir", "", "staging directory for the bulk import restore, readable by the server (empty: a temporary directory, for a server on this machine)")
+	flag.BoolVar(&cfg.encryptionOnly, "encryption-only", false, "seed, then measure only backup and restore with encryption on and off")
 	sizes := flag.String("rows", "200000", "comma-separated row counts")
 	segAxis := flag.String("segment-axis", "", "only seed the first row count and measure the raw query drain and the backup, appending one line per round, labelled with this name, to -segment-results (see segments.go)")
 	segResults := flag.String("segment-results", "", "file the -segment-axis runs append to")
@@ -211,6 +216,10 @@ func measure(ctx context.Context, cfg config, rows int) (*result, error) {
 	r.rawBytes = sr.rawBytes
 	r.add(step{name: "seed: Insert RPCs (12 MiB batches, 1 worker) + flush", secs: sr.insertSecs, rows: int64(rows), bytes: sr.rawBytes})
 	r.add(step{name: "seed: " + cfg.index + " index + load", secs: sr.indexSecs, rows: int64(rows), bytes: sr.rawBytes})
+	if cfg.encryptionOnly {
+		r.rounds = max(1, cfg.rounds)
+		return r, encryptionSteps(ctx, c, cfg, r, coll)
+	}
 
 	logf("raw query drain")
 	sp := cfg.cpu.start()
@@ -292,6 +301,9 @@ func measure(ctx context.Context, cfg config, rows int) (*result, error) {
 	}
 	s.rows, s.bytes = int64(rows), r.rawBytes
 	r.add(s)
+	if err := encryptionSteps(ctx, c, cfg, r, coll); err != nil {
+		return nil, err
+	}
 	logf("done")
 	return r, nil
 }

@@ -9,8 +9,12 @@ import (
 // the ratios issue 5 asks for, and the profile's top entries.
 func render(r *result) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "\n%d rows; raw data %.1f MB (ids, vectors, scalars, string and JSON payloads); backup on disk %.1f MB (%.2f × raw).\n",
-		r.rows, mb(r.rawBytes), mb(r.backupBytes), float64(r.backupBytes)/float64(r.rawBytes))
+	if r.backupBytes > 0 {
+		fmt.Fprintf(&b, "\n%d rows; raw data %.1f MB (ids, vectors, scalars, string and JSON payloads); backup on disk %.1f MB (%.2f × raw).\n",
+			r.rows, mb(r.rawBytes), mb(r.backupBytes), float64(r.backupBytes)/float64(r.rawBytes))
+	} else {
+		fmt.Fprintf(&b, "\n%d rows; raw data %.1f MB (ids, vectors, scalars, string and JSON payloads).\n", r.rows, mb(r.rawBytes))
+	}
 	b.WriteString("\n| step | s | rows/s | MB/s | peak RSS MiB | client CPU s | server CPU s |\n|---|---:|---:|---:|---:|---:|---:|\n")
 	for _, name := range r.order {
 		s := r.steps[name]
@@ -19,6 +23,10 @@ func render(r *result) string {
 			rss = fmt.Sprintf("%.1f", float64(s.rss)/1024)
 		}
 		fmt.Fprintf(&b, "| %s | %.1f | %.0f | %.1f | %s | %s | %s |\n", s.name, s.secs, float64(s.rows)/s.secs, mb(s.bytes)/s.secs, rss, cpuText(s.cpu), cpuText(s.serverCPU))
+	}
+	if _, ok := r.steps[stepBackup]; !ok { // -encryption-only
+		b.WriteString("\n" + renderEncryption(r, r.rounds))
+		return b.String()
 	}
 	b.WriteString("\nRatios (rate of milvault / rate of the baseline, same run):\n\n")
 	ratio := func(label, a, base string) {
@@ -37,6 +45,7 @@ func render(r *result) string {
 	} else {
 		b.WriteString("- restore --bulk-import: not measured (the server has no bulk import)\n")
 	}
+	b.WriteString(renderEncryption(r, r.rounds))
 	rd, vf := r.steps[stepRead], r.steps[stepVerify]
 	fmt.Fprintf(&b, "- verify / sequential read (MB/s): %.2f\n", (mb(vf.bytes)/vf.secs)/(mb(rd.bytes)/rd.secs))
 	if r.profileTop != "" {

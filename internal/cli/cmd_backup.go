@@ -75,6 +75,7 @@ func newBackupCommand(g *GlobalOptions) *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error { return runBackup(cmd.Context(), g, o) },
 	}
 	o.AddFlags(cmd)
+	g.encrypt.addFlags(cmd.Flags()) // with --init: create it encrypted
 	return cmd
 }
 

@@ -11,6 +11,7 @@ import (
 	"github.com/milvault/milvault/errkind"
 	"github.com/milvault/milvault/offsite"
 	"github.com/milvault/milvault/progress"
+	"github.com/milvault/milvault/repo"
 	"github.com/milvault/milvault/repo/blob"
 )
 
@@ -53,10 +54,10 @@ func runCopy(ctx context.Context, g *GlobalOptions, o *CopyOptions, ref string) 
 	if err != nil {
 		return err
 	}
-	dst, err := g.openRepoAt(ctx, o.To)
+	dst, err := g.openDestination(ctx, o.To)
 	switch {
 	case o.Init && errkind.Of(err) == errkind.NotRepository:
-		dst, err = g.initRepo(ctx, o.To)
+		dst, err = g.initLike(ctx, o.To, src)
 	case errkind.Of(err) == errkind.NotRepository:
 		return fmt.Errorf("copy destination --to: %w (copy --init creates it)", err)
 	}
@@ -92,4 +93,26 @@ func runCopy(ctx context.Context, g *GlobalOptions, o *CopyOptions, ref string) 
 		m.ID, nameSuffix(m.Name), dst.Location(), res.Copied, progress.HumanBytes(res.Bytes), res.Present,
 		progress.HumanDuration(res.Duration))
 	return nil
+}
+
+// openDestination opens the copy destination at loc without unlocking it:
+// a copy moves stored bytes as they are and needs no key there.
+func (g *GlobalOptions) openDestination(ctx context.Context, loc string) (*repo.Repository, error) {
+	s, err := g.openStoreAt(loc)
+	if err != nil {
+		return nil, err
+	}
+	r, err := repo.Open(ctx, s)
+	return r, explainNoRepo(loc, err)
+}
+
+// initLike creates the copy destination at loc with src's encryption (the
+// same repository key and key files), so that copied ciphertext reads there.
+func (g *GlobalOptions) initLike(ctx context.Context, loc string, src *repo.Repository) (*repo.Repository, error) {
+	s, err := g.openStoreAt(loc)
+	if err != nil {
+		return nil, err
+	}
+	r, err := repo.InitLike(ctx, s, src)
+	return r, explainNoRepo(loc, err)
 }

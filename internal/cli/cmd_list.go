@@ -56,8 +56,14 @@ func runList(ctx context.Context, g *GlobalOptions, o *ListOptions) error {
 			entries = append(entries, repo.Summarize(m, proofs[m.ID]))
 		}
 	}
+	if o.Collection != "" && !r.Unlocked() {
+		return r.NeedKey("list --collection (collection names are encrypted)")
+	}
 	if g.JSON {
 		return writeJSON(g, entries)
+	}
+	if !r.Unlocked() && len(entries) > 0 {
+		g.warnf("the repository is encrypted and no key was given: names, collections, rows and versions are hidden (give --identity-file, --password-file or MILVAULT_PASSWORD to see them)")
 	}
 	return printListTable(g, entries)
 }
@@ -70,8 +76,12 @@ func printListTable(g *GlobalOptions, entries []repo.BackupSummary) error {
 	tw := tabwriter.NewWriter(g.stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tNAME\tCREATED\tCOLLECTIONS\tROWS\tSIZE\tLAST PROVEN")
 	for _, e := range entries {
+		cols, rows := abbreviate(e.Collections, 3), progress.HumanCount(e.Rows)
+		if e.Sealed {
+			cols, rows = "(encrypted)", "?"
+		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", e.ID, orDash(e.Name), e.CreatedAt.Local().Format("2006-01-02 15:04:05"),
-			abbreviate(e.Collections, 3), progress.HumanCount(e.Rows), progress.HumanBytes(e.Bytes), proven(e.LastProven))
+			cols, rows, progress.HumanBytes(e.Bytes), proven(e.LastProven))
 	}
 	return tw.Flush()
 }

@@ -97,6 +97,9 @@ func runPrune(ctx context.Context, g *GlobalOptions, o *PruneOptions) error {
 	if err != nil {
 		return err
 	}
+	if o.Collection != "" && !r.Unlocked() {
+		return r.NeedKey("prune --collection (collection names are encrypted)")
+	}
 	var l *repo.Lock
 	if !o.DryRun { // the plan is made under the lock the deletions run under
 		var unlock func()

@@ -46,9 +46,12 @@ func exactArgs(n int, what string) cobra.PositionalArgs {
 }
 
 func runShow(ctx context.Context, g *GlobalOptions, o *ShowOptions, ref string) error {
-	_, m, err := g.findBackup(ctx, ref)
+	r, m, err := g.findBackup(ctx, ref)
 	if err != nil {
 		return err
+	}
+	if m.Sealed {
+		return r.NeedKey("show")
 	}
 	if g.JSON {
 		return writeJSON(g, m)

@@ -33,6 +33,10 @@ type GlobalOptions struct {
 	Quiet       bool
 	storeFlags  // --retries, --upload-limit, --connections, ... (storeflags.go)
 	milvusFlags // --token-file, --tls-ca, --tls-cert, ... (milvusflags.go)
+	keyFlags    // --identity-file, --password-file (keyflags.go)
+	// encrypt holds the --encrypt flags of the command that may create a
+	// repository (init, backup --init); zero for the others.
+	encrypt encryptFlags
 
 	stdout, stderr io.Writer
 	stdin          io.Reader
@@ -51,6 +55,7 @@ func (o *GlobalOptions) AddFlags(cmd *cobra.Command) {
 	f.BoolVarP(&o.Quiet, "quiet", "q", false, "no progress output")
 	o.storeFlags.addFlags(f)
 	o.milvusFlags.addFlags(f)
+	o.keyFlags.addFlags(f)
 }
 
 // NewRootCommand builds the milvault command tree.
@@ -85,6 +90,7 @@ see docs/config.md. Exit codes are listed in docs/cli.md.`,
 	root.AddCommand(newExportCommand(g))
 	root.AddCommand(newImportCommand(g))
 	root.AddCommand(newAuditCommand(g))
+	root.AddCommand(newKeyCommand(g))
 	registerCompletions(root, g)
 	return root
 }
@@ -116,7 +122,10 @@ func (g *GlobalOptions) openRepoAt(ctx context.Context, loc string) (*repo.Repos
 		return nil, err
 	}
 	r, err := repo.Open(ctx, s)
-	return r, explainNoRepo(loc, err)
+	if err != nil {
+		return nil, explainNoRepo(loc, err)
+	}
+	return r, g.unlock(ctx, r)
 }
 
 // explainNoRepo adds to a "no repository" error whether a local location
