@@ -79,8 +79,12 @@ func TestPinnedSnapshotUnderWrites(t *testing.T) {
 // TestScanPinsAtTimestamp flushes a collection, then inserts and deletes
 // rows, then scans it at the flush timestamp: a scan that reports itself
 // pinned (ScanResult.SessionTs) must return exactly the rows of the flush,
-// one that does not must return exactly the rows as they are now (Milvus
-// 2.3.5 lost rows here while scans used the flush timestamp).
+// one that does not must return every row that existed both at the flush
+// and after the later writes, and may or may not return the later writes.
+// (Until it found the keys by name, this test read the first field of each
+// batch as the keys; the server does not keep the order of output fields,
+// so it counted 256-512 of the rows and blamed Milvus 2.2/2.3 for losing
+// them.)
 func TestScanPinsAtTimestamp(t *testing.T) {
 	if spec := os.Getenv("MILVAULT_MATRIX_TARGETS"); spec != "" {
 		t.Setenv("MILVAULT_TEST_TARGETS", spec)
@@ -116,19 +120,25 @@ func TestScanPinsAtTimestamp(t *testing.T) {
 		}
 		t.Logf("%s: flush ts %d, scan pinned at %d, %d rows (%d at the flush, %d now)", tg.Name, ts, res.SessionTs, len(keys), first, first+97)
 		if ts == 0 || res.SessionTs == 0 {
-			// Not pinned: the scan must see every row as it is now.
-			now := map[int64]bool{}
-			for k := int64(3); k < first+100; k++ {
-				now[k] = true
+			// Not pinned: the server guarantees only that every read
+			// reflects at least the flush. Every row present at the flush
+			// and still present now must be there; the later writes (keys
+			// 0-2 deleted, 500-599 inserted) may or may not be.
+			kept := map[int64]bool{}
+			for k := int64(3); k < first; k++ {
+				kept[k] = true
 			}
-			missing, extra := diffKeys(now, keys)
-			if len(missing)+len(extra) == 0 {
-				return
+			missing, _ := diffKeys(kept, keys)
+			var extra []int64
+			for k := range keys {
+				if k < 0 || k >= first+100 {
+					extra = append(extra, k)
+				}
 			}
-			if v := c.Version(); strings.HasPrefix(v, "v2.2.") || strings.HasPrefix(v, "v2.3.") {
-				t.Skipf("Milvus %s: a scan started right after inserts and deletes returned %d of the 597 rows (with strong or customized consistency, with or without reduce_stop_for_best; a scan a moment later returns all); unresolved, see docs/compatibility.md", v, len(keys))
+			if len(missing)+len(extra) > 0 {
+				t.Fatalf("unpinned scan lost rows that existed throughout: missing %v, never inserted %v", head(missing), head(extra))
 			}
-			t.Fatalf("unpinned scan differs from the collection now: missing %v, extra %v", head(missing), head(extra))
+			return
 		}
 		want := map[int64]bool{}
 		for k := int64(0); k < first; k++ {
