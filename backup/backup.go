@@ -41,6 +41,11 @@ type Params struct {
 	ScanWorkers int
 	// SkipSpaceCheck disables the free-space estimate on local repositories.
 	SkipSpaceCheck bool
+	// SkipCountCheck turns off the cross-check of every partition's rows
+	// read against the server's count(*) before and after its scan (see
+	// RowCountError), for collections holding primary keys inserted more
+	// than once, which count(*) counts once per copy.
+	SkipCountCheck bool
 	// SpoolDir holds each data file while it is written, before it is
 	// stored (up to ChunkBytes per file, two files at a time). "" means the
 	// repository's own directory for a local repository (the finished file

@@ -32,3 +32,13 @@ type Milvus interface {
 }
 
 var _ Milvus = (*milvus.Client)(nil)
+
+// RowCounter is an optional method of Milvus: a source that has it (a live
+// server) gets every partition's scan cross-checked against its count(*)
+// (see Params.SkipCountCheck); one that has not (a native backup being
+// converted) is not checked.
+type RowCounter interface {
+	CountRows(ctx context.Context, db, coll string, partitions []string) (int64, error)
+}
+
+var _ RowCounter = (*milvus.Client)(nil)

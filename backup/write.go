@@ -108,6 +108,7 @@ func writePartition(ctx context.Context, deps Deps, p Params, m *manifest.Manife
 	if part != AllPartitions {
 		req.Partitions = []string{part}
 	}
+	check := startRowCheck(ctx, deps, p, c, part, from != nil)
 	g, gctx := errgroup.WithContext(ctx)
 	batches := make(chan milvus.Batch)
 	groups := make(chan arrow.RecordBatch)
@@ -131,6 +132,9 @@ func writePartition(ctx context.Context, deps Deps, p Params, m *manifest.Manife
 	if err := g.Wait(); err != nil {
 		w.abort()
 		drainRecords(groups)
+		return manifest.Partition{}, err
+	}
+	if err := check.finish(ctx, deps, w.rows); err != nil {
 		return manifest.Partition{}, err
 	}
 	if res.SessionTs != 0 && m.Snapshot.Timestamp != 0 {

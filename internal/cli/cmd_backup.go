@@ -32,6 +32,7 @@ type BackupOptions struct {
 	Checksum       string
 	ChunkSize      int64
 	SkipSpaceCheck bool
+	SkipCountCheck bool
 	Verify         string
 	LockWait       time.Duration
 	Init           bool
@@ -54,6 +55,7 @@ func (o *BackupOptions) AddFlags(cmd *cobra.Command) {
 	f.StringVar(&o.Checksum, "checksum", "sha256", "file checksum: sha256, blake2b or md5")
 	config.SizeVar(f, &o.ChunkSize, "chunk-size", backup.DefaultChunkBytes, "target size of one data file (e.g. 64MiB, 1GiB)")
 	f.BoolVar(&o.SkipSpaceCheck, "skip-space-check", false, "do not refuse when the free-space estimate says the backup will not fit")
+	f.BoolVar(&o.SkipCountCheck, "skip-count-check", false, "do not fail when a partition's rows read differ from the server's count(*) (collections with primary keys inserted more than once)")
 	f.StringVar(&o.Verify, "verify", "", "verify right after writing: --verify (checksum) or --verify=quick|deep")
 	f.Lookup("verify").NoOptDefVal = "checksum"
 	addLockWaitFlag(f, &o.LockWait)
@@ -90,7 +92,7 @@ func (o *BackupOptions) params() (backup.Params, error) {
 		Name: o.Name, Database: o.Database, AllDatabases: o.AllDatabases,
 		Collections: o.Collections, Partitions: o.Partitions,
 		Compression: o.Compression, CompressionLevel: o.Level, Checksum: alg, ChunkBytes: o.ChunkSize,
-		SkipSpaceCheck: o.SkipSpaceCheck, ScanWorkers: o.ScanWorkers, Resume: o.Resume,
+		SkipSpaceCheck: o.SkipSpaceCheck, SkipCountCheck: o.SkipCountCheck, ScanWorkers: o.ScanWorkers, Resume: o.Resume,
 	}
 	if err := checkVerifyMode(o.Verify); err != nil {
 		return p, err

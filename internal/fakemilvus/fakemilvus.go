@@ -462,6 +462,27 @@ func (s *Server) RowCount(ctx context.Context, db, coll string) (int64, error) {
 	return n, nil
 }
 
+// CountRows returns the number of rows in the given partitions (all when
+// partitions is empty), as count(*) does.
+func (s *Server) CountRows(ctx context.Context, db, coll string, partitions []string) (int64, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.enter("count"); err != nil {
+		return 0, err
+	}
+	c, err := s.get(db, coll)
+	if err != nil {
+		return 0, err
+	}
+	var n int64
+	for part, rs := range c.rows {
+		if len(partitions) == 0 || slices.Contains(partitions, part) {
+			n += int64(len(rs))
+		}
+	}
+	return n, nil
+}
+
 // Flush returns a hybrid timestamp of now; the fake keeps no segments.
 func (s *Server) Flush(ctx context.Context, db, coll string) (uint64, error) {
 	s.mu.Lock()
