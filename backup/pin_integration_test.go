@@ -68,6 +68,21 @@ func TestPinnedSnapshotUnderWrites(t *testing.T) {
 		got := backupKeys(t, c, r, res)
 		if !snap.Pinned {
 			t.Logf("%s does not pin: the backup holds %d rows, the collection had %d at the snapshot", tg.Name, len(got), len(want))
+			// Rows written during the backup may or may not be in it, but
+			// every row that existed throughout must be.
+			deleted := map[int64]bool{}
+			for _, d := range w.deleted {
+				deleted[d.from] = true
+			}
+			var lost []int64
+			for k := int64(0); k < first; k++ {
+				if !deleted[k] && !got[k] {
+					lost = append(lost, k)
+				}
+			}
+			if len(lost) > 0 {
+				t.Fatalf("unpinned backup lost %d rows that existed throughout: %v", len(lost), head(lost))
+			}
 			return
 		}
 		if missing, extra := diffKeys(want, got); len(missing)+len(extra) > 0 {
