@@ -56,6 +56,9 @@ func TestRowCountCheckOnServer(t *testing.T) {
 		if err := c.Delete(ctx, "default", name, "pk in [0, 1, 2]"); err != nil {
 			t.Fatal(err)
 		}
+		if _, err := c.CountRows(ctx, "default", name, nil); err != nil {
+			t.Skipf("%s: count(*) fails, so backups there are not cross-checked (they say so in a progress note): %v", tg.Name, err)
+		}
 		p := backup.Params{Collections: []string{name}, QueryBatchRows: 100}
 		r := localRepo(t)
 		_, err := backup.Run(ctx, backup.Deps{Milvus: shortClient{c}, Repo: r}, p)

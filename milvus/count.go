@@ -10,7 +10,8 @@ import (
 
 // CountRows returns count(*) of the given partitions of a loaded collection
 // (all of them when partitions is empty), with strong consistency: every
-// write acknowledged before the call is counted. Milvus counts each copy of
+// write acknowledged before the call is counted (Milvus 2.2 has no count(*):
+// it fails there). Milvus 2.3 counts each copy of
 // a primary key inserted more than once, where a scan returns the key once.
 func (c *Client) CountRows(ctx context.Context, db, coll string, partitions []string) (int64, error) {
 	resp, err := c.svc.Query(ctx, &milvuspb.QueryRequest{
