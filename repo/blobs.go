@@ -283,6 +283,9 @@ func (r *Repository) sourceHash(source string) string {
 // committed, finds f through KnownSources without reading the object
 // again. A hint is only a hint: its file may have been collected since.
 func (r *Repository) RememberSource(ctx context.Context, source string, f manifest.File) error {
+	if err := r.needKey("remembering a segment file's source"); err != nil {
+		return err
+	}
 	_, sum, err := checksum.ParseDigest(f.Checksum)
 	if err != nil || !strings.HasPrefix(f.Checksum, string(checksum.SHA256)+":") || !strings.HasPrefix(f.Path, manifest.BlobPrefix) {
 		return fmt.Errorf("remember source of %s: not a content-addressed file", f.Path)
