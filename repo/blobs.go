@@ -201,7 +201,9 @@ func (e *UnreadableManifestsError) Error() string {
 // an interrupted backup stored) is never attempted: it is counted in Kept
 // and removed by a later run, so a collection never stops half-way on a
 // retained file. A file a committed backup references is kept whatever
-// its retention.
+// its retention. In an encrypted repository opened without its key the
+// manifests' public parts list their stored files, so a host without the
+// key collects correctly too.
 func (r *Repository) CollectBlobs(ctx context.Context, held *Lock) (BlobsCollected, error) {
 	var done BlobsCollected
 	if err := held.check(r, true); err != nil {

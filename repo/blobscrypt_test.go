@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/milvault/milvault/manifest"
 	"github.com/milvault/milvault/repo"
 	"github.com/milvault/milvault/repo/mem"
 )
@@ -103,5 +104,33 @@ func TestEncryptedSourceHints(t *testing.T) {
 	known, err := r.KnownSources(ctx)
 	if err != nil || known[r.SourceKey("insert_log/1/2/3/100/7")] != f {
 		t.Fatalf("KnownSources = %+v, %v; want %+v", known, err, f)
+	}
+}
+
+// TestKeylessDeleteKeepsSegmentFiles: a host without the key reads which
+// segment files the remaining backups reference from their manifests'
+// public parts, so deleting a backup there removes only its own files.
+func TestKeylessDeleteKeepsSegmentFiles(t *testing.T) {
+	ctx := context.Background()
+	r, s := encryptedRepo(t, "correct horse")
+	kept, _ := putBlob(t, r, "referenced by b1")
+	gone, _ := putBlob(t, r, "referenced by b2 only")
+	for id, f := range map[string]manifest.File{"b1": kept, "b2": gone} {
+		if err := r.Commit(ctx, nativeManifest(id, f)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	keyless, err := repo.Open(ctx, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := keyless.Delete(ctx, nil, "b2"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Stat(ctx, kept.Path); err != nil {
+		t.Fatalf("a keyless delete removed a segment file b1 references: %v", err)
+	}
+	if _, err := s.Stat(ctx, gone.Path); err == nil {
+		t.Fatal("a keyless delete kept the segment file only the deleted backup referenced")
 	}
 }
