@@ -2,10 +2,12 @@ package repo_test
 
 import (
 	"context"
+	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/milvault/milvault/repo"
+	"github.com/milvault/milvault/repo/local"
 	"github.com/milvault/milvault/repo/mem"
 )
 
@@ -59,5 +61,44 @@ func TestBlobsUnderObjectLock(t *testing.T) {
 	got, err := r.CollectBlobs(ctx, l)
 	if err != nil || got.Files != 0 || got.Kept != 1 || got.KeptBytes != leftover.Size {
 		t.Fatalf("CollectBlobs = %+v, %v; want the leftover kept and counted", got, err)
+	}
+}
+
+// TestBlobRefreshEncryptedAndLocal: a shared file whose retention has
+// ended is stored again with the same bytes in an encrypted repository
+// (its ciphertext digest, which earlier manifests name, is unchanged) and
+// in a local repository (whose retained files are read-only).
+func TestBlobRefreshEncryptedAndLocal(t *testing.T) {
+	ctx := context.Background()
+	lock := &repo.ObjectLock{Mode: repo.LockGovernance, RetentionSeconds: 1}
+	ms := mem.New()
+	enc, err := repo.InitWith(ctx, ms, repo.InitOptions{ObjectLock: lock, Encrypt: &repo.KeySpec{Passphrase: "correct horse", ScryptWorkFactor: 10}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ls, err := local.New(filepath.Join(t.TempDir(), "repo"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	loc, err := repo.InitWith(ctx, ls, repo.InitOptions{ObjectLock: lock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	encFirst, _ := putBlob(t, enc, "shared segment")
+	locFirst, _ := putBlob(t, loc, "shared segment")
+	time.Sleep(1100 * time.Millisecond)
+	before, _ := ms.Stat(ctx, encFirst.Path)
+	if again, stored := putBlob(t, enc, "shared segment"); stored || again != encFirst {
+		t.Fatalf("encrypted: sharing gave %+v stored %v, want %+v", again, stored, encFirst)
+	}
+	if after, _ := ms.Stat(ctx, encFirst.Path); !after.ModTime.After(before.ModTime) || ms.Delete(ctx, encFirst.Path) == nil {
+		t.Fatal("encrypted: the shared file was not stored again under a new retention")
+	}
+	lb, _ := ls.Stat(ctx, locFirst.Path)
+	if again, stored := putBlob(t, loc, "shared segment"); stored || again != locFirst {
+		t.Fatalf("local: sharing gave %+v stored %v, want %+v", again, stored, locFirst)
+	}
+	if la, _ := ls.Stat(ctx, locFirst.Path); !la.ModTime.After(lb.ModTime) {
+		t.Fatal("local: the shared file was not stored again under a new retention")
 	}
 }
