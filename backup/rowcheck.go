@@ -48,7 +48,9 @@ func startRowCheck(ctx context.Context, deps Deps, p Params, c *captured, part s
 		return &rowCheck{}
 	}
 	rc := &rowCheck{counter: counter, db: c.Database, coll: c.Name, part: part}
-	if part != AllPartitions {
+	if part != AllPartitions && (len(p.Partitions) > 0 || len(c.partitions) > 1) {
+		// Count the partition, unless it is the whole collection (which
+		// Milvus Lite, counting whole collections only, can check too).
 		rc.partitions = []string{part}
 	}
 	if resumed {
