@@ -30,6 +30,8 @@ func (rawCodec) Unmarshal(data []byte, v any) error {
 	return nil
 }
 
-// Name is the content subtype the codec answers for: "proto", the one
-// Milvus clients send, so that the guard looks like Milvus on the wire.
-func (rawCodec) Name() string { return "proto" }
+// Name is empty so that forwarded calls carry the content type
+// "application/grpc", as Milvus SDKs send it: Milvus 2.3 tells gRPC from
+// HTTP on its one port by that exact header (cmux), and would answer
+// "application/grpc+proto" as HTTP/1.1.
+func (rawCodec) Name() string { return "" }

@@ -1,0 +1,203 @@
+package guard
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/milvus-io/milvus-proto/go-api/v2/commonpb"
+	"github.com/milvus-io/milvus-proto/go-api/v2/milvuspb"
+
+	"github.com/milvault/milvault/audit"
+	"github.com/milvault/milvault/internal/testenv"
+	"github.com/milvault/milvault/milvus"
+	"github.com/milvault/milvault/repo"
+)
+
+// realGuard is a guard in front of the real milvus23 test server.
+type realGuard struct {
+	addr   string         // the guard's gRPC address
+	direct *milvus.Client // Milvus itself
+	repo   *repo.Repository
+}
+
+// startRealGuard starts a guard with cfg (Upstream and Repo filled in) in
+// front of milvus23, or skips. At the end of the test it purges whatever
+// the test left in the trash, directly on Milvus.
+func startRealGuard(t *testing.T, cfg Config) realGuard {
+	t.Helper()
+	var addr string
+	for _, tg := range testenv.Targets(t) {
+		if tg.Name == "milvus23" {
+			addr = tg.Address
+		}
+	}
+	if addr == "" {
+		t.Skip("MILVAULT_TEST_TARGETS has no milvus23 target (RenameCollection needs Milvus 2.3)")
+	}
+	ctx := context.Background()
+	direct, err := milvus.Connect(ctx, milvus.Config{Address: addr})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rg := realGuard{direct: direct, repo: testRepo(t)}
+	t.Cleanup(func() {
+		(&Trash{Repo: rg.repo, Milvus: direct}).Purge(context.Background(), time.Time{})
+		direct.Close()
+	})
+	up, err := Dial(addr, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { up.Close() })
+	cfg.Upstream, cfg.UpstreamAddress, cfg.Repo = up, addr, rg.repo
+	g, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rg.addr = serve(t, g.Server())
+	return rg
+}
+
+// collectionState is what a restore must bring back.
+type collectionState struct {
+	rows    int64
+	indexes []string
+	aliases []string
+	load    string
+}
+
+func stateOf(t *testing.T, c *milvus.Client, name string) collectionState {
+	t.Helper()
+	ctx := context.Background()
+	var s collectionState
+	var err error
+	if s.rows, err = c.Count(ctx, "default", name); err != nil {
+		t.Fatal(err)
+	}
+	idx, err := c.Indexes(ctx, "default", name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, i := range idx {
+		s.indexes = append(s.indexes, i.GetIndexName()+":"+i.GetFieldName())
+	}
+	if s.aliases, err = c.Aliases(ctx, "default", name); err != nil {
+		t.Fatal(err)
+	}
+	if s.load, err = c.LoadState(ctx, "default", name); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// TestTrashRestoreMilvus drops a collection through the guard (Milvus
+// 2.3.5), checks that it is gone for the application and in the trash,
+// restores it and compares rows, indexes, aliases and load state; the
+// audit trail must show the drop and the restore.
+func TestTrashRestoreMilvus(t *testing.T) {
+	rg := startRealGuard(t, Config{})
+	ctx := context.Background()
+	app, err := milvus.Connect(ctx, milvus.Config{Address: rg.addr, Token: "root:Milvus"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer app.Close()
+	name := testenv.Collection(t, app, "guard", 3000, 8)
+	alias := name + "_alias"
+	if err := app.CreateAlias(ctx, "default", name, alias); err != nil {
+		t.Fatal(err)
+	}
+	if err := app.Load(ctx, "default", name, nil); err != nil {
+		t.Fatal(err)
+	}
+	if keys, err := app.Search(ctx, milvus.SearchRequest{Database: "default", Collection: name, Field: "v", Metric: "L2", Vector: make([]float32, 8), TopK: 3}); err != nil || len(keys) != 3 {
+		t.Fatalf("search through the guard: %v, %v", keys, err)
+	}
+	before := stateOf(t, app, name)
+	if before.rows != 3000 || len(before.aliases) != 1 || before.load != milvus.LoadStateLoaded {
+		t.Fatalf("state before the drop: %+v", before)
+	}
+	if err := app.DropCollection(ctx, "default", name); err != nil {
+		t.Fatalf("drop through the guard: %v", err)
+	}
+	if has, err := rg.direct.HasCollection(ctx, "default", name); err != nil || has {
+		t.Fatalf("after the drop Milvus still has %s (%v)", name, err)
+	}
+	if target, _ := rg.direct.AliasTarget(ctx, "default", alias); target != "" {
+		t.Fatalf("alias %s still points at %s after the drop", alias, target)
+	}
+	trash := &Trash{Repo: rg.repo, Milvus: rg.direct}
+	it, err := trash.Find(ctx, "default", name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if it.Principal != "root" || !slices.Equal(it.Aliases, before.aliases) {
+		t.Errorf("trash item: got principal %q aliases %v, want root %v", it.Principal, it.Aliases, before.aliases)
+	}
+	if err := trash.Restore(ctx, it, ""); err != nil {
+		t.Fatal(err)
+	}
+	after := stateOf(t, rg.direct, name)
+	if after.rows != before.rows || !slices.Equal(after.indexes, before.indexes) || !slices.Equal(after.aliases, before.aliases) || after.load != before.load {
+		t.Errorf("restored state: got %+v, want %+v", after, before)
+	}
+	if items, _ := trash.List(ctx); len(items) != 0 {
+		t.Errorf("trash after restore: got %d items, want 0", len(items))
+	}
+	checkAudit(t, rg.repo, name, OpDrop, OpRestore)
+}
+
+// checkAudit asserts that the trail holds a successful entry of each op
+// for collection name, in that order.
+func checkAudit(t *testing.T, r *repo.Repository, name string, ops ...string) {
+	t.Helper()
+	entries, err := audit.List(context.Background(), r, time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, e := range entries {
+		if slices.Contains(e.Collections, "default."+name) && e.Result == audit.ResultOK {
+			got = append(got, e.Operation)
+		}
+	}
+	if !slices.Equal(got, ops) {
+		t.Errorf("audit operations for %s: got %v, want %v", name, got, ops)
+	}
+}
+
+// TestRefuseMilvus checks the refuse policy for collections and the
+// default one for partitions: Milvus keeps both and the caller learns why.
+func TestRefuseMilvus(t *testing.T) {
+	rg := startRealGuard(t, Config{Collections: PolicyRefuse})
+	ctx := context.Background()
+	app, err := milvus.Connect(ctx, milvus.Config{Address: rg.addr})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer app.Close()
+	name := testenv.Collection(t, rg.direct, "guardref", 10, 4)
+	err = app.DropCollection(ctx, "default", name)
+	if err == nil || !strings.Contains(err.Error(), "refuses DropCollection") {
+		t.Fatalf("drop under refuse: got %v, want a refusal", err)
+	}
+	if err := app.CreatePartition(ctx, "default", name, "p1"); err != nil {
+		t.Fatal(err)
+	}
+	st, err := app.Service().DropPartition(ctx, &milvuspb.DropPartitionRequest{CollectionName: name, PartitionName: "p1"})
+	if err != nil || st.GetErrorCode() != commonpb.ErrorCode_PermissionDenied || !strings.Contains(st.GetReason(), "refuses DropPartition") {
+		t.Errorf("drop partition: got %v, %v; want PermissionDenied", st, err)
+	}
+	parts, err := rg.direct.Partitions(ctx, "default", name)
+	if err != nil || !slices.Contains(parts, "p1") {
+		t.Fatalf("partition p1 after a refused drop: %v (%v)", parts, err)
+	}
+	if has, _ := rg.direct.HasCollection(ctx, "default", name); !has {
+		t.Fatalf("collection %s gone after a refused drop", name)
+	}
+	checkAudit(t, rg.repo, name, OpRefuse)
+	checkAudit(t, rg.repo, name+"/p1", OpRefuse)
+}
