@@ -14,6 +14,7 @@ import (
 	"github.com/milvus-io/milvus-proto/go-api/v2/milvuspb"
 
 	"github.com/milvault/milvault/audit"
+	"github.com/milvault/milvault/backup"
 	"github.com/milvault/milvault/internal/testenv"
 	"github.com/milvault/milvault/milvus"
 	"github.com/milvault/milvault/repo"
@@ -101,7 +102,7 @@ func stateOf(t *testing.T, c *milvus.Client, name string) collectionState {
 // restores it and compares rows, indexes, aliases and load state; the
 // audit trail must show the drop and the restore.
 func TestTrashRestoreMilvus(t *testing.T) {
-	rg := startRealGuard(t, Config{})
+	rg := startRealGuard(t, Config{Logger: quiet()})
 	ctx := context.Background()
 	app, err := milvus.Connect(ctx, milvus.Config{Address: rg.addr, Token: "root:Milvus"})
 	if err != nil {
@@ -109,6 +110,7 @@ func TestTrashRestoreMilvus(t *testing.T) {
 	}
 	defer app.Close()
 	name := testenv.Collection(t, app, "guard", 3000, 8)
+	t.Cleanup(func() { rg.direct.DropCollection(context.Background(), "default", name) })
 	alias := name + "_alias"
 	if err := app.CreateAlias(ctx, "default", name, alias); err != nil {
 		t.Fatal(err)
@@ -175,7 +177,7 @@ func checkAudit(t *testing.T, r *repo.Repository, name string, ops ...string) {
 // TestRefuseMilvus checks the refuse policy for collections and the
 // default one for partitions: Milvus keeps both and the caller learns why.
 func TestRefuseMilvus(t *testing.T) {
-	rg := startRealGuard(t, Config{Collections: PolicyRefuse})
+	rg := startRealGuard(t, Config{Collections: PolicyRefuse, Logger: quiet()})
 	ctx := context.Background()
 	app, err := milvus.Connect(ctx, milvus.Config{Address: rg.addr})
 	if err != nil {
@@ -231,7 +233,7 @@ func runApp(t *testing.T, py, addr, name, phase string) {
 // alias through the guard; the audit trail shows the drop and the restore.
 func TestPymilvusDropRestore(t *testing.T) {
 	py := python(t)
-	rg := startRealGuard(t, Config{})
+	rg := startRealGuard(t, Config{Logger: quiet()})
 	name := fmt.Sprintf("guardpy_%d", time.Now().UnixNano())
 	runApp(t, py, rg.addr, name, "create")
 	ctx := context.Background()
@@ -249,4 +251,39 @@ func TestPymilvusDropRestore(t *testing.T) {
 	t.Cleanup(func() { rg.direct.DropCollection(context.Background(), "default", name) })
 	runApp(t, py, rg.addr, name, "check")
 	checkAudit(t, rg.repo, name, OpDrop, OpRestore)
+}
+
+// TestBackupPolicyMilvus checks the backup policy: the drop is forwarded
+// only after a backup of the collection was committed, and the audit entry
+// names that backup.
+func TestBackupPolicyMilvus(t *testing.T) {
+	var rg realGuard
+	rg = startRealGuard(t, Config{Collections: PolicyBackup, Logger: quiet(), Backup: func(ctx context.Context, db, coll string) (string, error) {
+		res, err := backup.Run(ctx, backup.Deps{Milvus: rg.direct, Repo: rg.repo}, backup.Params{Database: db, Collections: []string{coll}})
+		if err != nil {
+			return "", err
+		}
+		return res.Manifest.ID, nil
+	}})
+	ctx := context.Background()
+	app, err := milvus.Connect(ctx, milvus.Config{Address: rg.addr})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer app.Close()
+	name := testenv.Collection(t, rg.direct, "guardbk", 1000, 4)
+	if err := app.DropCollection(ctx, "default", name); err != nil {
+		t.Fatal(err)
+	}
+	if has, _ := rg.direct.HasCollection(ctx, "default", name); has {
+		t.Fatalf("%s still exists after a drop under the backup policy", name)
+	}
+	m, err := rg.repo.Latest(ctx, name)
+	if err != nil {
+		t.Fatalf("no backup of %s after the drop: %v", name, err)
+	}
+	if rows := m.Collections[0].Rows; rows != 1000 {
+		t.Errorf("backup before the drop holds %d rows, want 1000", rows)
+	}
+	checkAudit(t, rg.repo, name, OpDrop)
 }

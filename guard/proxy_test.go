@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"log/slog"
 	"net"
 	"testing"
 
@@ -150,3 +151,6 @@ func TestForwardError(t *testing.T) {
 		t.Fatalf("unary: got %q, %v", out.data, err)
 	}
 }
+
+// quiet is a logger that discards.
+func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
