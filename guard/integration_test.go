@@ -12,6 +12,7 @@ import (
 
 	"github.com/milvus-io/milvus-proto/go-api/v2/commonpb"
 	"github.com/milvus-io/milvus-proto/go-api/v2/milvuspb"
+	"google.golang.org/grpc/metadata"
 
 	"github.com/milvault/milvault/audit"
 	"github.com/milvault/milvault/backup"
@@ -286,4 +287,44 @@ func TestBackupPolicyMilvus(t *testing.T) {
 		t.Errorf("backup before the drop holds %d rows, want 1000", rows)
 	}
 	checkAudit(t, rg.repo, name, OpDrop)
+}
+
+// TestDeleteLimitMilvus checks that a delete above the share is refused
+// (nothing deleted), a small one passes, and a confirmed large one passes.
+func TestDeleteLimitMilvus(t *testing.T) {
+	rg := startRealGuard(t, Config{Deletes: DeleteLimit{MaxShare: 0.5}, Logger: quiet()})
+	ctx := context.Background()
+	app, err := milvus.Connect(ctx, milvus.Config{Address: rg.addr})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer app.Close()
+	name := testenv.Collection(t, rg.direct, "guarddel", 100, 4)
+	if err := rg.direct.Load(ctx, "default", name, nil); err != nil {
+		t.Fatal(err)
+	}
+	steps := []struct {
+		expr    string
+		confirm bool
+		refused bool
+		left    int64
+	}{
+		{"id < 80", false, true, 100},
+		{"id < 10", false, false, 90},
+		{"id < 80", true, false, 20},
+	}
+	for _, s := range steps {
+		cctx := ctx
+		if s.confirm {
+			cctx = metadata.AppendToOutgoingContext(ctx, ConfirmHeader, ConfirmDelete)
+		}
+		err := app.Delete(cctx, "default", name, s.expr)
+		if refused := err != nil && strings.Contains(err.Error(), "refuses to delete"); refused != s.refused || (err != nil && !refused) {
+			t.Errorf("delete %q (confirmed %v): got %v, want refused %v", s.expr, s.confirm, err, s.refused)
+		}
+		if left, err := rg.direct.Count(ctx, "default", name); err != nil || left != s.left {
+			t.Errorf("after delete %q: %d rows left (%v), want %d", s.expr, left, err, s.left)
+		}
+	}
+	checkAudit(t, rg.repo, name, OpRefuse)
 }

@@ -33,6 +33,9 @@ func (c Config) withDefaults() Config {
 	if c.Databases == "" {
 		c.Databases = PolicyRefuse
 	}
+	if c.Deletes.Policy == "" {
+		c.Deletes.Policy = PolicyRefuse
+	}
 	return c
 }
 
@@ -45,6 +48,9 @@ func (c Config) validate() error {
 		}
 	default:
 		return fmt.Errorf("guard: collection drop policy %q: want trash, backup, refuse or allow", c.Collections)
+	}
+	if err := c.validateDeletes(); err != nil {
+		return err
 	}
 	for what, p := range map[string]Policy{"partition": c.Partitions, "database": c.Databases} {
 		if p != PolicyRefuse && p != PolicyAllow {
@@ -186,4 +192,21 @@ func principal(ctx context.Context) string {
 		return "token"
 	}
 	return user
+}
+
+func (c Config) validateDeletes() error {
+	d := c.Deletes
+	if d.MaxShare < 0 || d.MaxShare >= 1 {
+		return fmt.Errorf("guard: the largest share of a collection one delete may remove is %v: give a number above 0 and below 1 (0.2 for 20%%), or 0 for no limit", d.MaxShare)
+	}
+	switch d.Policy {
+	case PolicyRefuse:
+	case PolicyBackup:
+		if c.Backup == nil {
+			return fmt.Errorf("guard: delete policy %q needs a way to take backups", d.Policy)
+		}
+	default:
+		return fmt.Errorf("guard: large-delete policy %q: want refuse or backup", d.Policy)
+	}
+	return nil
 }

@@ -33,7 +33,11 @@ type Config struct {
 	// Partitions and Databases say whether DropPartition and DropDatabase
 	// are forwarded (PolicyAllow) or refused (PolicyRefuse, the default).
 	Partitions, Databases Policy
-	// Backup takes a backup of one collection for PolicyBackup and
+	// Deletes holds back deletes that would remove a large share of a
+	// collection (off when MaxShare is zero).
+	Deletes DeleteLimit
+	// Backup takes a backup of one collection for PolicyBackup (drops and
+	// large deletes) and
 	// returns its ID; it must be set for that policy.
 	Backup func(ctx context.Context, db, coll string) (string, error)
 	// Metrics receives the guard's counters; nil means none.
@@ -66,6 +70,7 @@ func New(cfg Config) (*Guard, error) {
 		methodPrefix + "DropCollection": g.dropCollection,
 		methodPrefix + "DropPartition":  g.dropPartition,
 		methodPrefix + "DropDatabase":   g.dropDatabase,
+		methodPrefix + "Delete":         g.deleteRows,
 	}
 	return g, nil
 }

@@ -21,6 +21,8 @@ type GuardOptions struct {
 	CollectionPolicy string
 	PartitionPolicy  string
 	DatabasePolicy   string
+	MaxDeleteShare   float64
+	DeletePolicy     string
 }
 
 // AddFlags registers the flags.
@@ -31,6 +33,8 @@ func (o *GuardOptions) AddFlags(cmd *cobra.Command) {
 	f.StringVar(&o.CollectionPolicy, "collection-policy", "trash", "what DropCollection does: trash (rename into the trash, see milvault trash), backup (back up, then drop), refuse, or allow")
 	f.StringVar(&o.PartitionPolicy, "partition-policy", "refuse", "what DropPartition does: refuse or allow")
 	f.StringVar(&o.DatabasePolicy, "database-policy", "refuse", "what DropDatabase does: refuse or allow")
+	f.Float64Var(&o.MaxDeleteShare, "max-delete-share", 0, "largest share of a collection (0-1, e.g. 0.2) one Delete may remove before --delete-policy applies; 0 means no limit")
+	f.StringVar(&o.DeletePolicy, "delete-policy", "refuse", "what a Delete above --max-delete-share does: refuse (the caller may confirm with the header x-milvault-confirm: delete) or backup (back up, then delete)")
 }
 
 func newGuardCommand(g *GlobalOptions) *cobra.Command {
@@ -74,8 +78,9 @@ func runGuard(ctx context.Context, g *GlobalOptions, o *GuardOptions) error {
 	cfg := guard.Config{Upstream: conn, UpstreamAddress: g.Milvus, Repo: r,
 		Collections: guard.Policy(o.CollectionPolicy), Partitions: guard.Policy(o.PartitionPolicy),
 		Databases: guard.Policy(o.DatabasePolicy), Metrics: guard.NewMetrics(reg),
-		Logger: slog.New(slog.NewJSONHandler(g.stderr, nil))}
-	if cfg.Collections == guard.PolicyBackup {
+		Deletes: guard.DeleteLimit{MaxShare: o.MaxDeleteShare, Policy: guard.Policy(o.DeletePolicy)},
+		Logger:  slog.New(slog.NewJSONHandler(g.stderr, nil))}
+	if cfg.Collections == guard.PolicyBackup || cfg.Deletes.Policy == guard.PolicyBackup {
 		cfg.Backup = guardBackup(g, r)
 	}
 	gd, err := guard.New(cfg)
