@@ -70,7 +70,9 @@ func New(cfg Config) (*Guard, error) {
 		methodPrefix + "DropCollection": g.dropCollection,
 		methodPrefix + "DropPartition":  g.dropPartition,
 		methodPrefix + "DropDatabase":   g.dropDatabase,
-		methodPrefix + "Delete":         g.deleteRows,
+	}
+	if cfg.Deletes.MaxShare > 0 {
+		g.intercepts[methodPrefix+"Delete"] = g.deleteRows
 	}
 	return g, nil
 }

@@ -7,13 +7,17 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"strings"
 	"testing"
 
+	"github.com/milvus-io/milvus-proto/go-api/v2/commonpb"
+	"github.com/milvus-io/milvus-proto/go-api/v2/milvuspb"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/milvault/milvault/repo"
 	"github.com/milvault/milvault/repo/local"
@@ -154,3 +158,21 @@ func TestForwardError(t *testing.T) {
 
 // quiet is a logger that discards.
 func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+// TestRefuseDropDatabase proves that a refused drop never reaches the
+// server (the echo server would answer the request's bytes upper-cased).
+func TestRefuseDropDatabase(t *testing.T) {
+	conn := fakeGuard(t)
+	req, _ := proto.Marshal(&milvuspb.DropDatabaseRequest{DbName: "sales"})
+	var out frame
+	if err := conn.Invoke(context.Background(), methodPrefix+"DropDatabase", &frame{data: req}, &out, grpc.ForceCodec(rawCodec{})); err != nil {
+		t.Fatal(err)
+	}
+	var st commonpb.Status
+	if err := proto.Unmarshal(out.data, &st); err != nil {
+		t.Fatalf("answer is no Status: %v", err)
+	}
+	if st.GetErrorCode() != commonpb.ErrorCode_PermissionDenied || !strings.Contains(st.GetReason(), "--database-policy") {
+		t.Errorf("got %v, want PermissionDenied naming --database-policy", &st)
+	}
+}
