@@ -27,5 +27,6 @@ func Dial(address string, conf *tls.Config) (*grpc.ClientConn, error) {
 		creds = credentials.NewTLS(&tls.Config{MinVersion: tls.VersionTLS12})
 	}
 	return grpc.NewClient(addr.HostPort(), grpc.WithTransportCredentials(creds),
+		grpc.WithInitialWindowSize(windowBytes), grpc.WithInitialConnWindowSize(windowBytes),
 		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(maxMessageBytes), grpc.MaxCallSendMsgSize(maxMessageBytes)))
 }
