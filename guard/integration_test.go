@@ -3,6 +3,7 @@ package guard
 import (
 	"context"
 	"fmt"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
@@ -42,8 +43,15 @@ func startRealGuard(t *testing.T, cfg Config) realGuard {
 	if addr == "" {
 		t.Skip("MILVAULT_TEST_TARGETS has no milvus23 target (RenameCollection needs Milvus 2.3)")
 	}
+	return startGuardAt(t, addr, "", cfg)
+}
+
+// startGuardAt is startRealGuard for the server at addr, which the test
+// itself reaches with token.
+func startGuardAt(t *testing.T, addr, token string, cfg Config) realGuard {
+	t.Helper()
 	ctx := context.Background()
-	direct, err := milvus.Connect(ctx, milvus.Config{Address: addr})
+	direct, err := milvus.Connect(ctx, milvus.Config{Address: addr, Token: token})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -327,4 +335,44 @@ func TestDeleteLimitMilvus(t *testing.T) {
 		}
 	}
 	checkAudit(t, rg.repo, name, OpRefuse)
+}
+
+// TestAuthenticationMilvus runs against a Milvus with authorization
+// enabled (MILVAULT_TEST_AUTH_MILVUS, see milvus/dial_integration_test.go):
+// through the guard, the right password works, a wrong one and none are
+// refused by Milvus, and a drop moves the collection to the trash with the
+// caller's own credentials.
+func TestAuthenticationMilvus(t *testing.T) {
+	addr := os.Getenv("MILVAULT_TEST_AUTH_MILVUS")
+	if addr == "" {
+		t.Skip("MILVAULT_TEST_AUTH_MILVUS is not set: no Milvus with authorization enabled to test against")
+	}
+	rg := startGuardAt(t, addr, "root:Milvus", Config{Logger: quiet()})
+	ctx := context.Background()
+	if _, err := milvus.Connect(ctx, milvus.Config{Address: rg.addr, Token: "root:wrong"}); err == nil || !strings.Contains(err.Error(), "refused the credentials") {
+		t.Errorf("wrong password through the guard: got %v, want refused credentials", err)
+	}
+	name := testenv.Collection(t, rg.direct, "guardauth", 50, 4)
+	if anon, err := milvus.Connect(ctx, milvus.Config{Address: rg.addr}); err == nil {
+		err = anon.DropCollection(ctx, "default", name)
+		anon.Close()
+		if err == nil {
+			t.Error("a drop without credentials through the guard succeeded")
+		}
+	}
+	if has, _ := rg.direct.HasCollection(ctx, "default", name); !has {
+		t.Fatalf("%s gone after a drop without credentials", name)
+	}
+	app, err := milvus.Connect(ctx, milvus.Config{Address: rg.addr, Token: "root:Milvus"})
+	if err != nil {
+		t.Fatalf("right password through the guard: %v", err)
+	}
+	defer app.Close()
+	if err := app.DropCollection(ctx, "default", name); err != nil {
+		t.Fatal(err)
+	}
+	it, err := (&Trash{Repo: rg.repo, Milvus: rg.direct}).Find(ctx, "default", name)
+	if err != nil || it.Principal != "root" {
+		t.Fatalf("trash item after an authenticated drop: %+v, %v", it, err)
+	}
 }
