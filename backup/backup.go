@@ -35,6 +35,10 @@ type Params struct {
 	// QueryBatchRows is how many rows one Query call asks for, at most
 	// 16,384; 0 means about 4 MiB of raw data (BatchRows).
 	QueryBatchRows int
+	// ScanWorkers is how many streams read each partition at once, in key
+	// ranges whose rows are written in key order; 0 means
+	// milvus.AutoWorkers (one per query node, at most one per core).
+	ScanWorkers int
 	// SkipSpaceCheck disables the free-space estimate on local repositories.
 	SkipSpaceCheck bool
 	// SpoolDir holds each data file while it is written, before it is
@@ -46,6 +50,13 @@ type Params struct {
 	// LockWait is how long to wait for another process's lock on the
 	// repository (see repo.Repository.Lock); 0 fails at once.
 	LockWait time.Duration
+	// Resume finishes the newest interrupted backup (one killed, or one
+	// that stopped with an *InterruptedError) instead of starting a new
+	// one: the selection and options must be the same; its stored data
+	// files are read back and checked, and each partition's scan restarts
+	// after the last key stored. Run does not clean up interrupted backups
+	// first when resuming.
+	Resume bool
 }
 
 // Deps are the services a backup uses.
@@ -91,9 +102,12 @@ func Run(ctx context.Context, deps Deps, p Params) (*Result, error) {
 	}
 	p, _ = p.normalize()
 	start := deps.Now()
-	cleaned, err := CleanUp(ctx, deps.Repo, deps.Lock, deps.Progress.Note)
-	if err != nil {
-		return nil, err
+	var cleaned []string
+	var err error
+	if !p.Resume {
+		if cleaned, err = CleanUp(ctx, deps.Repo, deps.Lock, deps.Progress.Note); err != nil {
+			return nil, err
+		}
 	}
 	l, lctx, unlock, err := deps.Repo.Hold(ctx, deps.Lock, repo.LockOptions{Operation: "backup", Wait: p.LockWait})
 	if err != nil {
@@ -112,7 +126,16 @@ func Run(ctx context.Context, deps Deps, p Params) (*Result, error) {
 }
 
 func runLocked(ctx context.Context, deps Deps, p Params, start time.Time) (*Result, error) {
-	if p.Name != "" {
+	var state *resumeState
+	if p.Resume {
+		s, err := loadResume(ctx, deps.Repo, p)
+		if err != nil {
+			return nil, err
+		}
+		state = s
+		deps.Progress.Note(fmt.Sprintf("resuming backup %s: %d data files already stored and checked", s.Manifest.ID, len(s.storedFiles())))
+	}
+	if p.Name != "" && state == nil {
 		if err := deps.Repo.CheckNameFree(ctx, p.Name); err != nil {
 			return nil, err
 		}
@@ -124,7 +147,7 @@ func runLocked(ctx context.Context, deps Deps, p Params, start time.Time) (*Resu
 	if err := checkSpace(ctx, deps, p, targets); err != nil {
 		return nil, err
 	}
-	m, err := run(ctx, deps, p, targets, start)
+	m, err := run(ctx, deps, p, targets, start, state)
 	if err != nil {
 		return nil, err
 	}
@@ -177,14 +200,67 @@ func (p Params) normalize() (Params, error) {
 	if p.ChunkBytes < 64<<10 {
 		return p, fmt.Errorf("chunk size %d bytes is too small: use at least 64 KiB", p.ChunkBytes)
 	}
+	if p.ScanWorkers < 0 || p.ScanWorkers > maxScanWorkers {
+		return p, fmt.Errorf("%d scan workers out of range: use 1 to %d, or 0 for the default", p.ScanWorkers, maxScanWorkers)
+	}
 	if p.QueryBatchRows < 0 || p.QueryBatchRows > maxBatchRows {
 		return p, fmt.Errorf("query batch of %d rows out of range: use 1 to %d, or 0 for the default", p.QueryBatchRows, maxBatchRows)
 	}
 	return p, nil
 }
 
-// run writes the data and commits; on error it removes what it wrote.
-func run(ctx context.Context, deps Deps, p Params, targets []target, start time.Time) (*manifest.Manifest, error) {
+// run writes the data and commits (from where state, when not nil, left
+// off); on error it removes what it wrote, unless Milvus went away after
+// data files were stored: then it keeps them for a resume and returns an
+// *InterruptedError.
+func run(ctx context.Context, deps Deps, p Params, targets []target, start time.Time, state *resumeState) (*manifest.Manifest, error) {
+	r := deps.Repo
+	m := newManifest(deps, p, start)
+	jr := &journaler{r: r, j: journal{Manifest: m}}
+	if state != nil {
+		m, jr.j = state.Manifest, state.journal
+	} else if deps.RBAC != nil {
+		var err error
+		if m.RBAC, err = CaptureRBAC(ctx, deps.RBAC); err != nil {
+			return nil, err
+		}
+	}
+	stop, err := r.Begin(ctx, deps.Lock, m.ID)
+	if err != nil {
+		return nil, err
+	}
+	err = writeAll(ctx, deps, p, targets, m, jr, state)
+	stop()
+	if err == nil {
+		err = r.DeleteJournal(ctx, m.ID)
+	}
+	if err == nil {
+		err = r.Commit(ctx, m)
+	}
+	if err != nil {
+		return nil, keepOrAbort(ctx, r, m.ID, jr, err)
+	}
+	return m, nil
+}
+
+// keepOrAbort handles a failed backup: one that Milvus interrupted after it
+// stored data files is kept for a resume, any other is removed.
+func keepOrAbort(ctx context.Context, r *repo.Repository, id string, jr *journaler, err error) error {
+	// The caller's context may be cancelled: clean up with a fresh one.
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+	defer cancel()
+	if n := len((&resumeState{journal: jr.j}).storedFiles()); n > 0 && resumable(err) && ctx.Err() == nil {
+		if serr := r.Suspend(cctx, id); serr == nil {
+			return &InterruptedError{ID: id, Files: n, Err: err}
+		}
+	}
+	if aerr := r.Abort(cctx, id); aerr != nil {
+		return fmt.Errorf("%w (and cleaning up the partial backup %s failed: %v; the next backup removes it)", err, id, aerr)
+	}
+	return err
+}
+
+func newManifest(deps Deps, p Params, start time.Time) *manifest.Manifest {
 	r := deps.Repo
 	m := &manifest.Manifest{
 		FormatVersion: manifest.FormatVersion,
@@ -201,52 +277,36 @@ func run(ctx context.Context, deps Deps, p Params, targets []target, start time.
 	if p.AllDatabases {
 		m.Selection.Databases = nil
 	}
-	if deps.RBAC != nil {
-		var err error
-		if m.RBAC, err = CaptureRBAC(ctx, deps.RBAC); err != nil {
-			return nil, err
-		}
-	}
-	stop, err := r.Begin(ctx, deps.Lock, m.ID)
-	if err != nil {
-		return nil, err
-	}
-	err = writeAll(ctx, deps, p, targets, m)
-	stop()
-	if err == nil {
-		err = r.Commit(ctx, m)
-	}
-	if err != nil {
-		// The caller's context may be cancelled: clean up with a fresh one.
-		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
-		defer cancel()
-		if aerr := r.Abort(cctx, m.ID); aerr != nil {
-			return nil, fmt.Errorf("%w (and cleaning up the partial backup %s failed: %v; the next backup removes it)", err, m.ID, aerr)
-		}
-		return nil, err
-	}
-	return m, nil
+	return m
 }
 
-func writeAll(ctx context.Context, deps Deps, p Params, targets []target, m *manifest.Manifest) error {
-	for i, t := range targets {
+// writeAll writes every target collection that state (nil: none) does not
+// hold as finished already.
+func writeAll(ctx context.Context, deps Deps, p Params, targets []target, m *manifest.Manifest, jr *journaler, state *resumeState) error {
+	for _, t := range targets {
+		if _, ok := state.finished(t.Database, t.Collection); ok {
+			continue
+		}
 		c, err := captureCollection(ctx, deps.Milvus, t)
 		if err != nil {
 			return err
 		}
-		if i == 0 || m.Snapshot.Timestamp == 0 {
+		if m.Snapshot.Timestamp == 0 {
 			m.Snapshot = c.snapshot
 		}
-		write := writeCollection
+		jr.startCollection(t.Database, t.Collection)
 		if deps.Native != nil {
-			write = func(ctx context.Context, deps Deps, _ Params, m *manifest.Manifest, c *captured) error {
-				return writeNative(ctx, deps, m, c)
-			}
+			err = writeNative(ctx, deps, m, c)
+		} else {
+			err = writeCollection(ctx, deps, p, m, c, jr, state.partial(t.Database, t.Collection))
 		}
-		if err := write(ctx, deps, p, m, c); err != nil {
+		if err != nil {
 			return fmt.Errorf("back up %s.%s: %w", t.Database, t.Collection, err)
 		}
 		m.Collections = append(m.Collections, c.Collection)
+		if err := jr.collectionDone(ctx); err != nil {
+			return err
+		}
 	}
 	return nil
 }

@@ -4,8 +4,10 @@ import (
 	"context"
 	"fmt"
 	"regexp"
+	"slices"
 
 	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/milvus-io/milvus-proto/go-api/v2/schemapb"
 	"golang.org/x/sync/errgroup"
@@ -25,14 +27,19 @@ const (
 	maxBatchRows     = 16384
 	minBatchRows     = 64
 	rowGroupBytes    = 8 << 20
+	maxScanWorkers   = 32
 )
 
 // AllPartitions names the pseudo-partition of partition-key collections,
 // whose partitions the server manages.
 const AllPartitions = "_all"
 
-// writeCollection streams every selected partition into data files.
-func writeCollection(ctx context.Context, deps Deps, p Params, m *manifest.Manifest, c *captured) (err error) {
+// writeCollection streams every selected partition into data files,
+// recording its progress in jr (nil: none). from, when not nil, is the
+// progress an interrupted backup recorded for this collection: its finished
+// partitions are taken as they are and the one in progress goes on after
+// its last stored key.
+func writeCollection(ctx context.Context, deps Deps, p Params, m *manifest.Manifest, c *captured, jr *journaler, from *partialCollection) (err error) {
 	putBack, err := ensureLoaded(ctx, deps, c)
 	if err != nil {
 		return err
@@ -48,12 +55,17 @@ func writeCollection(ctx context.Context, deps Deps, p Params, m *manifest.Manif
 		parts = []string{AllPartitions}
 	}
 	for _, part := range parts {
-		mp, err := writePartition(ctx, deps, p, m, c, part)
-		if err != nil {
-			return err
+		mp, done := from.done(part)
+		if !done {
+			if mp, err = writePartition(ctx, deps, p, m, c, part, jr, from.inProgress(part)); err != nil {
+				return err
+			}
 		}
 		c.Partitions = append(c.Partitions, mp)
 		c.Rows += mp.Rows
+		if err := jr.partitionDone(ctx, mp); err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -71,18 +83,28 @@ func writeCollection(ctx context.Context, deps Deps, p Params, m *manifest.Manif
 // the Parquet writer's buffers) whatever the partition's size, and at most
 // two spool files (one being written, one being stored) exist at a time.
 // The first error of any stage cancels the others.
-func writePartition(ctx context.Context, deps Deps, p Params, m *manifest.Manifest, c *captured, part string) (manifest.Partition, error) {
+func writePartition(ctx context.Context, deps Deps, p Params, m *manifest.Manifest, c *captured, part string, jr *journaler, from *partialCollection) (manifest.Partition, error) {
 	w, err := newPartitionWriter(deps, p, m, c, part)
 	if err != nil {
 		return manifest.Partition{}, err
 	}
 	defer w.release()
+	if jr != nil {
+		w.journal = func(ctx context.Context, lastKey any) error { return jr.fileStored(ctx, part, w.files, lastKey) }
+	}
 	batch := p.QueryBatchRows
 	if batch == 0 {
 		batch = BatchRows(c.schema)
 	}
 	req := milvus.ScanRequest{Database: c.Database, Collection: c.Name, PrimaryKey: c.pk,
-		BatchRows: batch, GuaranteeTs: c.snapshot.Timestamp}
+		BatchRows: batch, GuaranteeTs: c.snapshot.Timestamp, Workers: p.ScanWorkers}
+	if req.Workers == 0 {
+		req.Workers = milvus.AutoWorkers
+	}
+	if from != nil {
+		w.resume(from)
+		req.After = from.LastKey.value()
+	}
 	if part != AllPartitions {
 		req.Partitions = []string{part}
 	}
@@ -156,6 +178,10 @@ type partitionWriter struct {
 	uploads chan<- *openFile // finished files for the upload stage
 	files   []manifest.File  // stored files (upload stage)
 	rows    int64
+	pkIndex int // column of the primary key in row groups
+	// journal, when set, records progress after each stored file (upload
+	// stage), given the last key of that file.
+	journal func(ctx context.Context, lastKey any) error
 }
 
 func newPartitionWriter(deps Deps, p Params, m *manifest.Manifest, c *captured, part string) (*partitionWriter, error) {
@@ -167,8 +193,13 @@ func newPartitionWriter(deps Deps, p Params, m *manifest.Manifest, c *captured, 
 	if err != nil {
 		return nil, err
 	}
+	pkIndex := sch.FieldIndices(c.pk.GetName())
+	if len(pkIndex) != 1 {
+		b.Release()
+		return nil, fmt.Errorf("primary key %s not found once in the columns of %s", c.pk.GetName(), c.QualifiedName())
+	}
 	return &partitionWriter{
-		deps: deps, p: p, sch: sch, builder: b,
+		deps: deps, p: p, sch: sch, builder: b, pkIndex: pkIndex[0],
 		prefix: manifest.DataPrefix(m.ID) + safeName(c.Database) + "/" + safeName(c.Name) + "/" + safeName(part) + "/",
 		meta:   map[string]string{"milvault.backup_id": m.ID, "milvault.database": c.Database, "milvault.collection": c.Name, "milvault.partition": part},
 	}, nil
@@ -238,6 +269,7 @@ func (w *partitionWriter) writeRowGroup(ctx context.Context, rec arrow.RecordBat
 		return fmt.Errorf("write %s: %w", w.cur.w.Path(), err)
 	}
 	w.cur.rows += rec.NumRows()
+	w.cur.lastKey = lastKey(rec.Column(w.pkIndex))
 	w.deps.Progress.Bytes(w.cur.w.Size() - before)
 	if w.cur.w.Size() >= w.p.ChunkBytes {
 		return w.closeCurrent(ctx)
@@ -275,9 +307,10 @@ func (w *partitionWriter) abort() {
 // memory by the row group) and stores it on Commit; the checksum is
 // computed while the file is written.
 type openFile struct {
-	w    *repo.FileWriter
-	pw   *columnar.FileWriter
-	rows int64
+	w       *repo.FileWriter
+	pw      *columnar.FileWriter
+	rows    int64
+	lastKey any // primary key of the last row written
 }
 
 func (w *partitionWriter) openNext(ctx context.Context) (*openFile, error) {
@@ -336,6 +369,37 @@ func (w *partitionWriter) upload(ctx context.Context, f *openFile) error {
 	mf.Rows = f.rows
 	w.files = append(w.files, mf)
 	w.rows += f.rows
+	if w.journal == nil || f.rows == 0 {
+		return nil
+	}
+	return w.journal(ctx, f.lastKey)
+}
+
+// resume makes the writer go on from an interrupted backup's stored files
+// of this partition.
+func (w *partitionWriter) resume(from *partialCollection) {
+	w.files = slices.Clone(from.Files)
+	for _, f := range w.files {
+		w.rows += f.Rows
+	}
+	w.opened = len(w.files)
+}
+
+// lastKey returns the last value of a primary-key column (int64 or
+// string), nil when it is empty or of another type.
+func lastKey(col arrow.Array) any {
+	n := col.Len()
+	if n == 0 {
+		return nil
+	}
+	switch a := col.(type) {
+	case *array.Int64:
+		return a.Value(n - 1)
+	case *array.String:
+		return a.Value(n - 1)
+	case *array.LargeString:
+		return a.Value(n - 1)
+	}
 	return nil
 }
 

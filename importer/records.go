@@ -51,7 +51,7 @@ type parquetRecords struct {
 }
 
 func openParquet(ctx context.Context, src repo.Store, name string, size int64, batchRows int64) (*parquetRecords, error) {
-	pf, err := file.NewParquetReader(&randomFile{ctx: ctx, store: src, name: name, size: size})
+	pf, err := file.NewParquetReader(repo.OpenRandom(ctx, src, name, size))
 	if err != nil {
 		return nil, errkind.Wrap(errkind.Usage, fmt.Errorf("not a Parquet file: %w", err))
 	}

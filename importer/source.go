@@ -3,7 +3,6 @@ package importer
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"io"
 	"path"
 	"strings"
@@ -127,55 +126,4 @@ func (s *Source) partitionOf(name, partition string) (string, error) {
 		return "", errkind.New(errkind.Usage, "--partition %s: the export names the partition of each file by its folder (%s)", partition, p)
 	}
 	return p, nil
-}
-
-// randomFile gives the Parquet reader random access to a stored file
-// through ranged reads.
-type randomFile struct {
-	ctx   context.Context
-	store repo.Store
-	name  string
-	size  int64
-	pos   int64
-}
-
-func (f *randomFile) ReadAt(p []byte, off int64) (int, error) {
-	if off >= f.size {
-		return 0, io.EOF
-	}
-	n := min(int64(len(p)), f.size-off)
-	rc, err := f.store.OpenRange(f.ctx, f.name, off, n)
-	if err != nil {
-		return 0, err
-	}
-	defer rc.Close()
-	got, err := io.ReadFull(rc, p[:n])
-	if err != nil {
-		return got, fmt.Errorf("read %s at %d: %w", f.name, off, err)
-	}
-	if got < len(p) {
-		return got, io.EOF
-	}
-	return got, nil
-}
-
-func (f *randomFile) Read(p []byte) (int, error) {
-	n, err := f.ReadAt(p, f.pos)
-	f.pos += int64(n)
-	return n, err
-}
-
-func (f *randomFile) Seek(offset int64, whence int) (int64, error) {
-	switch whence {
-	case io.SeekStart:
-	case io.SeekCurrent:
-		offset += f.pos
-	case io.SeekEnd:
-		offset += f.size
-	}
-	if offset < 0 {
-		return 0, fmt.Errorf("seek %s: negative position", f.name)
-	}
-	f.pos = offset
-	return offset, nil
 }

@@ -24,6 +24,17 @@ type ScanRequest struct {
 	// server answer at once; zero asks for strong consistency, which waits
 	// for the server's next time tick on every call.
 	GuaranteeTs uint64
+	// After, when not nil, is a key (int64 or string, the primary key's
+	// type) the scan starts after: rows with keys up to and including it
+	// are not read, as when a backup resumes after its last stored key.
+	After any
+	// Until, when not nil, is the last key (inclusive) the scan reads.
+	Until any
+	// Workers is how many streams read the key space at once (see
+	// ScanParallel): 0 or 1 read it in one stream, AutoWorkers picks a
+	// number from the query nodes holding the collection and this
+	// machine's cores.
+	Workers int
 }
 
 // Batch is one Query response.
@@ -38,46 +49,46 @@ type ScanResult struct {
 	// when the server does not pin iterator reads.
 	SessionTs uint64
 	Rows      int64
+	// Queries counts the Query calls made, Bounded those that read a
+	// bounded key range and Probes those that read keys only.
+	Queries, Bounded, Probes int
 }
 
 // Scan streams every row of the selection in ascending primary-key order,
-// one batch at a time, using the server's query iterator mode: each call asks
-// for rows whose key is greater than the last one seen, so there is no offset
-// paging and no offset ceiling. Memory is bounded by one batch.
+// one batch at a time, using the server's query iterator mode.
+//
+// Every call reads a bounded key range, "pk > a and pk <= b" (no offset
+// paging, no offset ceiling), with b chosen from the key density seen so far
+// so that the range holds about one batch: an unbounded "pk > a" makes every
+// segment holding larger keys return a full batch for the server to merge
+// and truncate, so its cost grows with the number of segments, while a
+// bounded range costs about the rows it holds. The scan starts, and goes on
+// after an empty range, with a probe that reads only the keys of a few rows
+// ("pk > b", limit 64): the first tells where the next range starts (or
+// that no rows are left), all of them how dense the keys are there. Range
+// bounds only steer the cost: the next range always starts right after the
+// last key returned, so no row is skipped or read twice whatever the
+// estimate. Memory is bounded by about one batch.
 //
 // The server must return keys in strictly ascending order; Scan checks every
 // batch and fails rather than risk skipping rows.
 func (c *Client) Scan(ctx context.Context, req ScanRequest, fn func(Batch) error) (ScanResult, error) {
-	var res ScanResult
-	var last any
-	pk := req.PrimaryKey
-	for {
-		ts := req.GuaranteeTs
-		if res.SessionTs != 0 {
-			ts = res.SessionTs
-		}
-		q := c.scanQuery(req, last, ts)
-		resp, err := c.svc.Query(ctx, q)
-		if err := check(resp, err); err != nil {
-			return res, fmt.Errorf("read %s.%s: %w", req.Database, req.Collection, err)
-		}
-		if res.Rows == 0 && res.SessionTs == 0 {
-			res.SessionTs = resp.GetSessionTs()
-		}
-		keys := findField(resp.GetFieldsData(), pk.GetName())
-		n, next, err := checkAscending(keys, pk, last)
-		if err != nil {
-			return res, fmt.Errorf("read %s.%s: %w", req.Database, req.Collection, err)
-		}
-		if n == 0 {
-			return res, nil
-		}
-		if err := fn(Batch{Fields: resp.GetFieldsData(), Rows: n}); err != nil {
-			return res, err
-		}
-		res.Rows += int64(n)
-		last = next
+	if req.Workers != 0 && req.Workers != 1 {
+		return c.scanParallel(ctx, req, fn)
 	}
+	return c.scanRange(ctx, req, 0, fn)
+}
+
+// scanRange is one stream of Scan; sessionTs, when not zero, is the
+// timestamp another stream of the same scan was pinned at.
+func (c *Client) scanRange(ctx context.Context, req ScanRequest, sessionTs uint64, fn func(Batch) error) (ScanResult, error) {
+	s, err := newScanner(c, req)
+	if err != nil {
+		return ScanResult{}, err
+	}
+	s.res.SessionTs = sessionTs
+	err = s.run(ctx, fn)
+	return s.res, err
 }
 
 func (c *Client) scanQuery(req ScanRequest, last any, guaranteeTs uint64) *milvuspb.QueryRequest {

@@ -51,3 +51,17 @@ func TestKeyAfterQuotes(t *testing.T) {
 		t.Errorf("keyAfter(nil) = %q, want empty", got)
 	}
 }
+
+func TestQuoteKey(t *testing.T) {
+	tests := map[string]string{
+		``:         `""`,
+		`a"b\c`:    `"a\"b\\c"`,
+		"ü✓\u05fd": "\"ü✓\u05fd\"",
+		"a\nb\x00": `"a\nb\x00"`,
+	}
+	for in, want := range tests {
+		if got := quoteKey(in); got != want {
+			t.Errorf("quoteKey(%q) = %s, want %s", in, got, want)
+		}
+	}
+}

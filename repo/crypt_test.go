@@ -412,3 +412,29 @@ func TestEncryptedMetaFiles(t *testing.T) {
 		t.Fatalf("ReadMetaFile with key = %q, %v", got, err)
 	}
 }
+
+// TestEncryptedJournal: a resume journal names collections, so in an
+// encrypted repository it is stored encrypted and read back whole.
+func TestEncryptedJournal(t *testing.T) {
+	ctx := context.Background()
+	r, s, _ := newEncrypted(t)
+	id := "20261130T000000Z-0a0b0c"
+	want := []byte(`{"collection":"` + secretName + `"}`)
+	if err := r.WriteJournal(ctx, id, want); err != nil {
+		t.Fatal(err)
+	}
+	stored := readAll(t, s, manifest.DataPrefix(id)+"journal.json")
+	if bytes.Contains(stored, []byte(secretName)) {
+		t.Fatalf("the stored journal holds %q in plain text", secretName)
+	}
+	got, err := r.ReadJournal(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Fatalf("journal read back as %q, want %q", got, want)
+	}
+	if _, err := reopenLocked(t, s).ReadJournal(ctx, id); errkind.Of(err) != errkind.Key {
+		t.Fatalf("journal read without the key: got %v, want a key error", err)
+	}
+}

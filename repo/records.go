@@ -160,6 +160,17 @@ type randomFile struct {
 	pos   int64
 }
 
+// OpenRandom gives random access (io.ReaderAt, io.Reader and io.Seeker, as
+// Parquet readers need) to the file name of size bytes in store s through
+// its ranged reads, for files that lie outside any repository (an export
+// folder being imported, say).
+func OpenRandom(ctx context.Context, s Store, name string, size int64) interface {
+	io.ReaderAt
+	io.ReadSeeker
+} {
+	return &randomFile{ctx: ctx, store: s, name: name, size: size}
+}
+
 func (r *Repository) openRandom(ctx context.Context, name string) (*randomFile, error) {
 	fi, err := r.store.Stat(ctx, name)
 	if err != nil {

@@ -40,8 +40,9 @@ CONTAINER=milvault-test
 ACCOUNT=devstoreaccount1
 KEY='Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=='
 
-say() { printf 'azurite: %s\n' "$*"; }
-die() { say "$*" >&2; exit 1; }
+NAME=azurite
+# shellcheck source=scripts/daemon-lib.sh
+source scripts/daemon-lib.sh
 
 install() {
   if [[ -x $BIN ]]; then
@@ -54,8 +55,6 @@ install() {
   npm install --prefix "$PREFIX" --no-audit --no-fund --loglevel=error "azurite@$AZURITE_VERSION" >/dev/null
   [[ -x $BIN ]] || die "npm did not install $BIN"
 }
-
-running() { [[ -s $PIDFILE ]] && kill -0 "$(cat "$PIDFILE")" 2>/dev/null; }
 
 start() {
   install
@@ -100,27 +99,4 @@ make_container() {
     "http://127.0.0.1:$AZURITE_PORT/$ACCOUNT/$1?restype=container" >/dev/null || die "could not create container $1"
 }
 
-stop() {
-  if ! running; then
-    rm -f "$PIDFILE"
-    return 0
-  fi
-  local pid i
-  pid=$(cat "$PIDFILE")
-  kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
-  for ((i = 0; i < 40; i++)); do
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.25
-  done
-  kill -KILL -- "-$pid" 2>/dev/null || true
-  rm -f "$PIDFILE" "$ENVFILE"
-  say "stopped"
-}
-
-case ${1:-} in
-  install) install ;;
-  start) start ;;
-  stop) stop ;;
-  env) cat "$ENVFILE" ;;
-  *) die "usage: $0 install|start|stop|env" ;;
-esac
+daemon_main "$@"

@@ -17,6 +17,12 @@
 #   BENCH_INDEX=FLAT BENCH_ROWS=100000,1000000 make bench
 #                                       # memory check at 1M rows without the
 #                                       # long HNSW builds (HNSW is the default)
+#   BENCH_SEGMENT_MB=1 BENCH_INDEX=FLAT BENCH_ROWS=100000 BENCH_ROUNDS=2 make bench
+#                                       # segment-count axis only (issue 19):
+#                                       # the same rows at the default segment
+#                                       # size and at dataCoord.segment.maxSize
+#                                       # = BENCH_SEGMENT_MB (many segments);
+#                                       # raw drain and backup rows/s of each
 # Prints the results and appends them, with the machine description and the
 # command, to docs/benchmarks.md. The CPU profile of the backup is kept in
 # bin/backup-<rows>.cpu.pprof (go tool pprof -http :8080 <file>).
@@ -41,6 +47,10 @@ section=$(mktemp)
 trap 'rm -f "$section"; scripts/milvus-env.sh stop "$target" >/dev/null 2>&1 || true' EXIT
 go build -o bin/milvault ./cmd/milvault
 scripts/milvus-env.sh install
+if [[ -n ${BENCH_SEGMENT_MB:-} ]]; then
+  source scripts/bench-segments.sh
+  exit 0
+fi
 scripts/milvus-env.sh start "$target"
 pgid=$(cat ".milvus-test/$target.pid")
 run=()

@@ -35,8 +35,9 @@ PIDFILE=$STATE/fake-gcs.pid
 ENVFILE=$STATE/fake-gcs.env
 BUCKET=milvault-test
 
-say() { printf 'fake-gcs: %s\n' "$*"; }
-die() { say "$*" >&2; exit 1; }
+NAME=fake-gcs
+# shellcheck source=scripts/daemon-lib.sh
+source scripts/daemon-lib.sh
 
 # built_version prints the module version the binary was built from (the
 # server itself does not report one).
@@ -57,8 +58,6 @@ install() {
   [[ $(built_version) == "$FAKE_GCS_VERSION" ]] || die "$BIN reports version '$(built_version)', want $FAKE_GCS_VERSION"
   say "built in $((SECONDS - start))s"
 }
-
-running() { [[ -s $PIDFILE ]] && kill -0 "$(cat "$PIDFILE")" 2>/dev/null; }
 
 start() {
   install
@@ -89,27 +88,4 @@ wait_live() {
   return 1
 }
 
-stop() {
-  if ! running; then
-    rm -f "$PIDFILE"
-    return 0
-  fi
-  local pid i
-  pid=$(cat "$PIDFILE")
-  kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
-  for ((i = 0; i < 40; i++)); do
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.25
-  done
-  kill -KILL -- "-$pid" 2>/dev/null || true
-  rm -f "$PIDFILE" "$ENVFILE"
-  say "stopped"
-}
-
-case ${1:-} in
-  install) install ;;
-  start) start ;;
-  stop) stop ;;
-  env) cat "$ENVFILE" ;;
-  *) die "usage: $0 install|start|stop|env" ;;
-esac
+daemon_main "$@"

@@ -40,7 +40,9 @@
 # project's MinIO, which `scripts/minio.sh start` must have started first;
 # `start` then writes .milvus-test/milvus23-storage.env exporting
 # MILVAULT_TEST_MILVUS23_STORAGE, the s3:// URL of that storage, for the
-# native-backup tests).
+# native-backup tests),
+# MILVUS23_KEEP_DATA=1 (start milvus23 on the data it had: a restart, as the
+# resume-after-restart test does).
 #
 # After `start`, .milvus-test/milvus23.metrics-port holds the metrics and
 # management HTTP port the launcher chose (9091 or the next free one).
@@ -294,7 +296,7 @@ launch_standalone() {
   b=$(base_of "$name")
   # Keep bin/ (the 250 MB of binaries the launcher decompresses, checked by
   # md5 on every start); wipe data, logs and configs.
-  if [[ -d $dir ]]; then
+  if [[ -d $dir && ! ($name == milvus23 && ${MILVUS23_KEEP_DATA:-0} == 1) ]]; then
     find "$dir" -mindepth 1 -maxdepth 1 ! -name bin -exec rm -rf {} +
   fi
   mkdir -p "$dir"

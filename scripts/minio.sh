@@ -39,8 +39,9 @@ ENVFILE=$STATE/minio.env
 BUCKETS=(milvault-test milvault-test-2)
 LOCKED_BUCKET=milvault-test-locked
 
-say() { printf 'minio: %s\n' "$*"; }
-die() { say "$*" >&2; exit 1; }
+NAME=minio
+# shellcheck source=scripts/daemon-lib.sh
+source scripts/daemon-lib.sh
 
 install() {
   if [[ -x $BIN ]]; then
@@ -53,8 +54,6 @@ install() {
   GOBIN="$CACHE/bin" CGO_ENABLED=0 GOFLAGS=-buildvcs=false go install "github.com/minio/minio@$MINIO_VERSION"
   say "built in $((SECONDS - start))s"
 }
-
-running() { [[ -s $PIDFILE ]] && kill -0 "$(cat "$PIDFILE")" 2>/dev/null; }
 
 start() {
   install
@@ -97,27 +96,4 @@ make_bucket() {
     "http://127.0.0.1:$MINIO_PORT/$3" >/dev/null || die "could not create bucket $3"
 }
 
-stop() {
-  if ! running; then
-    rm -f "$PIDFILE"
-    return 0
-  fi
-  local pid i
-  pid=$(cat "$PIDFILE")
-  kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
-  for ((i = 0; i < 40; i++)); do
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.25
-  done
-  kill -KILL -- "-$pid" 2>/dev/null || true
-  rm -f "$PIDFILE" "$ENVFILE"
-  say "stopped"
-}
-
-case ${1:-} in
-  install) install ;;
-  start) start ;;
-  stop) stop ;;
-  env) cat "$ENVFILE" ;;
-  *) die "usage: $0 install|start|stop|env" ;;
-esac
+daemon_main "$@"

@@ -102,12 +102,19 @@ func main() {
 	flag.StringVar(&cfg.bulkDir, "bulk-import-dir", "", "staging directory for the bulk import restore, readable by the server (empty: a temporary directory, for a server on this machine)")
 	flag.BoolVar(&cfg.encryptionOnly, "encryption-only", false, "seed, then measure only backup and restore with encryption on and off")
 	sizes := flag.String("rows", "200000", "comma-separated row counts")
+	segAxis := flag.String("segment-axis", "", "only seed the first row count and measure the raw query drain and the backup, appending one line per round, labelled with this name, to -segment-results (see segments.go)")
+	segResults := flag.String("segment-results", "", "file the -segment-axis runs append to")
+	segReport := flag.Bool("segment-report", false, "render the -segment-results file (with -out: append it there too) and exit")
 	out := flag.String("out", "", "append the results as markdown to this file")
 	flag.Parse()
 	if _, ok := indexParams[cfg.index]; !ok {
 		fail(fmt.Errorf("unknown -index %q: use HNSW, IVF_FLAT or FLAT", cfg.index))
 	}
 	ctx := context.Background()
+	if *segAxis != "" || *segReport {
+		segmentMode(ctx, cfg, *sizes, *segAxis, *segResults, *out, *segReport)
+		return
+	}
 	var md strings.Builder
 	for _, s := range strings.Split(*sizes, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(s))
@@ -125,6 +132,33 @@ func main() {
 		if err := appendFile(*out, md.String()); err != nil {
 			fail(err)
 		}
+	}
+}
+
+// segmentMode runs the -segment-axis and -segment-report modes.
+func segmentMode(ctx context.Context, cfg config, sizes, label, results, out string, report bool) {
+	if results == "" {
+		fail(fmt.Errorf("-segment-axis and -segment-report need -segment-results"))
+	}
+	if report {
+		md, err := renderSegments(results)
+		if err != nil {
+			fail(err)
+		}
+		fmt.Print(md)
+		if out != "" {
+			if err := appendFile(out, md); err != nil {
+				fail(err)
+			}
+		}
+		return
+	}
+	n, err := strconv.Atoi(strings.TrimSpace(strings.Split(sizes, ",")[0]))
+	if err != nil || n <= 0 {
+		fail(fmt.Errorf("bad row count %q", sizes))
+	}
+	if err := measureSegments(ctx, cfg, n, label, results); err != nil {
+		fail(err)
 	}
 }
 

@@ -35,6 +35,8 @@ type BackupOptions struct {
 	Verify         string
 	LockWait       time.Duration
 	Init           bool
+	ScanWorkers    int
+	Resume         bool
 	RBAC           bool
 	Native         NativeOptions // --mode, --milvus-storage, ... (cmd_backup_native.go)
 }
@@ -57,6 +59,8 @@ func (o *BackupOptions) AddFlags(cmd *cobra.Command) {
 	addLockWaitFlag(f, &o.LockWait)
 	f.BoolVar(&o.RBAC, "rbac", false, "also record Milvus's users (names), roles, grants and user-role bindings (restore them with restore --rbac)")
 	f.BoolVar(&o.Init, "init", false, "create the repository first when --repo holds none (for scripts; see milvault init)")
+	f.BoolVar(&o.Resume, "resume", false, "finish the newest interrupted backup (same selection and options) instead of starting over: its stored files are checked and reused")
+	f.IntVar(&o.ScanWorkers, "scan-workers", 0, "streams reading each partition at once (0: one per query node, at most one per core)")
 	o.Native.addFlags(f)
 }
 
@@ -86,7 +90,7 @@ func (o *BackupOptions) params() (backup.Params, error) {
 		Name: o.Name, Database: o.Database, AllDatabases: o.AllDatabases,
 		Collections: o.Collections, Partitions: o.Partitions,
 		Compression: o.Compression, CompressionLevel: o.Level, Checksum: alg, ChunkBytes: o.ChunkSize,
-		SkipSpaceCheck: o.SkipSpaceCheck,
+		SkipSpaceCheck: o.SkipSpaceCheck, ScanWorkers: o.ScanWorkers, Resume: o.Resume,
 	}
 	if err := checkVerifyMode(o.Verify); err != nil {
 		return p, err
@@ -123,9 +127,11 @@ func runBackup(ctx context.Context, g *GlobalOptions, o *BackupOptions) (err err
 			}
 		}()
 	}
-	cleaned, err := backup.CleanUp(ctx, r, nil, func(s string) { g.warnf("%s", s) })
-	if err != nil {
-		return err
+	var cleaned []string
+	if !p.Resume { // a cleanup would remove the backup to resume
+		if cleaned, err = backup.CleanUp(ctx, r, nil, func(s string) { g.warnf("%s", s) }); err != nil {
+			return err
+		}
 	}
 	l, ctx, unlock, err := g.lockRepo(ctx, r, "backup", false, o.LockWait)
 	if err != nil {

@@ -127,7 +127,8 @@ func column(f *schemapb.FieldSchema, fi int, rows []row) *schemapb.FieldData {
 	return milvus.FloatVectorColumn(f.GetName(), dim, flat)
 }
 
-// Scan delivers the selected rows in ascending primary-key order, in
+// Scan delivers the selected rows in ascending primary-key order (after
+// req.After and up to req.Until when set; req.Workers is ignored), in
 // batches of req.BatchRows, from a snapshot taken when it starts. Like a
 // server, it refuses a collection whose selected partitions are not loaded.
 func (s *Server) Scan(ctx context.Context, req milvus.ScanRequest, fn func(milvus.Batch) error) (milvus.ScanResult, error) {
@@ -188,6 +189,10 @@ func (s *Server) snapshot(req milvus.ScanRequest) (*collection, []row, error) {
 	}
 	pk := slices.IndexFunc(c.schema.Fields, func(f *schemapb.FieldSchema) bool { return f.GetIsPrimaryKey() })
 	slices.SortFunc(rows, func(a, b row) int { return compareKeys(a[pk], b[pk]) })
+	// After and Until bound the keys, as the real scan does.
+	rows = slices.DeleteFunc(rows, func(r row) bool {
+		return (req.After != nil && compareKeys(r[pk], req.After) <= 0) || (req.Until != nil && compareKeys(r[pk], req.Until) > 0)
+	})
 	return c, rows, nil
 }
 
