@@ -39,6 +39,10 @@ func (c Config) withDefaults() Config {
 	return c
 }
 
+// Validate checks the policies of c (Upstream and Repo aside), so that a
+// caller can refuse bad settings before it opens anything.
+func (c Config) Validate() error { return c.withDefaults().validate() }
+
 func (c Config) validate() error {
 	switch c.Collections {
 	case PolicyTrash, PolicyRefuse, PolicyAllow:
@@ -82,11 +86,19 @@ func (g *Guard) dropCollection(ctx context.Context, data []byte) ([]byte, bool, 
 }
 
 // trash moves the collection into the trash. A collection Milvus does not
-// know is forwarded, so that the caller gets Milvus's own answer.
+// know is forwarded, so that the caller gets Milvus's own answer; one the
+// guard cannot look up (the caller may not list collections) is not
+// dropped.
 func (g *Guard) trash(ctx context.Context, db, coll, who string) ([]byte, bool, error) {
 	c := g.milvusFor()
 	exists, err := c.HasCollection(ctx, db, coll)
-	if err != nil || !exists || strings.HasPrefix(coll, trashNamePrefix) {
+	if err != nil {
+		// Never forward a drop the guard could not judge: that would
+		// destroy the collection it is there to keep.
+		g.cfg.Metrics.intercepted("DropCollection", "failed")
+		return failure(commonpb.ErrorCode_UnexpectedError, fmt.Sprintf("milvault guard: could not check collection %s.%s, so it was not dropped: %v", db, coll, err))
+	}
+	if !exists || strings.HasPrefix(coll, trashNamePrefix) {
 		return nil, true, nil
 	}
 	t := &Trash{Repo: g.cfg.Repo, Milvus: c, Now: g.cfg.Now}

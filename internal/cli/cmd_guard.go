@@ -61,12 +61,24 @@ forwarded call keeps its caller's own credentials.`,
 }
 
 func runGuard(ctx context.Context, g *GlobalOptions, o *GuardOptions) error {
-	r, err := g.openRepo(ctx)
-	if err != nil {
-		return err
+	var r *repo.Repository
+	reg := prometheus.NewRegistry()
+	cfg := guard.Config{UpstreamAddress: g.Milvus,
+		Collections: guard.Policy(o.CollectionPolicy), Partitions: guard.Policy(o.PartitionPolicy),
+		Databases: guard.Policy(o.DatabasePolicy),
+		Deletes:   guard.DeleteLimit{MaxShare: o.MaxDeleteShare, Policy: guard.Policy(o.DeletePolicy)},
+		Logger:    slog.New(slog.NewJSONHandler(g.stderr, nil))}
+	if cfg.Collections == guard.PolicyBackup || cfg.Deletes.Policy == guard.PolicyBackup {
+		cfg.Backup = func(ctx context.Context, db, coll string) (string, error) { return guardBackup(ctx, g, r, db, coll) }
+	}
+	if err := cfg.Validate(); err != nil {
+		return usageErrorf("%v", err)
 	}
 	tlsConf, err := g.milvusFlags.TLS.Config()
 	if err != nil {
+		return err
+	}
+	if r, err = g.openRepo(ctx); err != nil {
 		return err
 	}
 	conn, err := guard.Dial(g.Milvus, tlsConf)
@@ -74,18 +86,10 @@ func runGuard(ctx context.Context, g *GlobalOptions, o *GuardOptions) error {
 		return err
 	}
 	defer conn.Close()
-	reg := prometheus.NewRegistry()
-	cfg := guard.Config{Upstream: conn, UpstreamAddress: g.Milvus, Repo: r,
-		Collections: guard.Policy(o.CollectionPolicy), Partitions: guard.Policy(o.PartitionPolicy),
-		Databases: guard.Policy(o.DatabasePolicy), Metrics: guard.NewMetrics(reg),
-		Deletes: guard.DeleteLimit{MaxShare: o.MaxDeleteShare, Policy: guard.Policy(o.DeletePolicy)},
-		Logger:  slog.New(slog.NewJSONHandler(g.stderr, nil))}
-	if cfg.Collections == guard.PolicyBackup || cfg.Deletes.Policy == guard.PolicyBackup {
-		cfg.Backup = guardBackup(g, r)
-	}
+	cfg.Upstream, cfg.Repo, cfg.Metrics = conn, r, guard.NewMetrics(reg)
 	gd, err := guard.New(cfg)
 	if err != nil {
-		return usageErrorf("%v", err)
+		return err
 	}
 	return serveGuard(ctx, gd, o, g.Milvus, cfg.Logger, reg)
 }
@@ -107,20 +111,18 @@ func serveGuard(ctx context.Context, gd *guard.Guard, o *GuardOptions, upstream 
 	return gd.Serve(ctx, ln, hln, reg)
 }
 
-// guardBackup returns the backup function of the backup policy: a
-// logical backup of one collection with the guard's own credentials.
-func guardBackup(g *GlobalOptions, r *repo.Repository) func(ctx context.Context, db, coll string) (string, error) {
-	return func(ctx context.Context, db, coll string) (string, error) {
-		c, err := g.connect(ctx)
-		if err != nil {
-			return "", err
-		}
-		defer c.Close()
-		res, err := backup.Run(ctx, backup.Deps{Milvus: c, Repo: r, ToolVersion: Version},
-			backup.Params{Database: db, Collections: []string{coll}})
-		if err != nil {
-			return "", err
-		}
-		return res.Manifest.ID, nil
+// guardBackup takes the backup of the backup policies: a logical backup
+// of one collection with the guard's own credentials (--token).
+func guardBackup(ctx context.Context, g *GlobalOptions, r *repo.Repository, db, coll string) (string, error) {
+	c, err := g.connect(ctx)
+	if err != nil {
+		return "", err
 	}
+	defer c.Close()
+	res, err := backup.Run(ctx, backup.Deps{Milvus: c, Repo: r, ToolVersion: Version},
+		backup.Params{Database: db, Collections: []string{coll}})
+	if err != nil {
+		return "", err
+	}
+	return res.Manifest.ID, nil
 }
