@@ -62,6 +62,9 @@ type CollectionResult struct {
 	Searches      int    `json:"sample_searches"`
 	SearchHits    int    `json:"sample_search_hits"`
 	SearchSkipped string `json:"search_skipped,omitempty"`
+	// Mismatches are the sparse sample searches whose scores differ from
+	// those computed from the backup files; any of them fails the drill.
+	Mismatches []string `json:"search_mismatches,omitempty"`
 }
 
 // minHitRate is the share of sample searches that must find their own row
