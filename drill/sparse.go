@@ -95,18 +95,6 @@ func (v sparseVec) wire() []byte {
 	return out
 }
 
-// dot is the inner product of v and w, summed in float64.
-func (v sparseVec) dot(w sparseVec) float64 {
-	if len(w) < len(v) {
-		v, w = w, v
-	}
-	var s float64
-	for k, x := range v {
-		s += float64(x) * float64(w[k])
-	}
-	return s
-}
-
 // sparseSamples takes up to n evenly spaced non-empty sparse vectors from
 // the collection's first non-empty data file.
 func sparseSamples(ctx context.Context, d Deps, mc *manifest.Collection, schema *schemapb.CollectionSchema, field string, n int) ([]sparseVec, error) {
@@ -126,14 +114,33 @@ func sparseSamples(ctx context.Context, d Deps, mc *manifest.Collection, schema 
 }
 
 // sparseTopScores returns, for each query, the sparseTopK best positive
-// inner products over every row of the backup, best first.
+// inner products over every row of the backup, best first. An index from
+// vector position to the queries using it makes the cost per row the
+// number of its values, whatever the number of queries.
 func sparseTopScores(ctx context.Context, d Deps, mc *manifest.Collection, schema *schemapb.CollectionSchema, field string, queries []sparseVec) ([][]float64, error) {
+	type use struct {
+		query int
+		value float64
+	}
+	uses := map[uint32][]use{}
+	for i, q := range queries {
+		for k, x := range q {
+			uses[k] = append(uses[k], use{i, float64(x)})
+		}
+	}
 	top := make([][]float64, len(queries))
+	sums := make([]float64, len(queries))
 	for _, p := range mc.Partitions {
 		for _, f := range p.Files {
 			err := eachSparse(ctx, d, schema, f, field, func(v sparseVec) {
-				for i, q := range queries {
-					if s := q.dot(v); s > 0 {
+				clear(sums)
+				for k, x := range v {
+					for _, u := range uses[k] {
+						sums[u.query] += u.value * float64(x)
+					}
+				}
+				for i, s := range sums {
+					if s > 0 {
 						top[i] = keepTop(top[i], s)
 					}
 				}
