@@ -266,6 +266,10 @@ func writeShard(ctx context.Context, deps Deps, pl *shardPlan, i int, o ShardOpt
 		for _, pp := range pl.Collections[ci].Partitions {
 			mp := manifest.Partition{Name: pp.Name}
 			var ok bool
+			folder := safeName(c.Database) + "/" + safeName(c.Name) + "/" + safeName(pp.Name) + "/" + p.shardDir
+			if err := deps.Repo.DeleteShardFiles(ctx, m.ID, folder); err != nil { // what a failed run left
+				return nil, nil, err
+			}
 			if p.after, p.until, ok = shardRange(pp.Bounds, i, pl.Shards); ok {
 				if mp, err = writePartition(ctx, deps, p, m, c, pp.Name, nil, nil); err != nil {
 					return nil, nil, fmt.Errorf("back up %s: %w", c.QualifiedName(), err)

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/milvault/milvault/manifest"
 )
@@ -66,4 +67,20 @@ func (r *Repository) DeleteShardRecord(ctx context.Context, id, name string) err
 func (r *Repository) isSharded(ctx context.Context, id string) bool {
 	_, err := r.store.Stat(ctx, shardRecordPath(id, ShardPlanRecord))
 	return err == nil
+}
+
+// DeleteShardFiles removes every file under folder (relative to the data
+// folder of backup id, ending in "/") of uncommitted sharded backup id, so
+// that a rerun shard starts from an empty folder.
+func (r *Repository) DeleteShardFiles(ctx context.Context, id, folder string) error {
+	if !r.isSharded(ctx, id) || !strings.HasSuffix(folder, "/") || strings.HasPrefix(folder, "shards/") {
+		return fmt.Errorf("delete %s of backup %s: not a shard's folder of an uncommitted sharded backup", folder, id)
+	}
+	if _, err := r.store.Stat(ctx, manifest.Path(id)); err == nil {
+		return fmt.Errorf("delete %s of backup %s: the backup is committed", folder, id)
+	}
+	if err := r.deletePrefix(ctx, manifest.DataPrefix(id)+folder); err != nil {
+		return fmt.Errorf("delete %s of backup %s: %w", folder, id, err)
+	}
+	return nil
 }
