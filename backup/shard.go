@@ -139,6 +139,7 @@ func planShards(ctx context.Context, deps Deps, split KeySplitter, p Params, n i
 		}
 		pc, err := planCollection(ctx, deps, split, p, c, n)
 		if err != nil {
+			_ = putBackLoadStates(ctx, deps, pl) // of the collections planned so far
 			return nil, fmt.Errorf("plan the shards of %s: %w", c.QualifiedName(), err)
 		}
 		m.Collections = append(m.Collections, c.Collection)
@@ -199,13 +200,13 @@ type ShardOptions struct {
 
 // ShardResult describes a finished shard.
 type ShardResult struct {
-	ID    string
-	Shard int
-	Rows  int64
-	Files int
+	ID    string `json:"id"`
+	Shard int    `json:"shard"`
+	Rows  int64  `json:"rows"`
+	Files int    `json:"files"`
 	// AlreadyDone is true when the shard had finished before: nothing was
 	// read.
-	AlreadyDone bool
+	AlreadyDone bool `json:"already_done"`
 }
 
 // RunShard writes shard i of n of sharded backup id (see BeginShards). On

@@ -9,6 +9,8 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/milvault/milvault/backup"
+	"github.com/milvault/milvault/repo"
+	"github.com/milvault/milvault/verify"
 )
 
 // ShardOptions are the flags of a sharded backup (see backup.BeginShards):
@@ -58,6 +60,9 @@ func runShardStep(ctx context.Context, g *GlobalOptions, o *BackupOptions) error
 	if steps != 1 || (so.Shard == "") != (so.BackupID == "") {
 		return usageErrorf("use one of: --shards N (begin), --backup-id ID --shard I/N (run a shard), --commit ID, --abort-shards ID")
 	}
+	if err := o.checkShardStep(); err != nil {
+		return err
+	}
 	r, err := g.openRepo(ctx)
 	if err != nil {
 		return err
@@ -97,7 +102,7 @@ func runShardStep(ctx context.Context, g *GlobalOptions, o *BackupOptions) error
 		if err != nil {
 			return err
 		}
-		return printBackupResult(g, res, nil)
+		return printVerified(ctx, g, r, res, o.Verify)
 	}
 	if err := backup.AbortShards(ctx, deps, so.AbortShards); err != nil {
 		return err
@@ -126,5 +131,48 @@ func runOneShard(ctx context.Context, g *GlobalOptions, o *BackupOptions, deps b
 		state = "already done"
 	}
 	g.printf("shard %d/%d of backup %s: %s\n", i, n, res.ID, state)
+	return nil
+}
+
+// checkShardStep refuses flags the step does not use: the selection and
+// the encoding are the begin step's, --verify the commit's.
+func (o *BackupOptions) checkShardStep() error {
+	so := &o.ShardFlags
+	if o.Resume || o.Init || o.Native.Mode == modeNative {
+		return usageErrorf("--resume, --init and --mode native do not apply to sharded backups")
+	}
+	if o.Verify != "" && so.Commit == "" {
+		return usageErrorf("--verify goes with --commit")
+	}
+	if so.Shards != 0 {
+		return nil
+	}
+	if o.Name != "" || len(o.Collections) > 0 || len(o.Partitions) > 0 || o.AllDatabases || o.RBAC ||
+		o.Database != "default" || o.Compression != "zstd" || o.Level != 3 || o.Checksum != "sha256" ||
+		o.ChunkSize != backup.DefaultChunkBytes {
+		return usageErrorf("the selection, --name, --rbac and the encoding flags belong to the begin step (backup --shards N); --shard, --commit and --abort-shards take them from its plan")
+	}
+	return nil
+}
+
+// printVerified prints a committed backup, verifying it first when mode
+// is set.
+func printVerified(ctx context.Context, g *GlobalOptions, r *repo.Repository, res *backup.Result, mode string) error {
+	if mode == "" {
+		return printBackupResult(g, res, nil)
+	}
+	if err := checkVerifyMode(mode); err != nil {
+		return err
+	}
+	rep, err := verifyBackup(ctx, g, r, nil, res.Manifest, mode, 0.05, 0)
+	if err != nil {
+		return fmt.Errorf("backup %s was committed, but verifying it failed to run: %w", res.Manifest.ID, err)
+	}
+	if err := printBackupResult(g, res, rep); err != nil {
+		return err
+	}
+	if !rep.OK {
+		return &verify.DamagedError{BackupID: rep.BackupID, Files: failedItems(rep)}
+	}
 	return nil
 }
