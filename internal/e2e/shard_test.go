@@ -15,7 +15,8 @@ import (
 
 // TestShardedBackup writes one backup with 2 and with 4 milvault processes
 // (backup --shards N, then --shard I/N in parallel, then --commit) and
-// checks that it verifies and restores equal to the source. With 2 shards
+// checks that it verifies and restores equal to the source (and, with 2,
+// to a single-process backup of the same collection). With 2 shards
 // it first kills shard 1 mid-way: the commit then refuses naming shard 1,
 // a normal backup's cleanup leaves the sharded backup alone, and rerunning
 // shard 1 alone completes it.
@@ -45,13 +46,11 @@ func (e *env) testShardedBackup(t *testing.T, n int, varchar bool) {
 	shardArgs := func(i int) []string {
 		return []string{"--milvus", e.addr, "--repo", repo, "-q", "backup", "--backup-id", id, "--shard", fmt.Sprintf("%d/%d", i, n), "--scan-workers", "1"}
 	}
-	first := 0
 	if n == 2 {
 		e.killShard(t, bin, shardArgs(1), filepath.Join(repo, "data", id))
-		first = 0
 	}
 	var cmds []*exec.Cmd
-	for i := first; i < n; i++ {
+	for i := range n {
 		if n == 2 && i == 1 {
 			continue
 		}
@@ -76,7 +75,8 @@ func (e *env) testShardedBackup(t *testing.T, n int, varchar bool) {
 		r := e.mustRun(t, repo, shardArgs(1)[4:]...)
 		t.Logf("rerun of shard 1: %s", r.stdout)
 	}
-	e.mustRun(t, repo, "backup", "--commit", id)
+	expectFailure(t, e.milvault(t, repo, "backup", "--backup-id", id, "--shard", "0/2", "-c", name), 2, "belong to the begin step")
+	e.mustRun(t, repo, "backup", "--commit", id, "--verify")
 	for i := range n {
 		if len(dataFiles(t, filepath.Join(repo, "data", id, "default", name, "_default", fmt.Sprintf("shard-%04d", i)))) == 0 {
 			t.Errorf("shard %d stored no data file", i)
@@ -87,7 +87,14 @@ func (e *env) testShardedBackup(t *testing.T, n int, varchar bool) {
 	target := name + "_r"
 	e.dropLater(t, target)
 	e.mustRun(t, repo, "restore", id, "--target", target)
-	sameDump(t, fmt.Sprintf("restored from the %d-shard backup vs source", n), e.dump(t, target), source)
+	restored := e.dump(t, target)
+	sameDump(t, fmt.Sprintf("restored from the %d-shard backup vs source", n), restored, source)
+	if n == 2 { // the single-process backup taken meanwhile restores the same rows
+		plain := name + "_p"
+		e.dropLater(t, plain)
+		e.mustRun(t, repo, "restore", "plain", "--target", plain)
+		sameDump(t, "restored from the 2-shard backup vs the single-process one", restored, e.dump(t, plain))
+	}
 }
 
 // killShard starts a shard and kills it (SIGKILL) once it has stored two
