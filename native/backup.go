@@ -101,12 +101,14 @@ func pauseGC(ctx context.Context, deps Deps, prog progress.Progress, res *Result
 	return release
 }
 
-// CheckRepository refuses a repository native backups cannot go to yet: an
-// encrypted one, because segment files are stored content-addressed as
-// Milvus wrote them, outside the repository's encryption.
+// CheckRepository refuses a repository native backups cannot go to: an
+// encrypted one opened without its key (a write-only host). Segment files
+// are named there by a keyed digest of their content (so that names do not
+// let anyone confirm a known file) and deduplicated against earlier
+// backups' manifests, and both need the repository's key.
 func CheckRepository(r *repo.Repository) error {
-	if r.Encrypted() {
-		return errkind.New(errkind.Usage, "native backups cannot be written to an encrypted repository yet (segment files would be stored unencrypted); use --mode logical, or a plain repository")
+	if r.Encrypted() && !r.Unlocked() {
+		return errkind.New(errkind.Key, "a native backup into an encrypted repository needs its key (segment files are named and deduplicated with it); give --identity-file, --password-file or MILVAULT_PASSWORD, or use --mode logical, which a write-only host can take")
 	}
 	return nil
 }

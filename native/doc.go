@@ -24,6 +24,10 @@
 // Freeze and Thaw prepare Milvus for a storage-level snapshot (flush, and a
 // bounded garbage-collection pause that expires by itself).
 //
+// In an encrypted repository the files are encrypted and named with a
+// keyed digest, which needs the repository's key (CheckRepository); in a
+// repository with an object lock they are stored under its retention.
+//
 // A killed native backup leaves its stored files and a source hint per
 // file (repo.Repository.RememberSource): the next run references them
 // without reading them from Milvus again, which is how it resumes.

@@ -11,13 +11,21 @@ import (
 	"github.com/milvault/milvault/repo/mem"
 )
 
-// TestNativeRefusesEncryptedRepository: segment files are stored outside
-// the repository's encryption, so a native backup into an encrypted
-// repository is refused before anything is written, and a plain one is not.
-func TestNativeRefusesEncryptedRepository(t *testing.T) {
+// TestNativeEncryptedNeedsKey: a native backup into an encrypted
+// repository opened without its key (a write-only host) is refused before
+// anything is written, advising the key or --mode logical; with the key,
+// and in a plain repository, it is allowed.
+func TestNativeEncryptedNeedsKey(t *testing.T) {
 	ctx := context.Background()
 	s := mem.New()
 	enc, err := repo.InitEncrypted(ctx, s, repo.KeySpec{Passphrase: "correct horse", ScryptWorkFactor: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := CheckRepository(enc); err != nil {
+		t.Fatalf("encrypted repository with its key refused: %v", err)
+	}
+	keyless, err := repo.Open(ctx, s)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -25,9 +33,9 @@ func TestNativeRefusesEncryptedRepository(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = Backup(ctx, Deps{Repo: enc, Storage: &Storage{}}, backup.Params{Collections: []string{"c"}})
-	if err == nil || errkind.Of(err) != errkind.Usage || !strings.Contains(err.Error(), "--mode logical") {
-		t.Fatalf("native backup into an encrypted repository: got %v, want a usage error advising --mode logical", err)
+	_, err = Backup(ctx, Deps{Repo: keyless, Storage: &Storage{}}, backup.Params{Collections: []string{"c"}})
+	if err == nil || errkind.Of(err) != errkind.Key || !strings.Contains(err.Error(), "--mode logical") {
+		t.Fatalf("native backup without the key: got %v, want a key error advising the key or --mode logical", err)
 	}
 	after, err := s.List(ctx, "")
 	if err != nil {

@@ -194,12 +194,13 @@ func (w *Writer) storeObject(ctx context.Context, coll int64, o object) (manifes
 		return manifest.File{}, fmt.Errorf("read %s from Milvus storage: %w", o.Key, err)
 	}
 	defer rc.Close()
-	f, stored, err := w.Repo.PutBlob(ctx, rc, w.SpoolDir)
+	b, err := w.Repo.PutBlob(ctx, rc, w.SpoolDir)
+	f, stored := b.File, b.Stored
 	if err != nil {
 		return f, fmt.Errorf("copy %s: %w", o.Key, err)
 	}
-	if f.Size != o.Size {
-		return f, fmt.Errorf("copy %s: read %d bytes, Milvus storage lists %d", o.Key, f.Size, o.Size)
+	if b.Content != o.Size {
+		return f, fmt.Errorf("copy %s: read %d bytes, Milvus storage lists %d", o.Key, b.Content, o.Size)
 	}
 	if err := w.Repo.RememberSource(ctx, key, f); err != nil {
 		return f, fmt.Errorf("copy %s: %w", o.Key, err)
@@ -217,13 +218,15 @@ func (w *Writer) storeObject(ctx context.Context, coll int64, o object) (manifes
 func (w *Writer) stored(ctx context.Context, key string) (manifest.File, bool) {
 	f, ok := w.Reuse[key]
 	if !ok {
-		f, ok = w.Hints[repo.SourceKey(key)]
+		f, ok = w.Hints[w.Repo.SourceKey(key)]
 	}
 	if !ok {
 		return f, false
 	}
+	// A file whose object-lock retention has ended is copied again, so
+	// that PutBlob stores it under a new retention.
 	fi, err := w.Repo.StatFile(ctx, f.Path)
-	return f, err == nil && fi.Size == f.Size
+	return f, err == nil && fi.Size == f.Size && !w.Repo.RetentionEnded(fi)
 }
 
 // ReuseIndex maps the segment files of the repository's committed native

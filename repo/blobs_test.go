@@ -24,11 +24,11 @@ func nativeManifest(id string, files ...manifest.File) *manifest.Manifest {
 
 func putBlob(t *testing.T, r *repo.Repository, content string) (manifest.File, bool) {
 	t.Helper()
-	f, stored, err := r.PutBlob(context.Background(), strings.NewReader(content), t.TempDir())
+	b, err := r.PutBlob(context.Background(), strings.NewReader(content), t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
-	return f, stored
+	return b.File, b.Stored
 }
 
 func TestPutBlobIsContentAddressed(t *testing.T) {
@@ -124,7 +124,7 @@ func TestSourceHintsFollowTheirFiles(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if known[repo.SourceKey("obj/kept")] != kept || known[repo.SourceKey("obj/gone")] != gone {
+	if known[r.SourceKey("obj/kept")] != kept || known[r.SourceKey("obj/gone")] != gone {
 		t.Fatalf("KnownSources = %+v", known)
 	}
 	if err := r.Commit(ctx, nativeManifest("b1", kept)); err != nil {
@@ -140,7 +140,7 @@ func TestSourceHintsFollowTheirFiles(t *testing.T) {
 		t.Fatalf("CollectBlobs = %+v, %v; want the one unreferenced file", got, err)
 	}
 	known, _ = r.KnownSources(ctx)
-	if _, ok := known[repo.SourceKey("obj/gone")]; ok || len(known) != 1 {
+	if _, ok := known[r.SourceKey("obj/gone")]; ok || len(known) != 1 {
 		t.Fatalf("after collection KnownSources = %+v, want only the kept file's hint", known)
 	}
 }

@@ -87,7 +87,7 @@ func (o *NativeOptions) choose(ctx context.Context, c *milvus.Client, repoOf *re
 		if o.Mode == modeNative {
 			return nil, "", err
 		}
-		return nil, "the repository is encrypted", nil
+		return nil, "the repository is encrypted and no key was given (native backups need it)", nil
 	}
 	st, err := o.openStorage(ctx, c)
 	if err == nil {
