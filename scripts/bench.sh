@@ -46,7 +46,7 @@ esac
 section=$(mktemp)
 trap 'rm -f "$section"; scripts/milvus-env.sh stop "$target" >/dev/null 2>&1 || true' EXIT
 go build -o bin/milvault ./cmd/milvault
-scripts/milvus-env.sh install
+scripts/milvus-env.sh install all
 if [[ -n ${BENCH_SEGMENT_MB:-} ]]; then
   source scripts/bench-segments.sh
   exit 0
