@@ -40,7 +40,7 @@ example:
 	bash scripts/example.sh
 
 milvus-up:
-	bash scripts/milvus-env.sh install
+	bash scripts/milvus-env.sh install all
 	bash scripts/milvus-env.sh start all
 	@echo 'run: source .milvus-test/env'
 

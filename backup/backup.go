@@ -62,6 +62,11 @@ type Params struct {
 	// after the last key stored. Run does not clean up interrupted backups
 	// first when resuming.
 	Resume bool
+
+	// A shard of a sharded backup (shard.go) reads one key range of each
+	// partition and stores its files in its own folder.
+	after, until any
+	shardDir     string
 }
 
 // Deps are the services a backup uses.

@@ -39,12 +39,14 @@ type rowCheck struct {
 
 // startRowCheck counts the partition's rows before its scan. It returns a
 // check that does nothing when the check is off (Params.SkipCountCheck, a
-// resumed partition, whose earlier rows were read by another run, or a
-// source that cannot count), and says so through deps.Progress unless the
+// resumed partition, whose earlier rows were read by another run, a shard's
+// key range, or a source that cannot count), and says so through deps.Progress unless the
 // user turned it off.
 func startRowCheck(ctx context.Context, deps Deps, p Params, c *captured, part string, resumed bool) *rowCheck {
 	counter, ok := deps.Milvus.(RowCounter)
-	if p.SkipCountCheck || !ok {
+	if p.SkipCountCheck || !ok || p.after != nil || p.until != nil {
+		// A shard of a sharded backup reads a key range, not the
+		// partition: its rows are not checked.
 		return &rowCheck{}
 	}
 	rc := &rowCheck{counter: counter, db: c.Database, coll: c.Name, part: part}

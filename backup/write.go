@@ -101,6 +101,7 @@ func writePartition(ctx context.Context, deps Deps, p Params, m *manifest.Manife
 	if req.Workers == 0 {
 		req.Workers = milvus.AutoWorkers
 	}
+	req.After, req.Until = p.after, p.until // a shard's key range (shard.go)
 	if from != nil {
 		w.resume(from)
 		req.After = from.LastKey.value()
@@ -204,7 +205,7 @@ func newPartitionWriter(deps Deps, p Params, m *manifest.Manifest, c *captured, 
 	}
 	return &partitionWriter{
 		deps: deps, p: p, sch: sch, builder: b, pkIndex: pkIndex[0],
-		prefix: manifest.DataPrefix(m.ID) + safeName(c.Database) + "/" + safeName(c.Name) + "/" + safeName(part) + "/",
+		prefix: manifest.DataPrefix(m.ID) + safeName(c.Database) + "/" + safeName(c.Name) + "/" + safeName(part) + "/" + p.shardDir,
 		meta:   map[string]string{"milvault.backup_id": m.ID, "milvault.database": c.Database, "milvault.collection": c.Name, "milvault.partition": part},
 	}, nil
 }

@@ -27,6 +27,8 @@ func checkCollections(ctx context.Context, d Deps, m *manifest.Manifest, o Optio
 		}
 		if err := sampleSearches(ctx, d, mc, rc, o.Samples, &cr); err != nil {
 			rep.Failures = append(rep.Failures, fmt.Sprintf("%s: sample searches: %v", rc.Source, err))
+		} else if len(cr.Mismatches) > 0 {
+			rep.Failures = append(rep.Failures, fmt.Sprintf("%s: sparse sample searches differ from the backup or the source: %s", rc.Source, strings.Join(cr.Mismatches, "; ")))
 		} else if cr.Searches > 0 && float64(cr.SearchHits) < minHitRate*float64(cr.Searches) {
 			rep.Failures = append(rep.Failures, fmt.Sprintf("%s: only %d of %d sample searches found their own row in the top 10", rc.Source, cr.SearchHits, cr.Searches))
 		}
@@ -43,15 +45,17 @@ func findCollection(m *manifest.Manifest, qualified string) *manifest.Collection
 
 // target is a vector index the sample searches use: one whose metric makes
 // a row its own nearest neighbour (L2 and COSINE on float vectors, HAMMING
-// and JACCARD on binary vectors).
+// and JACCARD on binary vectors), or an IP index on sparse vectors, whose
+// results are checked against scores computed from the backup.
 type target struct {
 	index  manifest.Index
 	metric string
 	binary bool
+	sparse bool
+	bm25   bool
 }
 
-// searchable returns the indexes sample searches can use. Sparse vectors
-// (IP, BM25) are left out: under IP a row is not always its own best match.
+// searchable returns the indexes sample searches can use.
 func searchable(mc *manifest.Collection, schema *schemapb.CollectionSchema) []target {
 	types := map[string]schemapb.DataType{}
 	for _, f := range schema.GetFields() {
@@ -63,11 +67,18 @@ func searchable(mc *manifest.Collection, schema *schemapb.CollectionSchema) []ta
 		switch types[idx.Field] {
 		case schemapb.DataType_FloatVector:
 			if metric == "L2" || metric == "COSINE" {
-				out = append(out, target{idx, metric, false})
+				out = append(out, target{idx, metric, false, false, false})
 			}
 		case schemapb.DataType_BinaryVector:
 			if metric == "HAMMING" || metric == "JACCARD" {
-				out = append(out, target{idx, metric, true})
+				out = append(out, target{idx, metric, true, false, false})
+			}
+		case schemapb.DataType_SparseFloatVector:
+			if metric == "IP" {
+				out = append(out, target{idx, metric, false, true, false})
+			}
+			if metric == "BM25" {
+				out = append(out, target{idx, metric, false, false, true})
 			}
 		}
 	}
@@ -84,11 +95,18 @@ func sampleSearches(ctx context.Context, d Deps, mc *manifest.Collection, rc res
 	}
 	targets := searchable(mc, schema)
 	if len(targets) == 0 {
-		cr.SearchSkipped = "no L2 or COSINE index on a float vector field, nor HAMMING or JACCARD on a binary one"
+		cr.SearchSkipped = "no L2 or COSINE index on a float vector field, nor HAMMING or JACCARD on a binary one, nor IP or BM25 on a sparse one"
 		return nil
 	}
 	for _, tg := range targets {
-		if err := searchField(ctx, d, mc, schema, rc, tg, n, cr); err != nil {
+		search := searchField
+		if tg.sparse {
+			search = searchSparse
+		}
+		if tg.bm25 {
+			search = searchBM25
+		}
+		if err := search(ctx, d, mc, schema, rc, tg, n, cr); err != nil {
 			return err
 		}
 	}

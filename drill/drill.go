@@ -55,13 +55,19 @@ type Report struct {
 
 // CollectionResult is one drilled collection.
 type CollectionResult struct {
-	Source        string `json:"source"`
-	Scratch       string `json:"scratch"`
-	Rows          int64  `json:"rows"`
-	ExpectedRows  int64  `json:"expected_rows"`
-	Searches      int    `json:"sample_searches"`
+	Source       string `json:"source"`
+	Scratch      string `json:"scratch"`
+	Rows         int64  `json:"rows"`
+	ExpectedRows int64  `json:"expected_rows"`
+	Searches     int    `json:"sample_searches"`
+	// SearchHits are the sample searches that passed: found their own
+	// row, or scored like the backup (sparse) or the source (BM25).
 	SearchHits    int    `json:"sample_search_hits"`
 	SearchSkipped string `json:"search_skipped,omitempty"`
+	// Mismatches are the sample searches whose scores differ from those
+	// computed from the backup files (sparse) or given by the source
+	// collection (BM25); any of them fails the drill.
+	Mismatches []string `json:"search_mismatches,omitempty"`
 }
 
 // minHitRate is the share of sample searches that must find their own row

@@ -129,7 +129,9 @@ func (c *Client) lite2Capabilities(ctx context.Context) (Capabilities, error) {
 func (c *Client) lite3Capabilities(ctx context.Context, version string) (Capabilities, error) {
 	caps := milvusCapabilities("Milvus Lite "+version, 2, 3, 0)
 	caps.Nullable = true
+	caps.Functions = true // BM25, searched with texts
 	caps.DataTypes[schemapb.DataType_BinaryVector] = false
+	caps.DataTypes[schemapb.DataType_SparseFloatVector] = true
 	var err error
 	caps.Databases, err = c.answers(ctx, "ListDatabases", func(ctx context.Context) error {
 		_, err := c.svc.ListDatabases(ctx, &milvuspb.ListDatabasesRequest{})

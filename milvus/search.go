@@ -12,15 +12,22 @@ import (
 	"google.golang.org/protobuf/proto"
 )
 
-// SearchRequest is a single-vector search on a float or binary vector field.
+// SearchRequest is a single-vector search on a float, binary or sparse
+// vector field, or a full-text (BM25) search with a text.
 type SearchRequest struct {
 	Database, Collection string
 	Field                string
-	Metric               string // as the index was built: L2, IP, COSINE
+	Metric               string // as the index was built: L2, IP, COSINE, BM25
 	Vector               []float32
 	// Binary, when set, is a binary vector (dim/8 bytes) to search with
 	// instead of Vector.
 	Binary []byte
+	// Sparse, when set, is a sparse vector in wire form (little-endian
+	// uint32 index, float32 value pairs) to search with instead of Vector.
+	Sparse []byte
+	// Text, when set, is a text to search a BM25 function's output field
+	// with instead of Vector.
+	Text   string
 	TopK   int
 	Params string // index search params as JSON, e.g. {"ef":64}
 }
@@ -28,6 +35,17 @@ type SearchRequest struct {
 // Search returns the primary keys (int64 or string) of the nearest rows,
 // best first, with strong consistency.
 func (c *Client) Search(ctx context.Context, r SearchRequest) ([]any, error) {
+	hits, err := c.SearchHits(ctx, r)
+	out := make([]any, 0, len(hits))
+	for _, h := range hits {
+		out = append(out, h.Key)
+	}
+	return out, err
+}
+
+// SearchHits returns the nearest rows, best first, with their scores (the
+// distance or similarity the server computed), with strong consistency.
+func (c *Client) SearchHits(ctx context.Context, r SearchRequest) ([]Hit, error) {
 	pg, err := placeholder(r)
 	if err != nil {
 		return nil, err
@@ -47,18 +65,13 @@ func (c *Client) Search(ctx context.Context, r SearchRequest) ([]any, error) {
 	if err := check(resp, err); err != nil {
 		return nil, fmt.Errorf("search %s.%s: %w", r.Database, r.Collection, err)
 	}
-	ids := resp.GetResults().GetIds()
-	var out []any
-	for _, id := range ids.GetIntId().GetData() {
-		out = append(out, id)
-	}
-	for _, id := range ids.GetStrId().GetData() {
-		out = append(out, id)
-	}
-	return out, nil
+	return hits(resp.GetResults()), nil
 }
 
 func placeholder(r SearchRequest) ([]byte, error) {
+	if pv := otherPlaceholder(r); pv != nil {
+		return proto.Marshal(&commonpb.PlaceholderGroup{Placeholders: []*commonpb.PlaceholderValue{pv}})
+	}
 	if r.Binary != nil {
 		return proto.Marshal(&commonpb.PlaceholderGroup{Placeholders: []*commonpb.PlaceholderValue{
 			{Tag: "$0", Type: commonpb.PlaceholderType_BinaryVector, Values: [][]byte{r.Binary}},

@@ -66,7 +66,7 @@ func (r *Repository) Resumable(ctx context.Context) ([]string, error) {
 	}
 	var out []string
 	for _, id := range ids {
-		if r.isRunning(ctx, id, DefaultLockStaleAfter) {
+		if r.isRunning(ctx, id, DefaultLockStaleAfter) || r.isSharded(ctx, id) {
 			continue
 		}
 		if _, err := r.store.Stat(ctx, journalPath(id)); err == nil {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -11,8 +12,8 @@ import (
 
 // metaPrefixes are the folders whose small files callers outside this
 // package may write and read through WriteMetaFile, ReadMetaFile and
-// ListMetaFiles (the audit trail).
-var metaPrefixes = []string{"audit/"}
+// ListMetaFiles: the audit trail, and the guard's trash index.
+var metaPrefixes = []string{"audit/", "guard/"}
 
 // checkMetaName refuses names outside the folders callers may write, so
 // that these methods never reach a backup's files, locks or descriptor.
@@ -101,4 +102,17 @@ func (r *Repository) ListMetaFiles(ctx context.Context, prefix string) ([]FileIn
 		return nil, fmt.Errorf("list %s in %s: %w", prefix, r.store.Location(), err)
 	}
 	return files, nil
+}
+
+// DeleteMetaFile removes a file written with WriteMetaFile (a trash record
+// of the guard, once its collection is restored or purged). Removing a
+// missing file is not an error.
+func (r *Repository) DeleteMetaFile(ctx context.Context, name string) error {
+	if err := checkMetaName(name); err != nil {
+		return err
+	}
+	if err := r.store.Delete(ctx, name); err != nil && !errors.Is(err, ErrNotFound) {
+		return fmt.Errorf("delete %s: %w", name, err)
+	}
+	return nil
 }

@@ -92,7 +92,7 @@ func (r *Repository) Abort(ctx context.Context, id string) error {
 
 // CleanStale removes the leftovers of interrupted backups: data folders with
 // no manifest whose pending marker is missing, unreadable or stale (see
-// isRunning). It returns the ids it cleaned.
+// isRunning), except sharded backups (see WriteShardRecord). It returns the ids it cleaned.
 //
 // CleanStale needs held, an exclusive lock on r: backups run under shared
 // locks, so under an exclusive one none is running (only stale ones whose
@@ -109,7 +109,7 @@ func (r *Repository) CleanStale(ctx context.Context, held *Lock) ([]string, erro
 	}
 	var cleaned []string
 	for _, id := range ids {
-		if r.isRunning(ctx, id, held.opts.StaleAfter) {
+		if r.isRunning(ctx, id, held.opts.StaleAfter) || r.isSharded(ctx, id) {
 			continue
 		}
 		if err := r.Abort(ctx, id); err != nil {
@@ -137,7 +137,7 @@ func (r *Repository) HasLeftovers(ctx context.Context) (bool, error) {
 		return false, err
 	}
 	for _, id := range ids {
-		if !r.isRunning(ctx, id, DefaultLockStaleAfter) {
+		if !r.isRunning(ctx, id, DefaultLockStaleAfter) && !r.isSharded(ctx, id) {
 			return true, nil
 		}
 	}

@@ -46,7 +46,7 @@ esac
 section=$(mktemp)
 trap 'rm -f "$section"; scripts/milvus-env.sh stop "$target" >/dev/null 2>&1 || true' EXIT
 go build -o bin/milvault ./cmd/milvault
-scripts/milvus-env.sh install
+scripts/milvus-env.sh install all
 if [[ -n ${BENCH_SEGMENT_MB:-} ]]; then
   source scripts/bench-segments.sh
   exit 0
@@ -86,4 +86,9 @@ cat "$section" >> docs/benchmarks.md
 # backup (restarts milvus23 with its storage on MinIO; BENCH_NATIVE=0 skips).
 if [[ ${BENCH_NATIVE:-1} == 1 ]]; then
   BENCH_ROWS=${BENCH_NATIVE_ROWS:-50000} scripts/bench-native.sh
+fi
+# Guard overhead (issue 18): insert throughput and search p50/p99, direct vs
+# through milvault guard (BENCH_GUARD=0 skips).
+if [[ ${BENCH_GUARD:-1} == 1 ]]; then
+  scripts/bench-guard.sh
 fi

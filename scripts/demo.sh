@@ -23,7 +23,7 @@ trap cleanup EXIT
 step "build milvault"
 run go build -o bin/milvault ./cmd/milvault
 step "install and start a local Milvus ($target)"
-scripts/milvus-env.sh install
+scripts/milvus-env.sh install all # Milvus 2.3.5 and Lite 3.x only; make test also installs the older versions
 scripts/milvus-env.sh start "$target"
 export MILVAULT_MILVUS=127.0.0.1:$port MILVAULT_REPO=$repo
 mv=bin/milvault

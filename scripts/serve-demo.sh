@@ -26,7 +26,7 @@ trap 'exit 143' TERM
 step "build milvault (make build)"
 make --no-print-directory build
 step "install and start Milvus 2.3.5 and MinIO (the first run installs them: minutes)"
-bash scripts/milvus-env.sh install
+bash scripts/milvus-env.sh install all
 bash scripts/milvus-env.sh start milvus23
 bash scripts/minio.sh start
 # shellcheck source=/dev/null

@@ -176,11 +176,11 @@ if [[ " ${pkgs[*]} " == *" ./... "* || " ${pkgs[*]} " == *" ./milvus"* ]]; then
   done
 fi
 
-if [[ " ${pkgs[*]} " == *" ./... "* || " ${pkgs[*]} " == *" ./milvus"* ]]; then
+if [[ " ${pkgs[*]} " == *" ./... "* || " ${pkgs[*]} " == *" ./milvus"* || " ${pkgs[*]} " == *" ./guard"* ]]; then
   step "authentication: Milvus 2.3.5 restarted with authorization enabled"
   MILVUS23_EXTRA_ARGS='--authorization-enabled true' bash "$env_sh" start milvus23 8>&-
   MILVAULT_TEST_AUTH_MILVUS=127.0.0.1:${MILVUS23_PORT:-19541} \
-    go test -count=1 -run '^TestAuthentication$' -v ./milvus/ || { [[ $status -ne 0 ]] || status=1; }
+    go test -count=1 -run '^(TestAuthentication|TestAuthenticationMilvus)$' -v ./milvus/ ./guard/ || { [[ $status -ne 0 ]] || status=1; }
   # RBAC round trip: users, roles and grants backed up (and the least
   # privilege tests) on this server, then restored into a fresh one (the
   # restart wipes its data).

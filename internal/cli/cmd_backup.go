@@ -40,6 +40,7 @@ type BackupOptions struct {
 	Resume         bool
 	RBAC           bool
 	Native         NativeOptions // --mode, --milvus-storage, ... (cmd_backup_native.go)
+	ShardFlags     ShardOptions  // --shards, --shard, --commit, ... (cmd_backup_shard.go)
 }
 
 // AddFlags registers the flags.
@@ -64,6 +65,7 @@ func (o *BackupOptions) AddFlags(cmd *cobra.Command) {
 	f.BoolVar(&o.Resume, "resume", false, "finish the newest interrupted backup (same selection and options) instead of starting over: its stored files are checked and reused")
 	f.IntVar(&o.ScanWorkers, "scan-workers", 0, "streams reading each partition at once (0: one per query node, at most one per core)")
 	o.Native.addFlags(f)
+	o.ShardFlags.addFlags(f)
 }
 
 func newBackupCommand(g *GlobalOptions) *cobra.Command {
@@ -104,6 +106,9 @@ func (o *BackupOptions) params() (backup.Params, error) {
 }
 
 func runBackup(ctx context.Context, g *GlobalOptions, o *BackupOptions) (err error) {
+	if o.ShardFlags.active() {
+		return runShardStep(ctx, g, o)
+	}
 	p, err := o.params()
 	if err != nil {
 		return err

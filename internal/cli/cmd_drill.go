@@ -111,7 +111,7 @@ func printDrill(g *GlobalOptions, rep *drill.Report) error {
 	}
 	g.printf("\n")
 	for _, c := range rep.Collections {
-		g.printf("  %s -> %s: %d/%d rows, sample searches %d/%d found their row %s\n", c.Source, c.Scratch, c.Rows, c.ExpectedRows, c.SearchHits, c.Searches, c.SearchSkipped)
+		g.printf("  %s -> %s: %d/%d rows, sample searches %d/%d passed %s\n", c.Source, c.Scratch, c.Rows, c.ExpectedRows, c.SearchHits, c.Searches, c.SearchSkipped)
 	}
 	for _, f := range rep.Failures {
 		g.printf("  FAILURE: %s\n", f)

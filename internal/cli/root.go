@@ -93,6 +93,8 @@ see docs/config.md. Exit codes are listed in docs/cli.md.`,
 	root.AddCommand(newImportCommand(g))
 	root.AddCommand(newAuditCommand(g))
 	root.AddCommand(newKeyCommand(g))
+	root.AddCommand(newGuardCommand(g))
+	root.AddCommand(newTrashCommand(g))
 	registerCompletions(root, g)
 	return root
 }
