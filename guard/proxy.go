@@ -91,7 +91,7 @@ const methodPrefix = "/milvus.proto.milvus.MilvusService/"
 // caller serves it on a listener and stops it.
 func (g *Guard) Server(opts ...grpc.ServerOption) *grpc.Server {
 	base := []grpc.ServerOption{
-		grpc.ForceServerCodec(rawCodec{}),
+		grpc.ForceServerCodecV2(passCodec{}),
 		grpc.UnknownServiceHandler(g.handle),
 		grpc.MaxRecvMsgSize(maxMessageBytes),
 		grpc.MaxSendMsgSize(maxMessageBytes),
@@ -150,7 +150,7 @@ func (g *Guard) forward(ss grpc.ServerStream, method string, first *frame) error
 	ctx, cancel := context.WithCancel(outgoing(ss.Context()))
 	defer cancel()
 	desc := &grpc.StreamDesc{ServerStreams: true, ClientStreams: true}
-	cs, err := g.cfg.Upstream.NewStream(ctx, desc, method, grpc.ForceCodec(rawCodec{}),
+	cs, err := g.cfg.Upstream.NewStream(ctx, desc, method, grpc.ForceCodecV2(passCodec{}),
 		grpc.MaxCallRecvMsgSize(maxMessageBytes), grpc.MaxCallSendMsgSize(maxMessageBytes))
 	if err != nil {
 		return err
@@ -183,7 +183,7 @@ func requests(ss grpc.ServerStream, cs grpc.ClientStream, first *frame) error {
 		}
 	}
 	for {
-		var f frame
+		var f passFrame
 		err := ss.RecvMsg(&f)
 		if errors.Is(err, io.EOF) {
 			return cs.CloseSend()
@@ -215,7 +215,7 @@ func responses(cs grpc.ClientStream, ss grpc.ServerStream) error {
 		}
 	}
 	for {
-		var f frame
+		var f passFrame
 		err := cs.RecvMsg(&f)
 		if errors.Is(err, io.EOF) {
 			return nil

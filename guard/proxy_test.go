@@ -58,7 +58,7 @@ func firstOf(v []string) string {
 }
 
 // serve runs srv on a loopback port and returns its address.
-func serve(t *testing.T, srv *grpc.Server) string {
+func serve(t testing.TB, srv *grpc.Server) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -69,7 +69,7 @@ func serve(t *testing.T, srv *grpc.Server) string {
 	return ln.Addr().String()
 }
 
-func dialRaw(t *testing.T, addr string) *grpc.ClientConn {
+func dialRaw(t testing.TB, addr string) *grpc.ClientConn {
 	t.Helper()
 	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
 	if err != nil {
@@ -79,7 +79,7 @@ func dialRaw(t *testing.T, addr string) *grpc.ClientConn {
 	return conn
 }
 
-func testRepo(t *testing.T) *repo.Repository {
+func testRepo(t testing.TB) *repo.Repository {
 	t.Helper()
 	s, err := local.New(t.TempDir())
 	if err != nil {
