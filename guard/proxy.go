@@ -2,6 +2,7 @@ package guard
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"io"
 	"log/slog"
@@ -9,6 +10,7 @@ import (
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 
@@ -51,6 +53,10 @@ type Config struct {
 	Metrics *Metrics
 	Logger  *slog.Logger // nil means slog.Default()
 	Now     func() time.Time
+	// TLS, when set, is the TLS configuration of the guard's own listener
+	// (see ListenerTLS); nil means plain gRPC. The connection to Milvus
+	// has its own (Dial).
+	TLS *tls.Config
 }
 
 // Guard is the proxy. Create it with New, serve it with Server.
@@ -97,6 +103,9 @@ func (g *Guard) Server(opts ...grpc.ServerOption) *grpc.Server {
 		grpc.MaxSendMsgSize(maxMessageBytes),
 		grpc.InitialWindowSize(windowBytes),
 		grpc.InitialConnWindowSize(windowBytes),
+	}
+	if g.cfg.TLS != nil {
+		base = append(base, grpc.Creds(credentials.NewTLS(g.cfg.TLS)))
 	}
 	return grpc.NewServer(append(base, opts...)...)
 }

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"log/slog"
 	"net"
@@ -23,6 +24,9 @@ type GuardOptions struct {
 	DatabasePolicy   string
 	MaxDeleteShare   float64
 	DeletePolicy     string
+	ListenTLSCert    string
+	ListenTLSKey     string
+	ListenTLSCA      string
 }
 
 // AddFlags registers the flags.
@@ -34,6 +38,9 @@ func (o *GuardOptions) AddFlags(cmd *cobra.Command) {
 	f.StringVar(&o.PartitionPolicy, "partition-policy", "refuse", "what DropPartition does: refuse or allow")
 	f.StringVar(&o.DatabasePolicy, "database-policy", "refuse", "what DropDatabase does: refuse or allow")
 	f.Float64Var(&o.MaxDeleteShare, "max-delete-share", 0, "largest share of a collection (0-1, e.g. 0.2) one Delete may remove before --delete-policy applies; 0 means no limit")
+	f.StringVar(&o.ListenTLSCert, "listen-tls-cert", "", "PEM certificate the guard shows applications: serve --listen over TLS (needs --listen-tls-key; Milvus's own TLS is --tls-ca/--tls-cert)")
+	f.StringVar(&o.ListenTLSKey, "listen-tls-key", "", "PEM private key of --listen-tls-cert")
+	f.StringVar(&o.ListenTLSCA, "listen-tls-client-ca", "", "PEM CA whose client certificates the guard requires on --listen (mutual TLS; needs --listen-tls-cert)")
 	f.StringVar(&o.DeletePolicy, "delete-policy", "refuse", "what a Delete above --max-delete-share does: refuse (the caller may confirm with the header x-milvault-confirm: delete) or backup (back up, then delete)")
 }
 
@@ -74,6 +81,10 @@ func runGuard(ctx context.Context, g *GlobalOptions, o *GuardOptions) error {
 	if err := cfg.Validate(); err != nil {
 		return usageErrorf("%v", err)
 	}
+	var err error
+	if cfg.TLS, err = o.listenerTLS(); err != nil {
+		return err
+	}
 	tlsConf, err := g.milvusFlags.TLS.Config()
 	if err != nil {
 		return err
@@ -92,6 +103,21 @@ func runGuard(ctx context.Context, g *GlobalOptions, o *GuardOptions) error {
 		return err
 	}
 	return serveGuard(ctx, gd, o, g.Milvus, cfg.Logger, reg)
+}
+
+// listenerTLS reads --listen-tls-*: nil when the listener is plain.
+func (o *GuardOptions) listenerTLS() (*tls.Config, error) {
+	if o.ListenTLSCert == "" && o.ListenTLSKey == "" && o.ListenTLSCA == "" {
+		return nil, nil
+	}
+	if o.ListenTLSCert == "" || o.ListenTLSKey == "" {
+		return nil, usageErrorf("--listen-tls-cert and --listen-tls-key go together (--listen-tls-client-ca needs them too)")
+	}
+	conf, err := guard.ListenerTLS(o.ListenTLSCert, o.ListenTLSKey, o.ListenTLSCA)
+	if err != nil {
+		return nil, usageErrorf("guard listener TLS: %v", err)
+	}
+	return conf, nil
 }
 
 // serveGuard opens the listeners and serves until ctx ends.
