@@ -56,12 +56,7 @@ func (c Config) validate() error {
 	if err := c.validateDeletes(); err != nil {
 		return err
 	}
-	for what, p := range map[string]Policy{"partition": c.Partitions, "database": c.Databases} {
-		if p != PolicyRefuse && p != PolicyAllow {
-			return fmt.Errorf("guard: %s drop policy %q: want refuse or allow", what, p)
-		}
-	}
-	return nil
+	return c.validateScopes()
 }
 
 // dropCollection applies the collection policy.
@@ -141,24 +136,6 @@ func policyFlag(method string) string {
 		return "database"
 	}
 	return "collection"
-}
-
-// dropPartition refuses or forwards a partition drop.
-func (g *Guard) dropPartition(ctx context.Context, data []byte) ([]byte, bool, error) {
-	var req milvuspb.DropPartitionRequest
-	if err := proto.Unmarshal(data, &req); err != nil || g.cfg.Partitions == PolicyAllow {
-		return nil, true, nil
-	}
-	return g.refuse(ctx, "DropPartition", database(ctx, req.GetDbName()), req.GetCollectionName()+"/"+req.GetPartitionName(), principal(ctx))
-}
-
-// dropDatabase refuses or forwards a database drop.
-func (g *Guard) dropDatabase(ctx context.Context, data []byte) ([]byte, bool, error) {
-	var req milvuspb.DropDatabaseRequest
-	if err := proto.Unmarshal(data, &req); err != nil || g.cfg.Databases == PolicyAllow {
-		return nil, true, nil
-	}
-	return g.refuse(ctx, "DropDatabase", req.GetDbName(), "*", principal(ctx))
 }
 
 func success() ([]byte, bool, error) {

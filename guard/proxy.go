@@ -40,7 +40,8 @@ type Config struct {
 	// Collections is what DropCollection does (default PolicyTrash).
 	Collections Policy
 	// Partitions and Databases say whether DropPartition and DropDatabase
-	// are forwarded (PolicyAllow) or refused (PolicyRefuse, the default).
+	// are forwarded (PolicyAllow), refused (PolicyRefuse, the default) or
+	// forwarded after a backup (PolicyBackup, see dropscope.go).
 	Partitions, Databases Policy
 	// Deletes holds back deletes that would remove a large share of a
 	// collection (off when MaxShare is zero).
@@ -49,6 +50,10 @@ type Config struct {
 	// large deletes) and
 	// returns its ID; it must be set for that policy.
 	Backup func(ctx context.Context, db, coll string) (string, error)
+	// BackupScope takes one backup of what a Scope names for the
+	// PolicyBackup of partitions and databases, and returns its ID; it
+	// must be set for those policies.
+	BackupScope func(ctx context.Context, s Scope) (string, error)
 	// Metrics receives the guard's counters; nil means none.
 	Metrics *Metrics
 	Logger  *slog.Logger // nil means slog.Default()

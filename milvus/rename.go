@@ -16,9 +16,11 @@ func Wrap(conn *grpc.ClientConn, address string) *Client {
 	return &Client{conn: conn, svc: milvuspb.NewMilvusServiceClient(conn), addr: address}
 }
 
-// RenameCollection renames a collection within its database.
+// RenameCollection renames a collection within its database. The new
+// name's database is given too: Milvus 2.3.5 reads an empty one as
+// "default" and would move a collection of another database there.
 func (c *Client) RenameCollection(ctx context.Context, db, from, to string) error {
-	resp, err := c.svc.RenameCollection(ctx, &milvuspb.RenameCollectionRequest{DbName: db, OldName: from, NewName: to})
+	resp, err := c.svc.RenameCollection(ctx, &milvuspb.RenameCollectionRequest{DbName: db, OldName: from, NewName: to, NewDBName: db})
 	if err := check(wrapStatus(resp), err); err != nil {
 		return fmt.Errorf("rename collection %s.%s to %s: %w", db, from, to, err)
 	}

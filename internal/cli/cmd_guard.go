@@ -35,8 +35,8 @@ func (o *GuardOptions) AddFlags(cmd *cobra.Command) {
 	f.StringVar(&o.Listen, "listen", "127.0.0.1:19530", "address applications connect to instead of Milvus (gRPC)")
 	f.StringVar(&o.HTTPListen, "http-listen", "127.0.0.1:9091", "address of /healthz and /metrics (\"\" for none)")
 	f.StringVar(&o.CollectionPolicy, "collection-policy", "trash", "what DropCollection does: trash (rename into the trash, see milvault trash), backup (back up, then drop), refuse, or allow")
-	f.StringVar(&o.PartitionPolicy, "partition-policy", "refuse", "what DropPartition does: refuse or allow")
-	f.StringVar(&o.DatabasePolicy, "database-policy", "refuse", "what DropDatabase does: refuse or allow")
+	f.StringVar(&o.PartitionPolicy, "partition-policy", "refuse", "what DropPartition does: refuse, backup (back up the partition, then drop), or allow")
+	f.StringVar(&o.DatabasePolicy, "database-policy", "refuse", "what DropDatabase does: refuse, backup (back up and purge the database's trash collections, then drop), or allow")
 	f.Float64Var(&o.MaxDeleteShare, "max-delete-share", 0, "largest share of a collection (0-1, e.g. 0.2) one Delete may remove before --delete-policy applies; 0 means no limit")
 	f.StringVar(&o.ListenTLSCert, "listen-tls-cert", "", "PEM certificate the guard shows applications: serve --listen over TLS (needs --listen-tls-key; Milvus's own TLS is --tls-ca/--tls-cert)")
 	f.StringVar(&o.ListenTLSKey, "listen-tls-key", "", "PEM private key of --listen-tls-cert")
@@ -77,6 +77,9 @@ func runGuard(ctx context.Context, g *GlobalOptions, o *GuardOptions) error {
 		Logger:    slog.New(slog.NewJSONHandler(g.stderr, nil))}
 	if cfg.Collections == guard.PolicyBackup || cfg.Deletes.Policy == guard.PolicyBackup {
 		cfg.Backup = func(ctx context.Context, db, coll string) (string, error) { return guardBackup(ctx, g, r, db, coll) }
+	}
+	if cfg.Partitions == guard.PolicyBackup || cfg.Databases == guard.PolicyBackup {
+		cfg.BackupScope = func(ctx context.Context, s guard.Scope) (string, error) { return guardBackupScope(ctx, g, r, s) }
 	}
 	if err := cfg.Validate(); err != nil {
 		return usageErrorf("%v", err)
@@ -140,13 +143,22 @@ func serveGuard(ctx context.Context, gd *guard.Guard, o *GuardOptions, upstream 
 // guardBackup takes the backup of the backup policies: a logical backup
 // of one collection with the guard's own credentials (--token).
 func guardBackup(ctx context.Context, g *GlobalOptions, r *repo.Repository, db, coll string) (string, error) {
+	return guardBackupScope(ctx, g, r, guard.Scope{Database: db, Collections: []string{coll}})
+}
+
+// guardBackupScope is guardBackup for the partition and database
+// policies: the collections of s, or the one partition it names.
+func guardBackupScope(ctx context.Context, g *GlobalOptions, r *repo.Repository, s guard.Scope) (string, error) {
 	c, err := g.connect(ctx)
 	if err != nil {
 		return "", err
 	}
 	defer c.Close()
-	res, err := backup.Run(ctx, backup.Deps{Milvus: c, Repo: r, ToolVersion: Version},
-		backup.Params{Database: db, Collections: []string{coll}})
+	p := backup.Params{Database: s.Database, Collections: s.Collections}
+	if s.Partition != "" {
+		p.Partitions = []string{s.Partition}
+	}
+	res, err := backup.Run(ctx, backup.Deps{Milvus: c, Repo: r, ToolVersion: Version}, p)
 	if err != nil {
 		return "", err
 	}
