@@ -14,8 +14,17 @@
 //     aliases recorded first so that Trash.Restore can put them back),
 //     PolicyBackup takes a milvault backup and then forwards the drop,
 //     PolicyRefuse answers PermissionDenied with the reason.
-//   - DropPartition and DropDatabase are refused or forwarded (a partition
-//     cannot be renamed on Milvus 2.3, so there is no trash for it).
+//   - DropPartition and DropDatabase are refused, forwarded, or forwarded
+//     after a backup (Config.BackupScope): a partition cannot be renamed
+//     on Milvus 2.3, so there is no trash for it, and Milvus drops only
+//     empty databases, so a database's backup holds the guard's trash
+//     collections in it, which are then purged (dropscope.go).
+//
+// Forwarded messages stay in gRPC's own buffers from receipt to send
+// (passCodec, a CodecV2), and both hops use fixed 8 MiB HTTP/2 windows.
+// Config.TLS serves the guard's own listener over TLS (ListenerTLS, with
+// client certificates for mutual TLS); callers' Milvus credentials are
+// forwarded and checked by Milvus.
 //
 // Each intercepted drop is recorded in the repository's audit trail. The
 // trash index lives in the repository under guard/trash/ (see Trash), so

@@ -24,7 +24,11 @@ func TestGuardAndTrashCommands(t *testing.T) {
 		contain string
 	}{
 		{[]string{"guard", "--collection-policy", "shred"}, false, errkind.Usage, "want trash, backup, refuse or allow"},
-		{[]string{"guard", "--partition-policy", "trash"}, false, errkind.Usage, "want refuse or allow"},
+		{[]string{"guard", "--partition-policy", "trash"}, false, errkind.Usage, "want refuse, backup or allow"},
+		{[]string{"guard", "--database-policy", "trash"}, false, errkind.Usage, "want refuse, backup or allow"},
+		{[]string{"guard", "--listen-tls-cert", "cert.pem"}, false, errkind.Usage, "--listen-tls-key go together"},
+		{[]string{"guard", "--listen-tls-client-ca", "ca.pem"}, false, errkind.Usage, "--listen-tls-key go together"},
+		{[]string{"guard", "--listen-tls-cert", "nope.pem", "--listen-tls-key", "nope.key"}, false, errkind.Usage, "load the guard's certificate"},
 		{[]string{"guard", "--max-delete-share", "2"}, false, errkind.Usage, "below 1"},
 		{[]string{"--repo", dir, "trash", "list"}, true, 0, "the trash is empty"},
 		{[]string{"--repo", dir, "--milvus", "127.0.0.1:1", "trash", "restore", "products"}, false, errkind.Unreachable, "cannot reach Milvus"},
