@@ -217,7 +217,11 @@ type observer struct {
 }
 
 func (o *observer) Committed(int, int, time.Duration) { o.mu.Lock(); o.committed++; o.mu.Unlock() }
-func (o *observer) Lost(g capture.Gap, _ error)       { o.mu.Lock(); o.lost = append(o.lost, g); o.mu.Unlock() }
+func (o *observer) Lost(g capture.Gap, _ error) {
+	o.mu.Lock()
+	o.lost = append(o.lost, g)
+	o.mu.Unlock()
+}
 
 func TestFailedCommitIsAGap(t *testing.T) {
 	ctx := context.Background()

@@ -35,9 +35,9 @@ type RestoreOptions struct {
 	BulkImportServerPath string
 	BulkImportStrict     bool
 	LockWait             time.Duration
-	MilvusStorage        string // the target's storage, for native backups
+	MilvusStorage        string    // the target's storage, for native backups
 	pitr                 pitrFlags // --at, --at-ts, --allow-gaps (cmd_restore_pitr.go)
-	rbacRestoreFlags            // --rbac, --rbac-only, --rbac-passwords, --rbac-existing (rbac.go)
+	rbacRestoreFlags               // --rbac, --rbac-only, --rbac-passwords, --rbac-existing (rbac.go)
 }
 
 // AddFlags registers the flags.
