@@ -97,14 +97,33 @@ func (g *Guard) captureRecord(ctx context.Context, kind capture.Kind, req, resp 
 	db, coll, part := requestNames(req)
 	rec := capture.Record{Kind: kind, TS: res.GetTimestamp(), Database: database(ctx, db), Collection: coll, Partition: part, Request: req}
 	if rec.TS == 0 {
-		// Not seen on 2.3.5; keep the write in order by the guard's clock.
-		rec.TS = capture.HybridTS(g.now())
-		g.logger().Warn("Milvus answered a write without a timestamp; captured at the guard's time", "method", kind.String(), "collection", coll)
+		// Milvus 2.3 answers a Delete without its timestamp: take a new one
+		// from the server before the caller hears of the delete, so that it
+		// is later than the delete and earlier than any write the caller
+		// makes next.
+		ts, err := g.serverTS(ctx)
+		if err != nil {
+			g.logger().Warn("could not get a timestamp for a write Milvus answered without one; captured at the guard's clock", "method", kind.String(), "collection", coll, "error", err.Error())
+			ts = capture.HybridTS(g.now())
+		}
+		rec.TS = ts
 	}
 	if kind == capture.KindInsert && res.GetIDs() != nil {
 		rec.IDs, _ = proto.Marshal(res.GetIDs())
 	}
 	return rec, true
+}
+
+// serverTS allocates a hybrid timestamp from Milvus's timestamp oracle.
+func (g *Guard) serverTS(ctx context.Context) (uint64, error) {
+	resp, err := g.milvusFor().Service().AllocTimestamp(ctx, &milvuspb.AllocTimestampRequest{})
+	if err == nil && resp.GetStatus().GetErrorCode() != commonpb.ErrorCode_Success {
+		err = fmt.Errorf("%s", resp.GetStatus().GetReason())
+	}
+	if err == nil && resp.GetTimestamp() == 0 {
+		err = fmt.Errorf("the server returned timestamp 0")
+	}
+	return resp.GetTimestamp(), err
 }
 
 func (g *Guard) now() time.Time {
