@@ -115,10 +115,10 @@ func (w *guardWalk) record(r Record, v visitor, earliest uint64) uint64 {
 	switch r.Kind {
 	case KindOpen:
 		if w.running {
-			v.gap(Gap{From: w.last, To: r.TS, Reason: "the guard stopped without closing its log (killed or crashed); writes acknowledged in its last commit interval may be missing"})
+			v.gap(Gap{From: w.last, To: max(r.TS, w.last+1), Reason: "the guard stopped without closing its log (killed or crashed); writes acknowledged in its last commit interval may be missing"})
 		}
 		w.running = true
-		earliest = min(earliest, r.TS)
+		earliest = min(earliest, r.Gap.From)
 	case KindClose:
 		w.running = false
 	case KindGap:

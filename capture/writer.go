@@ -22,6 +22,9 @@ type Store interface {
 
 var _ Store = (*repo.Repository)(nil)
 
+// openMargin is how far before its Open record a run's coverage starts.
+const openMargin = time.Second
+
 // Defaults of Options.
 const (
 	DefaultCommitInterval = time.Second
@@ -119,7 +122,11 @@ func Open(ctx context.Context, st Store, opt Options) (*Writer, error) {
 	if w.seq, err = lastSeq(ctx, st, opt.GuardID); err != nil {
 		return nil, err
 	}
-	w.Append(Record{Kind: KindOpen, TS: HybridTS(opt.Now())})
+	// Milvus's timestamp oracle may lag this host's clock: the log covers
+	// writes from openMargin before the Open record on (nothing went
+	// through this writer's guard before it opened).
+	now := opt.Now()
+	w.Append(Record{Kind: KindOpen, TS: HybridTS(now), Gap: Gap{From: HybridTS(now.Add(-openMargin))}})
 	if err := w.commit(ctx); err != nil {
 		return nil, fmt.Errorf("start the capture log: %w", err)
 	}

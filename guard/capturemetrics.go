@@ -26,7 +26,7 @@ func NewCaptureMetrics(reg prometheus.Registerer) *CaptureMetrics {
 		segments:    prometheus.NewCounter(prometheus.CounterOpts{Name: "milvault_guard_capture_segments_total", Help: "Segments committed to the capture log."}),
 		lostRecords: prometheus.NewCounter(prometheus.CounterOpts{Name: "milvault_guard_capture_lost_records_total", Help: "Acknowledged writes that could not be captured (recorded as gaps)."}),
 		gaps:        prometheus.NewCounter(prometheus.CounterOpts{Name: "milvault_guard_capture_gaps_total", Help: "Failed segment commits, each a gap of the capture log."}),
-		gapOpen:     prometheus.NewGauge(prometheus.GaugeOpts{Name: "milvault_guard_capture_failing", Help: "1 while the last segment commit of the capture log failed, else 0."}),
+		gapOpen:     prometheus.NewGauge(prometheus.GaugeOpts{Name: "milvault_guard_capture_failing", Help: "1 after a failed segment commit of the capture log until the next commit succeeds, else 0."}),
 		lastCommit:  prometheus.NewGauge(prometheus.GaugeOpts{Name: "milvault_guard_capture_last_commit_timestamp_seconds", Help: "Unix time of the last committed segment."}),
 		seconds: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "milvault_guard_capture_commit_seconds", Help: "Duration of segment commits.",
 			Buckets: prometheus.ExponentialBuckets(0.001, 4, 8)}),
