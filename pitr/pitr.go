@@ -127,6 +127,9 @@ func MakePlan(ctx context.Context, r *repo.Repository, p Params) (*Plan, error) 
 	if coll == "" || p.At == 0 {
 		return nil, errkind.Wrap(errkind.Usage, errors.New("a point-in-time restore needs one collection and a time"))
 	}
+	if p.Restore.AutoID == restore.AutoIDRegenerate {
+		return nil, errkind.Wrap(errkind.Usage, errors.New("a point-in-time restore keeps the primary keys the captured writes refer to: --auto-id regenerate cannot be used"))
+	}
 	m, err := chooseBackup(ctx, r, db+"."+coll, p.At)
 	if err != nil {
 		return nil, err

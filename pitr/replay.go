@@ -2,7 +2,6 @@ package pitr
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	"github.com/milvus-io/milvus-proto/go-api/v2/milvuspb"
@@ -10,7 +9,6 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/milvault/milvault/capture"
-	"github.com/milvault/milvault/errkind"
 	"github.com/milvault/milvault/milvus"
 	"github.com/milvault/milvault/restore"
 )
@@ -18,9 +16,6 @@ import (
 // Run restores the collection of p as it was at p.At: the plan's backup,
 // then its captured writes replayed into the restored collection.
 func Run(ctx context.Context, deps Deps, p Params) (*Result, error) {
-	if p.Restore.AutoID == restore.AutoIDRegenerate {
-		return nil, errkind.Wrap(errkind.Usage, errors.New("a point-in-time restore keeps the primary keys the captured writes refer to: --auto-id regenerate cannot be used"))
-	}
 	pl, err := MakePlan(ctx, deps.Repo, p)
 	if err != nil {
 		return nil, err
