@@ -37,7 +37,7 @@ func TestChooseBackup(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	commitBackup(t, r, 0, minute(0), minute(1), false)  // read from minute 0 to 1
+	commitBackup(t, r, 0, minute(0), minute(1), false)   // read from minute 0 to 1
 	commitBackup(t, r, 1, minute(10), minute(12), false) // read from 10 to 12
 	commitBackup(t, r, 2, minute(20), minute(25), true)  // pinned at 20
 	// Capture covers everything from before the first backup on.
