@@ -323,3 +323,23 @@ func TestEncryptedSegmentsHideContent(t *testing.T) {
 		t.Fatalf("read back: %v, %d records", err, len(res.Records))
 	}
 }
+
+func TestAppendNowCommitsAtOnce(t *testing.T) {
+	ctx := context.Background()
+	r, _ := newRepo(t, "mem")
+	obs := &observer{}
+	w := open(t, r, capture.Options{Observer: obs}) // commit interval: an hour
+	defer w.Close(ctx)
+	tctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	for i := uint64(1); i <= 3; i++ {
+		if err := w.AppendNow(write(capture.KindUpsert, base+i, "docs", "u")).Wait(tctx); err != nil {
+			t.Fatalf("AppendNow %d did not commit before the interval: %v", i, err)
+		}
+	}
+	obs.mu.Lock()
+	defer obs.mu.Unlock()
+	if obs.committed != 4 {
+		t.Errorf("%d segments committed, want the open segment and one per waited write (4)", obs.committed)
+	}
+}

@@ -153,8 +153,16 @@ func lastSeq(ctx context.Context, st Store, guard string) (uint64, error) {
 var ErrClosed = errors.New("capture log is closed")
 
 // Append adds r to the pending segment and returns the ticket of its
-// commit. After Close the ticket fails with ErrClosed.
-func (w *Writer) Append(r Record) Ticket {
+// commit, which happens within the commit interval or at the next roll.
+// After Close the ticket fails with ErrClosed.
+func (w *Writer) Append(r Record) Ticket { return w.append(r, false) }
+
+// AppendNow is Append for a caller that will wait: the pending records
+// are committed as soon as the writer is free (group commit: records
+// appended while a commit is in flight share the next one).
+func (w *Writer) AppendNow(r Record) Ticket { return w.append(r, true) }
+
+func (w *Writer) append(r Record, now bool) Ticket {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.closed {
@@ -166,7 +174,7 @@ func (w *Writer) Append(r Record) Ticket {
 	b := w.batch
 	b.recs = append(b.recs, r)
 	b.bytes += r.size()
-	if b.bytes >= w.opt.SegmentBytes {
+	if now || b.bytes >= w.opt.SegmentBytes {
 		select {
 		case w.kick <- struct{}{}:
 		default:

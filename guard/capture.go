@@ -76,13 +76,15 @@ func (g *Guard) captured(method string, kind capture.Kind, w *capture.Writer, mo
 		if !ok {
 			return out.data, false, nil // refused by Milvus: nothing happened
 		}
-		t := w.Append(rec)
 		if mode == CaptureFailClosed {
+			t := w.AppendNow(rec)
 			if err := t.Wait(ctx); err != nil {
 				g.cfg.Metrics.intercepted(kind.String(), "uncaptured")
 				return captureFailure(rec, err)
 			}
+			return out.data, false, nil
 		}
+		w.Append(rec)
 		return out.data, false, nil
 	}
 }
