@@ -26,7 +26,7 @@ type guardCaptureFlags struct {
 func (o *guardCaptureFlags) addFlags(f *pflag.FlagSet) {
 	f.StringVar(&o.Mode, "capture", "off", "continuous capture of inserts, upserts and deletes into the repository for point-in-time restore: off, fail-closed (a write is answered once captured; one that cannot be captured is answered with an error) or fail-open (answered at once; a failed capture is recorded as a gap and raised in the metrics)")
 	f.StringVar(&o.GuardID, "guard-id", "", "name of this guard's capture folder (capture/<id>/ in the repository); must be stable across restarts and unique among running guards (default: the host name)")
-	f.DurationVar(&o.CommitInterval, "capture-commit-interval", capture.DefaultCommitInterval, "longest time a captured write waits before its segment is committed (the added latency of a write under fail-closed)")
+	f.DurationVar(&o.CommitInterval, "capture-commit-interval", capture.DefaultCommitInterval, "longest time a captured write waits before its segment is committed under fail-open (fail-closed commits at once, grouping the writes that arrive during a commit)")
 	config.SizeVar(f, &o.SegmentSize, "capture-segment-size", capture.DefaultSegmentBytes, "pending captured bytes that make a segment be committed at once (e.g. 16MiB)")
 }
 
