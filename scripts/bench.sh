@@ -88,6 +88,11 @@ esac
   -server-pgid "$pgid" -profile-dir bin -out "$section" -encode-workers "${BENCH_ENCODE_WORKERS:-0}" "${only[@]}"
 # Appended only after a complete run, so a failed run leaves the file as it was.
 cat "$section" >> docs/benchmarks.md
+# A BENCH_ONLY run measures only its comparison: the native and guard
+# benchmarks below are skipped unless asked for explicitly.
+if [[ -n ${BENCH_ONLY:-} ]]; then
+  BENCH_NATIVE=${BENCH_NATIVE:-0} BENCH_GUARD=${BENCH_GUARD:-0}
+fi
 # Native vs logical backup, native vs insert restore, incremental native
 # backup (restarts milvus23 with its storage on MinIO; BENCH_NATIVE=0 skips).
 if [[ ${BENCH_NATIVE:-1} == 1 ]]; then
