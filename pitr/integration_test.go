@@ -132,6 +132,16 @@ func (w *world) insert(keys []int64, val int64) {
 	})
 }
 
+// insertInto inserts into a partition.
+func (w *world) insertInto(partition string, keys []int64, val int64) {
+	resp, err := w.app.Service().Insert(context.Background(), &milvuspb.InsertRequest{CollectionName: w.coll, PartitionName: partition, FieldsData: columns(keys, val), NumRows: uint32(len(keys))})
+	w.record(fmt.Sprintf("insert %s %d..%d=%d", partition, keys[0], keys[len(keys)-1], val), resp, err, func(s state) {
+		for _, k := range keys {
+			s[k] = val
+		}
+	})
+}
+
 func (w *world) upsert(keys []int64, val int64) {
 	resp, err := w.app.Service().Upsert(context.Background(), &milvuspb.UpsertRequest{CollectionName: w.coll, FieldsData: columns(keys, val), NumRows: uint32(len(keys))})
 	w.record(fmt.Sprintf("upsert %d..%d=%d", keys[0], keys[len(keys)-1], val), resp, err, func(s state) {
@@ -237,6 +247,9 @@ func createCollection(t *testing.T, c *milvus.Client) string {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { c.DropCollection(context.Background(), "default", name) })
+	if err := c.CreatePartition(ctx, "default", name, "p1"); err != nil {
+		t.Fatal(err)
+	}
 	if err := c.CreateIndex(ctx, "default", name, "vec", "vec_flat", map[string]string{"index_type": "FLAT", "metric_type": "L2"}); err != nil {
 		t.Fatal(err)
 	}
@@ -292,6 +305,7 @@ func TestPointInTimeRestore(t *testing.T) {
 	w.upsert(ids(5, 10), 2)
 	w.delete([]int64{1, 2, 3})
 	w.insert(ids(21, 30), 3)
+	w.insertInto("p1", ids(200, 205), 7)
 	during := make(chan struct{})
 	go func() { // writes while the middle backup is read
 		defer close(during)
@@ -307,6 +321,8 @@ func TestPointInTimeRestore(t *testing.T) {
 	w.upsert(ids(1, 3), 5)
 	w.delete([]int64{100, 5})
 	w.insert(ids(31, 35), 6)
+	w.insertInto("p1", ids(206, 209), 8)
+	w.delete([]int64{200})
 	if t.Failed() {
 		t.FailNow()
 	}
@@ -314,6 +330,13 @@ func TestPointInTimeRestore(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	inWindow := 0
+	for _, s := range w.steps {
+		if s.ts > m1.Snapshot.Timestamp && s.ts <= capture.HybridTS(m1.CompletedAt) {
+			inWindow++
+		}
+	}
+	t.Logf("%d acknowledged writes fell inside the middle backup's read window (after its snapshot, before its completion)", inWindow)
 	ts := func(what string) uint64 {
 		for _, s := range w.steps {
 			if s.what == what {
@@ -336,7 +359,7 @@ func TestPointInTimeRestore(t *testing.T) {
 		{"right after a delete", ts("delete id in [1,2,3]"), b0},
 		{"while the middle backup was read", m1.Snapshot.Timestamp + 1, b0},
 		{"between two deletes after the backup", betweenDeletes, b1},
-		{"at the last write", ts("insert 31..35=6"), b1},
+		{"at the last write", ts("delete id in [200]"), b1},
 	}
 	for i, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -354,6 +377,9 @@ func TestPointInTimeRestore(t *testing.T) {
 			if got := readState(t, direct, target); diff(got, want) != "" {
 				t.Errorf("restored at %d (%d rows, replayed %v) differs from the state the application saw:\n%s", tc.at, len(got), res.Counts, diff(got, want))
 			}
+			if i == len(cases)-1 {
+				checkPartition(t, direct, target, "p1", 9) // 200..209 less 200
+			}
 		})
 	}
 	all, err := capture.Read(ctx, r, capture.Query{Database: "default", Collection: w.coll})
@@ -362,5 +388,24 @@ func TestPointInTimeRestore(t *testing.T) {
 	}
 	if len(all.Records) != len(w.steps) {
 		t.Errorf("the capture log holds %d writes, the application saw %d acknowledged", len(all.Records), len(w.steps))
+	}
+}
+
+// checkPartition counts the rows of one partition of coll.
+func checkPartition(t *testing.T, c *milvus.Client, coll, partition string, want int) {
+	t.Helper()
+	resp, err := c.Service().Query(context.Background(), &milvuspb.QueryRequest{CollectionName: coll, Expr: "id >= 0", OutputFields: []string{"id"},
+		PartitionNames: []string{partition}, ConsistencyLevel: commonpb.ConsistencyLevel_Strong})
+	if err != nil || resp.GetStatus().GetErrorCode() != commonpb.ErrorCode_Success {
+		t.Fatalf("query %s/%s: %v %s", coll, partition, err, resp.GetStatus().GetReason())
+	}
+	var got int
+	for _, f := range resp.GetFieldsData() {
+		if f.GetFieldName() == "id" {
+			got = len(f.GetScalars().GetLongData().GetData())
+		}
+	}
+	if got != want {
+		t.Errorf("partition %s of %s holds %d rows, want %d (replayed writes keep their partition)", partition, coll, got, want)
 	}
 }

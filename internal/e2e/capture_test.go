@@ -40,6 +40,11 @@ func milvus23Target(t *testing.T) string {
 // process and waits until it accepts connections.
 func startGuardProcess(t *testing.T, bin, addr, repo string) *exec.Cmd {
 	t.Helper()
+	if ln, err := net.Listen("tcp", killGuardPort); err != nil {
+		t.Skipf("the test's guard port %s is busy: %v", killGuardPort, err)
+	} else {
+		ln.Close()
+	}
 	cmd := exec.Command(bin, "--milvus", addr, "--repo", repo, "guard", "--listen", killGuardPort, "--http-listen", "",
 		"--capture", "fail-closed", "--guard-id", "kill-test", "--capture-commit-interval", "200ms")
 	if err := cmd.Start(); err != nil {
