@@ -9,6 +9,7 @@ import (
 	"github.com/milvus-io/milvus-proto/go-api/v2/commonpb"
 	"github.com/milvus-io/milvus-proto/go-api/v2/milvuspb"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
 
@@ -79,6 +80,9 @@ func (g *Guard) captured(method string, kind capture.Kind, w *capture.Writer, mo
 		if mode == CaptureFailClosed {
 			t := w.AppendNow(rec)
 			if err := t.Wait(ctx); err != nil {
+				if ctx.Err() != nil {
+					return nil, false, status.FromContextError(ctx.Err()).Err() // the caller went away; the write is still committed
+				}
 				g.cfg.Metrics.intercepted(kind.String(), "uncaptured")
 				return captureFailure(rec, err)
 			}
