@@ -35,7 +35,7 @@ type capturingGuard struct {
 	coll    string
 }
 
-func startCapturingGuard(t *testing.T, port string, mode CaptureMode) *capturingGuard {
+func startCapturingGuard(t *testing.T, mode CaptureMode) *capturingGuard {
 	t.Helper()
 	var addr string
 	for _, tg := range testenv.Targets(t) {
@@ -67,10 +67,11 @@ func startCapturingGuard(t *testing.T, port string, mode CaptureMode) *capturing
 		t.Fatal(err)
 	}
 	g.Capture(cg.writer, mode)
-	ln, err := net.Listen("tcp", port)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		t.Skipf("the test's guard port %s is busy: %v", port, err)
+		t.Fatal(err)
 	}
+	port := ln.Addr().String()
 	srv := g.Server()
 	go srv.Serve(ln)
 	t.Cleanup(srv.Stop)
@@ -105,7 +106,7 @@ func (cg *capturingGuard) insert(t *testing.T, id int64) *milvuspb.MutationResul
 }
 
 func TestCaptureFailOpenRecordsGap(t *testing.T) {
-	cg := startCapturingGuard(t, "127.0.0.1:23952", CaptureFailOpen)
+	cg := startCapturingGuard(t, CaptureFailOpen)
 	first := cg.insert(t, 1) // its segment is the one that fails
 	if first.GetStatus().GetErrorCode() != commonpb.ErrorCode_Success {
 		t.Fatalf("fail-open answered %v", first.GetStatus())
@@ -137,7 +138,7 @@ func TestCaptureFailOpenRecordsGap(t *testing.T) {
 }
 
 func TestCaptureFailClosedAnswersError(t *testing.T) {
-	cg := startCapturingGuard(t, "127.0.0.1:23953", CaptureFailClosed)
+	cg := startCapturingGuard(t, CaptureFailClosed)
 	first := cg.insert(t, 1)
 	reason := first.GetStatus().GetReason()
 	if first.GetStatus().GetErrorCode() == commonpb.ErrorCode_Success || !strings.Contains(reason, "could not be written to the capture log") || !strings.Contains(reason, "Milvus applied") {

@@ -39,20 +39,21 @@ func (f *fakeMilvus) handle(_ any, ss grpc.ServerStream) error {
 	return ss.SendMsg(&frame{data: data})
 }
 
-func listenOn(t *testing.T, port string, srv *grpc.Server) string {
+// listenOn serves srv on a free loopback port and returns its address.
+func listenOn(t *testing.T, srv *grpc.Server) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", port)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		t.Skipf("the test's port %s is busy: %v", port, err)
+		t.Fatal(err)
 	}
 	go srv.Serve(ln)
 	t.Cleanup(srv.Stop)
-	return port
+	return ln.Addr().String()
 }
 
 func TestCaptureForwardsBytesAndRecordsAnswers(t *testing.T) {
 	fake := &fakeMilvus{}
-	up := listenOn(t, "127.0.0.1:23956", grpc.NewServer(grpc.ForceServerCodec(rawCodec{}), grpc.UnknownServiceHandler(fake.handle)))
+	up := listenOn(t, grpc.NewServer(grpc.ForceServerCodec(rawCodec{}), grpc.UnknownServiceHandler(fake.handle)))
 	r := testRepo(t)
 	g, err := New(Config{Upstream: dialRaw(t, up), Repo: r})
 	if err != nil {
@@ -63,7 +64,7 @@ func TestCaptureForwardsBytesAndRecordsAnswers(t *testing.T) {
 		t.Fatal(err)
 	}
 	g.Capture(w, CaptureFailClosed)
-	c := milvus.Wrap(dialRaw(t, listenOn(t, "127.0.0.1:23957", g.Server())), "guard")
+	c := milvus.Wrap(dialRaw(t, listenOn(t, g.Server())), "guard")
 	ctx := metadata.AppendToOutgoingContext(context.Background(), "dbname", "shop")
 	ins := &milvuspb.InsertRequest{CollectionName: "docs", PartitionName: "p1", NumRows: 1, FieldsData: []*schemapb.FieldData{milvus.Int64Column("n", []int64{5})}}
 	resp, err := c.Service().Insert(ctx, ins)

@@ -28,8 +28,9 @@ import (
 	"github.com/milvault/milvault/restore"
 )
 
-// guardPort is this test's guard listener (the test ports 23950-23999).
-const guardPort = "127.0.0.1:23951"
+// guardPort is the address of the running test's guard listener (a free
+// loopback port, set when the guard starts).
+var guardPort string
 
 // state is the collection as the application saw it: key -> value.
 type state map[int64]int64
@@ -78,10 +79,11 @@ func startGuard(t *testing.T, addr string, r *repo.Repository) *capture.Writer {
 		t.Fatal(err)
 	}
 	g.Capture(w, guard.CaptureFailClosed)
-	ln, err := net.Listen("tcp", guardPort)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		t.Skipf("the test's guard port %s is busy: %v", guardPort, err)
+		t.Fatal(err)
 	}
+	guardPort = ln.Addr().String()
 	srv := g.Server()
 	go srv.Serve(ln)
 	t.Cleanup(func() { srv.Stop(); w.Close(context.Background()) })
