@@ -2,7 +2,6 @@ package backup
 
 import (
 	"context"
-	"errors"
 
 	"github.com/milvault/milvault/manifest"
 )
@@ -22,9 +21,6 @@ type NativeWriter interface {
 
 // writeNative hands a captured collection to deps.Native.
 func writeNative(ctx context.Context, deps Deps, m *manifest.Manifest, c *captured) error {
-	if c.PartitionKey {
-		return errors.New("native backups of partition-key collections are not supported yet: take a logical backup (--mode logical)")
-	}
 	m.Options.Mode = manifest.ModeNative
 	m.Options.Compression, m.Options.CompressionLevel, m.Options.ChunkBytes = "none", 0, 0
 	m.Options.Checksum = "sha256"

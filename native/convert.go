@@ -199,14 +199,18 @@ func (s *binlogSource) Scan(ctx context.Context, req milvus.ScanRequest, fn func
 	if err != nil {
 		return milvus.ScanResult{}, err
 	}
-	if len(req.Partitions) != 1 {
+	if len(req.Partitions) > 1 {
 		return milvus.ScanResult{}, errors.New("converting a native backup reads one partition at a time")
 	}
 	schema, err := decodeSchema(c)
 	if err != nil {
 		return milvus.ScanResult{}, err
 	}
-	t, err := s.decodePartition(ctx, c, schema, req.Partitions[0])
+	part := "" // a partition-key collection is read whole
+	if len(req.Partitions) == 1 {
+		part = req.Partitions[0]
+	}
+	t, err := s.decodePartition(ctx, c, schema, part)
 	if err != nil {
 		return milvus.ScanResult{}, fmt.Errorf("decode segment files of %s: %w", c.QualifiedName(), err)
 	}
@@ -227,7 +231,8 @@ func (t *table) release() {
 	}
 }
 
-// decodePartition reads every segment of partition part.
+// decodePartition reads every segment of partition part (of every
+// partition when part is "").
 func (s *binlogSource) decodePartition(ctx context.Context, c *manifest.Collection, schema *schemapb.CollectionSchema, part string) (*table, error) {
 	pk := milvus.PrimaryField(schema)
 	if pk == nil {
@@ -239,7 +244,7 @@ func (s *binlogSource) decodePartition(ctx context.Context, c *manifest.Collecti
 	}
 	perField := map[int64][]arrow.Array{}
 	for _, seg := range c.Segments {
-		if seg.Partition != part {
+		if part != "" && seg.Partition != part {
 			continue
 		}
 		if err := s.readSegment(ctx, seg, perField); err != nil {
