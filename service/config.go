@@ -149,6 +149,7 @@ type BackupConfig struct {
 	CompressionLevel int    `yaml:"compression_level"`
 	Checksum         string `yaml:"checksum"`
 	ChunkSize        string `yaml:"chunk_size"`
+	EncodeWorkers    int    `yaml:"encode_workers"` // as backup --encode-workers; 0: the default
 }
 
 // RetentionConfig are the keep rules of `milvault prune`.
