@@ -74,6 +74,15 @@ type Params struct {
 	// after the last key stored. Run does not clean up interrupted backups
 	// first when resuming.
 	Resume bool
+	// Reconnect is how long a logical backup waits, in all, for Milvus to
+	// answer again when it goes away mid-backup (Unavailable, deadline
+	// exceeded): it then carries on after the last key it stored, in the
+	// same process. 0 stops at once with an *InterruptedError, for Resume.
+	Reconnect time.Duration
+
+	// resumeID, with Resume, names the interrupted backup to finish
+	// instead of the newest one (an in-process reconnect resumes its own).
+	resumeID string
 
 	// A shard of a sharded backup (shard.go) reads one key range of each
 	// partition and stores its files in its own folder.
@@ -140,7 +149,7 @@ func Run(ctx context.Context, deps Deps, p Params) (*Result, error) {
 	}
 	defer unlock()
 	deps.Lock = l
-	res, err := runLocked(lctx, deps, p, start)
+	res, err := runReconnecting(lctx, deps, p, start)
 	if err != nil && lctx.Err() != nil && ctx.Err() == nil {
 		err = fmt.Errorf("backup stopped: %w", context.Cause(lctx))
 	}
