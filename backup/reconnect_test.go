@@ -16,7 +16,7 @@ import (
 
 // TestReconnectCarriesOn: Milvus answers Unavailable in the middle of a
 // partition (after some files are stored) and keeps answering so for a
-// while; a backup with Reconnect waits, then finishes the same backup in
+// while, then refuses flushes for a while; a backup with Reconnect waits, then finishes the same backup in
 // the same call, and holds every row, in order, as a backup without the
 // outage does. Without Reconnect the same outage stops it with an
 // *InterruptedError.
@@ -28,14 +28,21 @@ func TestReconnectCarriesOn(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var down atomic.Bool
+	// Milvus is away for 500 ms, then answers but fails flushes with an
+	// ordinary error for 500 ms more (as a restarted 2.3.5 does until its
+	// data node registers).
+	var down, notReady atomic.Bool
 	outage := func(op string, n int) error {
-		if op == "scan" && n == 11 && !down.Load() {
+		if op == "scan" && n == 11 && !down.Load() && !notReady.Load() {
 			down.Store(true)
-			time.AfterFunc(700*time.Millisecond, func() { down.Store(false) })
+			time.AfterFunc(500*time.Millisecond, func() { notReady.Store(true); down.Store(false) })
+			time.AfterFunc(time.Second, func() { notReady.Store(false) })
 		}
 		if down.Load() {
 			return status.Error(codes.Unavailable, "injected: server went away")
+		}
+		if notReady.Load() && op == "flush" {
+			return errors.New("injected: node not match")
 		}
 		return nil
 	}
@@ -43,7 +50,7 @@ func TestReconnectCarriesOn(t *testing.T) {
 	if _, err := Run(ctx, Deps{Milvus: s, Repo: newTestRepo(t, mem.New())}, p); !errors.As(err, new(*InterruptedError)) {
 		t.Fatalf("backup without Reconnect during the outage: %v, want an *InterruptedError", err)
 	}
-	for down.Load() {
+	for down.Load() || notReady.Load() {
 		time.Sleep(50 * time.Millisecond)
 	}
 	s.SetHook(outage)
