@@ -74,6 +74,19 @@ type Params struct {
 	// after the last key stored. Run does not clean up interrupted backups
 	// first when resuming.
 	Resume bool
+	// Reconnect is how long a logical backup waits, in all, for Milvus to
+	// answer again when it goes away mid-backup (Unavailable, deadline
+	// exceeded): it then carries on after the last key it stored, in the
+	// same process. 0 stops at once with an *InterruptedError, for Resume.
+	Reconnect time.Duration
+
+	// resumeID, with Resume, names the interrupted backup to finish
+	// instead of the newest one (an in-process reconnect resumes its own).
+	resumeID string
+	// keepOnError keeps a failed backup's stored files for a resume
+	// whatever the error (a server restarting answers with other errors
+	// for a while; see runReconnecting).
+	keepOnError bool
 
 	// A shard of a sharded backup (shard.go) reads one key range of each
 	// partition and stores its files in its own folder.
@@ -140,7 +153,7 @@ func Run(ctx context.Context, deps Deps, p Params) (*Result, error) {
 	}
 	defer unlock()
 	deps.Lock = l
-	res, err := runLocked(lctx, deps, p, start)
+	res, err := runReconnecting(lctx, deps, p, start)
 	if err != nil && lctx.Err() != nil && ctx.Err() == nil {
 		err = fmt.Errorf("backup stopped: %w", context.Cause(lctx))
 	}
@@ -266,18 +279,19 @@ func run(ctx context.Context, deps Deps, p Params, targets []target, start time.
 		err = r.Commit(ctx, m)
 	}
 	if err != nil {
-		return nil, keepOrAbort(ctx, r, m.ID, jr, err)
+		return nil, keepOrAbort(ctx, r, m.ID, jr, err, p.keepOnError)
 	}
 	return m, nil
 }
 
 // keepOrAbort handles a failed backup: one that Milvus interrupted after it
-// stored data files is kept for a resume, any other is removed.
-func keepOrAbort(ctx context.Context, r *repo.Repository, id string, jr *journaler, err error) error {
+// stored data files (with keep, one that failed in any way after it stored
+// data files) is kept for a resume, any other is removed.
+func keepOrAbort(ctx context.Context, r *repo.Repository, id string, jr *journaler, err error, keep bool) error {
 	// The caller's context may be cancelled: clean up with a fresh one.
 	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
 	defer cancel()
-	if n := len((&resumeState{journal: jr.j}).storedFiles()); n > 0 && resumable(err) && ctx.Err() == nil {
+	if n := len((&resumeState{journal: jr.j}).storedFiles()); n > 0 && (resumable(err) || keep) && ctx.Err() == nil {
 		if serr := r.Suspend(cctx, id); serr == nil {
 			return &InterruptedError{ID: id, Files: n, Err: err}
 		}

@@ -39,6 +39,7 @@ type BackupOptions struct {
 	ScanWorkers    int
 	EncodeWorkers  int
 	Resume         bool
+	Reconnect      time.Duration
 	RBAC           bool
 	Native         NativeOptions // --mode, --milvus-storage, ... (cmd_backup_native.go)
 	ShardFlags     ShardOptions  // --shards, --shard, --commit, ... (cmd_backup_shard.go)
@@ -64,6 +65,7 @@ func (o *BackupOptions) AddFlags(cmd *cobra.Command) {
 	f.BoolVar(&o.RBAC, "rbac", false, "also record Milvus's users (names), roles, grants and user-role bindings (restore them with restore --rbac)")
 	f.BoolVar(&o.Init, "init", false, "create the repository first when --repo holds none (for scripts; see milvault init)")
 	f.BoolVar(&o.Resume, "resume", false, "finish the newest interrupted backup (same selection and options) instead of starting over: its stored files are checked and reused")
+	config.DurationVar(f, &o.Reconnect, "reconnect", 0, "when Milvus goes away mid-backup, wait up to this long (e.g. 5m) for it to answer again and carry on after the last key stored (logical backups; 0: stop at once, exit 4, finish with --resume)")
 	f.IntVar(&o.ScanWorkers, "scan-workers", 0, "streams reading each partition at once (0: one per query node, at most one per core)")
 	f.IntVar(&o.EncodeWorkers, "encode-workers", 0, "data files of a partition encoded at once, one per core (0: one per core, at most 4; 1: one at a time); memory up to about N x (--chunk-size + 8MiB)")
 	o.Native.addFlags(f)
@@ -97,6 +99,7 @@ func (o *BackupOptions) params() (backup.Params, error) {
 		Collections: o.Collections, Partitions: o.Partitions,
 		Compression: o.Compression, CompressionLevel: o.Level, Checksum: alg, ChunkBytes: o.ChunkSize,
 		SkipSpaceCheck: o.SkipSpaceCheck, SkipCountCheck: o.SkipCountCheck, ScanWorkers: o.ScanWorkers, EncodeWorkers: o.EncodeWorkers, Resume: o.Resume,
+		Reconnect: o.Reconnect,
 	}
 	if err := checkVerifyMode(o.Verify); err != nil {
 		return p, err

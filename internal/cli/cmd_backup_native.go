@@ -107,7 +107,9 @@ func (o *NativeOptions) openStorage(ctx context.Context, c *milvus.Client) (*nat
 	if err != nil {
 		return nil, err
 	}
-	if _, err := st.Store.List(ctx, "insert_log/"); err != nil {
+	// One delimiter listing: a full listing of insert_log/ would read the
+	// name of every segment file of every collection.
+	if _, err := st.Folders(ctx, "insert_log/"); err != nil {
 		return nil, fmt.Errorf("the Milvus storage %s is not reachable: %w", st.Store.Location(), err)
 	}
 	return st, nil
