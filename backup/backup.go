@@ -62,6 +62,9 @@ type Params struct {
 	// after the last key stored. Run does not clean up interrupted backups
 	// first when resuming.
 	Resume bool
+	// ResumeID, with Resume, names the interrupted backup to finish
+	// (see FindResumable) instead of the newest one.
+	ResumeID string
 
 	// A shard of a sharded backup (shard.go) reads one key range of each
 	// partition and stores its files in its own folder.
@@ -96,6 +99,10 @@ type Result struct {
 	// Cleaned lists interrupted backups whose leftovers were removed first.
 	Cleaned  []string
 	Duration time.Duration
+	// Resumed is the interrupted backup this run finished ("" for a new
+	// one), and ReusedFiles how many data files it had stored.
+	Resumed     string
+	ReusedFiles int
 }
 
 // Run takes a backup. On failure nothing is committed and the files written
@@ -161,7 +168,11 @@ func runLocked(ctx context.Context, deps Deps, p Params, start time.Time) (*Resu
 	if err != nil {
 		return nil, err
 	}
-	return &Result{Manifest: m, Duration: deps.Now().Sub(start)}, nil
+	res := &Result{Manifest: m, Duration: deps.Now().Sub(start)}
+	if state != nil {
+		res.Resumed, res.ReusedFiles = m.ID, len(state.storedFiles())
+	}
+	return res, nil
 }
 
 func (d Deps) withDefaults() Deps {

@@ -149,6 +149,27 @@ type BackupConfig struct {
 	CompressionLevel int    `yaml:"compression_level"`
 	Checksum         string `yaml:"checksum"`
 	ChunkSize        string `yaml:"chunk_size"`
+	// SkipCountCheck does not fail a backup whose rows read differ from
+	// the server's count(*) (collections with primary keys inserted more
+	// than once), as backup --skip-count-check.
+	SkipCountCheck bool `yaml:"skip_count_check"`
+	// ScanWorkers is the number of streams reading each partition at once
+	// (0: one per query node), as backup --scan-workers.
+	ScanWorkers int `yaml:"scan_workers"`
+	// Mode is logical (default), native or auto, as backup --mode.
+	Mode string `yaml:"mode"`
+	// MilvusStorage is Milvus's object storage (native and auto), as
+	// backup --milvus-storage.
+	MilvusStorage string `yaml:"milvus_storage"`
+	// MilvusMetrics is Milvus's metrics URL used to pause garbage
+	// collection during a native backup (default http://<milvus
+	// host>:9091; none: no pause), as backup --milvus-metrics.
+	MilvusMetrics string `yaml:"milvus_metrics"`
+	// GCPause is the length of one garbage-collection pause (default
+	// 10m), as backup --gc-pause.
+	GCPause string `yaml:"gc_pause"`
+
+	gcPause time.Duration
 }
 
 // RetentionConfig are the keep rules of `milvault prune`.
