@@ -17,33 +17,11 @@ import (
 	"github.com/milvault/milvault/repo/local"
 )
 
-// nativeEnv connects to the milvus23 target whose object storage is the
-// project's MinIO (scripts/milvus-env.sh with MILVUS23_STORAGE=minio), or
-// skips saying why.
+// nativeEnv connects to Milvus 2.3.5 on MinIO storage, or skips.
 func nativeEnv(t *testing.T) (*milvus.Client, *native.Storage) {
 	t.Helper()
-	loc := os.Getenv("MILVAULT_TEST_MILVUS23_STORAGE")
-	if loc == "" {
-		t.Skip("MILVAULT_TEST_MILVUS23_STORAGE is not set: start Milvus 2.3.5 with MILVUS23_STORAGE=minio scripts/milvus-env.sh start milvus23 and source .milvus-test/milvus23-storage.env (native drills import binlogs through the target's storage)")
-	}
-	t.Setenv("AWS_ACCESS_KEY_ID", os.Getenv("MILVAULT_TEST_S3_ACCESS_KEY"))
-	t.Setenv("AWS_SECRET_ACCESS_KEY", os.Getenv("MILVAULT_TEST_S3_SECRET_KEY"))
-	var addr string
-	for _, tg := range testenv.Targets(t) {
-		if tg.Name == "milvus23" {
-			addr = tg.Address
-		}
-	}
-	if addr == "" {
-		t.Skip("MILVAULT_TEST_TARGETS has no milvus23 target (the only server with binlog import the tests start)")
-	}
-	ctx := context.Background()
-	c, err := milvus.Connect(ctx, milvus.Config{Address: addr})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Close() })
-	st, err := native.OpenStorage(ctx, loc)
+	c, loc := testenv.NativeTarget(t)
+	st, err := native.OpenStorage(context.Background(), loc)
 	if err != nil {
 		t.Fatal(err)
 	}
