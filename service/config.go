@@ -139,6 +139,10 @@ type DrillConfig struct {
 	Schedule string `yaml:"schedule"`
 	Milvus   string `yaml:"milvus"`  // target; default: the policy's Milvus
 	MaxRTO   string `yaml:"max_rto"` // a longer RTO fails the drill
+	// MilvusStorage is the target's object storage, through which native
+	// backups are drilled by binlog import; default: the policy's
+	// backup.milvus_storage when the drill targets the policy's Milvus.
+	MilvusStorage string `yaml:"milvus_storage"`
 
 	maxRTO time.Duration
 }

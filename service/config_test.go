@@ -75,6 +75,7 @@ func TestConfigErrors(t *testing.T) {
 		{"storage without native", "    rpo: 26h", "    rpo: 26h\n    backup: {milvus_storage: /var/lib/milvus}", `policies.nightly.backup.milvus_storage: milvus_storage applies to native backups only`},
 		{"bad gc pause", "    rpo: 26h", "    rpo: 26h\n    backup: {mode: auto, milvus_storage: /x, gc_pause: often}", `policies.nightly.backup.gc_pause: "often" is not a duration`},
 		{"bad scan workers", "    rpo: 26h", "    rpo: 26h\n    backup: {scan_workers: -2}", `policies.nightly.backup.scan_workers: -2 scan workers out of range`},
+		{"native drill elsewhere without storage", "    rpo: 26h", "    rpo: 26h\n    backup: {mode: native, milvus_storage: /x}\n    drill: {schedule: \"@weekly\", milvus: standby}", `policies.nightly.drill.milvus: native backups are drilled by binlog import through the target's storage: set drill.milvus_storage`},
 		{"TLS cert without key", "token_env: TEST_MILVAULT_TOKEN", "token_env: TEST_MILVAULT_TOKEN\n    tls_cert: c.pem", "milvus.main.tls: --tls-cert/--tls-key: give both"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -93,7 +93,7 @@ func (s *Service) policySteps(ctx context.Context, r *repo.Repository, l *repo.L
 		res.Collections = append(res.Collections, col.QualifiedName())
 	}
 	s.metrics.backupCommitted(name, m)
-	if res.Verification, err = s.verifyBackup(ctx, r, l, m, pol.Verify, c, p); err != nil {
+	if res.Verification, err = s.verifyBackup(ctx, r, l, m, pol.Verify, c, nil, p); err != nil {
 		return res, err
 	}
 	s.metrics.backupGood(name, m, res.Verification)
@@ -180,11 +180,13 @@ func backupParams(pol PolicyConfig) (backup.Params, error) {
 // verifyBackup verifies m in mode (verify.Run, as `milvault verify`, which
 // records the proof, failed or not) under the held lock l; a damaged
 // backup is an error.
-func (s *Service) verifyBackup(ctx context.Context, r *repo.Repository, l *repo.Lock, m *manifest.Manifest, mode string, c *milvus.Client, p progress.Progress) (*VerifyResult, error) {
+// A deep verification of a native backup restores it through st, the
+// storage of c.
+func (s *Service) verifyBackup(ctx context.Context, r *repo.Repository, l *repo.Lock, m *manifest.Manifest, mode string, c *milvus.Client, st *native.Storage, p progress.Progress) (*VerifyResult, error) {
 	if mode == VerifyNone {
 		return nil, nil
 	}
-	rep, err := verify.Run(ctx, verify.Deps{Repo: r, Milvus: c, Progress: p, Lock: l}, m,
+	rep, err := verify.Run(ctx, verify.Deps{Repo: r, Milvus: c, Progress: p, Lock: l, Storage: st}, m,
 		verify.Options{Mode: mode, Sample: 0.05, LockWait: s.config().lockWait})
 	if err != nil {
 		return nil, fmt.Errorf("verify backup %s: %w", m.ID, err)

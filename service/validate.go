@@ -201,6 +201,9 @@ func (c *checker) policy(cfg *Config, key string, p PolicyConfig) PolicyConfig {
 			reference(c, key+".drill.milvus", d.Milvus, cfg.Milvus)
 		}
 		d.maxRTO = c.duration(key+".drill.max_rto", d.MaxRTO, 0)
+		if p.Backup.Mode != "" && p.Backup.Mode != native.ModeLogical && d.Milvus != "" && d.Milvus != cfg.milvusFor(p) && d.MilvusStorage == "" {
+			c.errorAt(key+".drill.milvus", "native backups are drilled by binlog import through the target's storage: set drill.milvus_storage for Milvus %s", d.Milvus)
+		}
 		p.Drill = &d
 	}
 	if p.Webhook != nil {
