@@ -17,7 +17,9 @@ import (
 	"github.com/milvault/milvault/repo"
 )
 
-// DefaultChunkBytes is the target size of one data file.
+// DefaultChunkBytes is the target size of one data file, measured as the
+// raw (uncompressed) size of the rows it holds: a file is closed after the
+// row group that brings it to this size, so a compressed file is smaller.
 const DefaultChunkBytes = 256 << 20
 
 // Params says what to back up and how.
@@ -39,6 +41,15 @@ type Params struct {
 	// ranges whose rows are written in key order; 0 means
 	// milvus.AutoWorkers (one per query node, at most one per core).
 	ScanWorkers int
+	// EncodeWorkers is how many data files of a partition are encoded
+	// (Parquet, compression, checksum) at once, each on its own core; 0
+	// means DefaultEncodeWorkers, 1 encodes on one goroutine. The files
+	// are the same whatever the number (where a file ends is decided
+	// from the raw size of its rows before it is encoded), and they are
+	// stored in key order. With more than one, each file in flight queues
+	// up to its whole raw size in memory: about EncodeWorkers x
+	// (ChunkBytes + 8 MiB) at most.
+	EncodeWorkers int
 	// SkipSpaceCheck disables the free-space estimate on local repositories.
 	SkipSpaceCheck bool
 	// SkipCountCheck turns off the cross-check of every partition's rows
@@ -47,7 +58,8 @@ type Params struct {
 	// than once, which count(*) counts once per copy.
 	SkipCountCheck bool
 	// SpoolDir holds each data file while it is written, before it is
-	// stored (up to ChunkBytes per file, two files at a time). "" means the
+	// stored (up to about ChunkBytes per file, EncodeWorkers+1 files at a
+	// time). "" means the
 	// repository's own directory for a local repository (the finished file
 	// is then linked into place, not copied; spool files are named .tmp-*
 	// and never listed), else os.TempDir().
@@ -70,6 +82,9 @@ type Params struct {
 	// partition and stores its files in its own folder.
 	after, until any
 	shardDir     string
+	// encodeFault, when set (tests), fails the encode of a partition's
+	// file once it is written, given its number.
+	encodeFault func(index int) error
 }
 
 // Deps are the services a backup uses.
@@ -223,6 +238,9 @@ func (p Params) normalize() (Params, error) {
 	}
 	if p.ScanWorkers < 0 || p.ScanWorkers > maxScanWorkers {
 		return p, fmt.Errorf("%d scan workers out of range: use 1 to %d, or 0 for the default", p.ScanWorkers, maxScanWorkers)
+	}
+	if p.EncodeWorkers < 0 || p.EncodeWorkers > maxEncodeWorkers {
+		return p, fmt.Errorf("%d encode workers out of range: use 1 to %d, or 0 for the default", p.EncodeWorkers, maxEncodeWorkers)
 	}
 	if p.QueryBatchRows < 0 || p.QueryBatchRows > maxBatchRows {
 		return p, fmt.Errorf("query batch of %d rows out of range: use 1 to %d, or 0 for the default", p.QueryBatchRows, maxBatchRows)

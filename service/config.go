@@ -153,6 +153,7 @@ type BackupConfig struct {
 	CompressionLevel int    `yaml:"compression_level"`
 	Checksum         string `yaml:"checksum"`
 	ChunkSize        string `yaml:"chunk_size"`
+	EncodeWorkers    int    `yaml:"encode_workers"` // as backup --encode-workers; 0: the default
 	// SkipCountCheck does not fail a backup whose rows read differ from
 	// the server's count(*) (collections with primary keys inserted more
 	// than once), as backup --skip-count-check.

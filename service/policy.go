@@ -174,7 +174,8 @@ func backupParams(pol PolicyConfig) (backup.Params, error) {
 	}
 	return backup.Params{Database: pol.Database, AllDatabases: pol.AllDatabases, Collections: pol.Collections,
 		Partitions: pol.Partitions, Compression: pol.Backup.Compression, CompressionLevel: pol.Backup.CompressionLevel,
-		Checksum: alg, ChunkBytes: chunk, SkipCountCheck: pol.Backup.SkipCountCheck, ScanWorkers: pol.Backup.ScanWorkers}, nil
+		Checksum: alg, ChunkBytes: chunk, EncodeWorkers: pol.Backup.EncodeWorkers,
+		SkipCountCheck: pol.Backup.SkipCountCheck, ScanWorkers: pol.Backup.ScanWorkers}, nil
 }
 
 // verifyBackup verifies m in mode (verify.Run, as `milvault verify`, which

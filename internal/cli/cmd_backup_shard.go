@@ -118,7 +118,7 @@ func runOneShard(ctx context.Context, g *GlobalOptions, o *BackupOptions, deps b
 	}
 	prog := g.progress()
 	deps.Progress = prog
-	res, err := backup.RunShard(ctx, deps, o.ShardFlags.BackupID, i, n, backup.ShardOptions{ScanWorkers: o.ScanWorkers})
+	res, err := backup.RunShard(ctx, deps, o.ShardFlags.BackupID, i, n, backup.ShardOptions{ScanWorkers: o.ScanWorkers, EncodeWorkers: o.EncodeWorkers})
 	prog.Done()
 	if err != nil {
 		return err
