@@ -8,7 +8,9 @@ import (
 
 	"github.com/milvault/milvault/backup"
 	"github.com/milvault/milvault/errkind"
+	"github.com/milvault/milvault/manifest"
 	"github.com/milvault/milvault/milvus"
+	"github.com/milvault/milvault/repo"
 )
 
 // Backup modes (backup --mode, a service policy's backup.mode).
@@ -47,6 +49,10 @@ type ModeResult struct {
 	Mode string
 	// Why says why ModeAuto chose Mode (empty for an explicit mode).
 	Why string
+	// ResumedFiles counts the segment files of a native backup that an
+	// interrupted native run (killed, failed or cancelled) had stored and
+	// this one referenced instead of copying them again: how it resumed.
+	ResumedFiles int
 }
 
 // BackupInMode takes the backup p selects in o.Mode: a logical one through
@@ -71,11 +77,58 @@ func BackupInMode(ctx context.Context, deps Deps, o ModeOptions, p backup.Params
 		return &ModeResult{Result: &Result{Result: br}, Mode: ModeLogical, Why: why}, nil
 	}
 	deps.Storage, deps.GC, deps.GCPause = st, o.GCPauser(deps.Milvus.Address()), o.GCPause
+	left, err := leftFiles(ctx, deps.Repo)
+	if err != nil {
+		return nil, err
+	}
 	res, err := Backup(ctx, deps, p)
 	if err != nil {
 		return nil, err
 	}
-	return &ModeResult{Result: res, Mode: ModeNative, Why: why}, nil
+	return &ModeResult{Result: res, Mode: ModeNative, Why: why, ResumedFiles: countIn(res.Manifest, left)}, nil
+}
+
+// leftFiles returns the stored segment files that interrupted native runs
+// left: recorded by RememberSource, referenced by no committed backup, and
+// still in the repository (a hint may outlive its file).
+func leftFiles(ctx context.Context, r *repo.Repository) (map[string]bool, error) {
+	hints, err := r.KnownSources(ctx)
+	if err != nil || len(hints) == 0 {
+		return nil, err
+	}
+	committed, err := ReuseIndex(ctx, r)
+	if err != nil {
+		return nil, err
+	}
+	inBackup := map[string]bool{}
+	for _, f := range committed {
+		inBackup[f.Path] = true
+	}
+	left := map[string]bool{}
+	for _, f := range hints {
+		if inBackup[f.Path] || left[f.Path] {
+			continue
+		}
+		if fi, err := r.StatFile(ctx, f.Path); err == nil && fi.Size == f.Size {
+			left[f.Path] = true
+		}
+	}
+	return left, nil
+}
+
+// countIn counts the distinct segment files of m in set.
+func countIn(m *manifest.Manifest, set map[string]bool) int {
+	seen := map[string]bool{}
+	for _, c := range m.Collections {
+		for _, s := range c.Segments {
+			for _, b := range s.Binlogs {
+				if set[b.File.Path] {
+					seen[b.File.Path] = true
+				}
+			}
+		}
+	}
+	return len(seen)
 }
 
 // chooseStorage opens Milvus's storage for a native backup, or returns nil

@@ -146,10 +146,13 @@ func (s *Service) takeBackup(ctx context.Context, r *repo.Repository, l *repo.Lo
 
 // resumeNote says which interrupted backup b finished ("" for a new one).
 func resumeNote(b *native.ModeResult) string {
-	if b.Result.Result.Resumed == "" {
-		return ""
+	switch {
+	case b.Result.Result.Resumed != "":
+		return fmt.Sprintf("resumed backup %s, reused %d files", b.Result.Result.Resumed, b.Result.Result.ReusedFiles)
+	case b.ResumedFiles > 0:
+		return fmt.Sprintf("resumed an interrupted native backup, reused %d segment files it had stored", b.ResumedFiles)
 	}
-	return fmt.Sprintf("resumed backup %s, reused %d files", b.Result.Result.Resumed, b.Result.Result.ReusedFiles)
+	return ""
 }
 
 // nativeStats are b's file counts when it is a native backup.

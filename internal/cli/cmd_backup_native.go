@@ -66,6 +66,9 @@ func (o *NativeOptions) run(ctx context.Context, g *GlobalOptions, c *milvus.Cli
 		s := res.Stats
 		g.warnf("native backup: %d segment files (%s), %d newly stored (%s), %d shared with earlier backups; garbage collection %s",
 			s.Files, progress.HumanBytes(s.Bytes), s.Stored, progress.HumanBytes(s.StoredBytes), s.Files-s.Stored, res.GC)
+		if res.ResumedFiles > 0 {
+			g.warnf("resumed: %d segment files an interrupted native backup had stored were reused", res.ResumedFiles)
+		}
 	}
 	return res.Result.Result, nil
 }
