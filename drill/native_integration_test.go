@@ -2,6 +2,7 @@ package drill_test
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -131,5 +132,45 @@ func flip(t *testing.T, r *repo.Repository, f manifest.File) {
 	data[len(data)/2] ^= 0x01
 	if err := os.WriteFile(path, data, 0o644); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestNativeDrillRefusedOnLite: Milvus Lite cannot import binlogs, so a
+// drill of a native backup there is refused with the advice to convert,
+// before anything is created or recorded.
+func TestNativeDrillRefusedOnLite(t *testing.T) {
+	c, st := nativeEnv(t)
+	var liteAddr string
+	for _, tg := range testenv.Targets(t) {
+		if tg.Name == "lite" {
+			liteAddr = tg.Address
+		}
+	}
+	if liteAddr == "" {
+		t.Skip("MILVAULT_TEST_TARGETS has no lite target (scripts/milvus-env.sh start lite)")
+	}
+	ctx := context.Background()
+	lite, err := milvus.Connect(ctx, milvus.Config{Address: liteAddr})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lite.Close()
+	name := testenv.Collection(t, c, "nlite", 500, 8)
+	r := localRepo(t)
+	nb, err := native.Backup(ctx, native.Deps{Milvus: c, Repo: r, Storage: st}, backup.Params{Collections: []string{name}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const suffix = "_litedrill"
+	_, err = drill.Run(ctx, drill.Deps{Repo: r, Milvus: lite, Storage: st}, nb.Manifest, drill.Options{Suffix: suffix})
+	var ni *native.NotImportableError
+	if !errors.As(err, &ni) || !strings.Contains(err.Error(), "milvault convert") {
+		t.Fatalf("drill of a native backup on Milvus Lite: %v, want a refusal advising convert", err)
+	}
+	if ok, err := lite.HasCollection(ctx, "default", name+suffix); err != nil || ok {
+		t.Fatalf("scratch collection on Lite exists (%v, %v)", ok, err)
+	}
+	if all, err := r.Proofs(ctx); err != nil || len(all[nb.Manifest.ID]) != 0 {
+		t.Fatalf("a refused drill recorded proofs: %v, %v", all[nb.Manifest.ID], err)
 	}
 }

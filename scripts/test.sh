@@ -160,7 +160,7 @@ if [[ " ${pkgs[*]} " == *" ./... "* || " ${pkgs[*]} " == *" ./native"* ]]; then
     go test -count=1 -run '^TestNative(RoundTrip|FlippedByte|Incremental|ConvertToLite)$' -v ./native/ &&
     # drills, quick/deep verifications and service policies of native
     # backups (binlog import through the MinIO storage; skipped above)
-    go test -count=1 -run '^TestNative(Drill|DrillFlippedByte|QuickAndDeep|Policy)$' -v ./drill/ ./verify/ ./service/
+    go test -count=1 -run '^TestNative(Drill|DrillFlippedByte|DrillRefusedOnLite|QuickAndDeep|Policy)$' -v ./drill/ ./verify/ ./service/
   ) || { [[ $status -ne 0 ]] || status=1; }
 fi
 
