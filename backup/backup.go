@@ -159,13 +159,14 @@ func Run(ctx context.Context, deps Deps, p Params) (*Result, error) {
 
 func runLocked(ctx context.Context, deps Deps, p Params, start time.Time) (*Result, error) {
 	var state *resumeState
+	reused := 0 // counted now: the resumed run goes on to update state
 	if p.Resume {
 		s, err := loadResume(ctx, deps.Repo, p)
 		if err != nil {
 			return nil, err
 		}
-		state = s
-		deps.Progress.Note(fmt.Sprintf("resuming backup %s: %d data files already stored and checked", s.Manifest.ID, len(s.storedFiles())))
+		state, reused = s, distinctPaths(s.storedFiles())
+		deps.Progress.Note(fmt.Sprintf("resuming backup %s: %d data files already stored and checked", s.Manifest.ID, reused))
 	}
 	if p.Name != "" && state == nil {
 		if err := deps.Repo.CheckNameFree(ctx, p.Name); err != nil {
@@ -185,7 +186,7 @@ func runLocked(ctx context.Context, deps Deps, p Params, start time.Time) (*Resu
 	}
 	res := &Result{Manifest: m, Duration: deps.Now().Sub(start)}
 	if state != nil {
-		res.Resumed, res.ReusedFiles = m.ID, len(state.storedFiles())
+		res.Resumed, res.ReusedFiles = m.ID, reused
 	}
 	return res, nil
 }

@@ -39,3 +39,13 @@ func FindResumable(ctx context.Context, r *repo.Repository, p Params) (string, e
 	}
 	return "", nil
 }
+
+// distinctPaths counts the distinct files of files (a journal may name a
+// file both in its manifest and in its progress record).
+func distinctPaths(files []manifest.File) int {
+	seen := map[string]bool{}
+	for _, f := range files {
+		seen[f.Path] = true
+	}
+	return len(seen)
+}

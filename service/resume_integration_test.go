@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -93,6 +95,14 @@ func localRepo(t *testing.T) string {
 // files (so that it is interrupted between files), one stream at a time.
 func resumeService(t *testing.T, milvusAddr, repoURL, coll string) *service.Service {
 	t.Helper()
+	path := filepath.Join(t.TempDir(), "serve.yaml")
+	writeResumeConfig(t, path, milvusAddr, repoURL, coll)
+	return resumeServiceFrom(t, path)
+}
+
+// writeResumeConfig writes that service's configuration to path.
+func writeResumeConfig(t *testing.T, path, milvusAddr, repoURL, coll string) {
+	t.Helper()
 	cfgText := fmt.Sprintf(`state_dir: %s
 milvus:
   main: {address: %q}
@@ -108,7 +118,15 @@ policies:
     verify: none
     verification: {schedule: "@every 1h", mode: deep}
 `, t.TempDir(), milvusAddr, repoURL, coll)
-	cfg, err := service.ParseConfig("serve.yaml", []byte(cfgText))
+	if err := os.WriteFile(path, []byte(cfgText), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// resumeServiceFrom runs a service with the configuration at path.
+func resumeServiceFrom(t *testing.T, path string) *service.Service {
+	t.Helper()
+	cfg, err := service.LoadConfig(path)
 	if err != nil {
 		t.Fatal(err)
 	}
