@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -40,7 +41,7 @@ func TestKilledServeResumes(t *testing.T) {
 	if out, err := exec.Command("go", "build", "-o", bin, "../cmd/milvault").CombinedOutput(); err != nil {
 		t.Fatalf("build milvault: %v\n%s", err, out)
 	}
-	listen := "127.0.0.1:" + envOr("MILVAULT_TEST_SERVE_PORT", "25950")
+	listen := freeAddr(t)
 	cmd := exec.Command(bin, "serve", "--config", cfgPath, "--listen", listen)
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 	if err := cmd.Start(); err != nil {
@@ -88,11 +89,15 @@ func TestKilledServeResumes(t *testing.T) {
 	t.Logf("serve killed with %d data files stored; the next run resumed %s reusing %d", stored, res.BackupID, n)
 }
 
-func envOr(k, def string) string {
-	if v := os.Getenv(k); v != "" {
-		return v
+// freeAddr returns a loopback address with a port free a moment ago.
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
 	}
-	return def
+	defer ln.Close()
+	return ln.Addr().String()
 }
 
 // dataFiles counts the data files stored in the local repository dir.
