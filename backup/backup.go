@@ -80,13 +80,15 @@ type Params struct {
 	// same process. 0 stops at once with an *InterruptedError, for Resume.
 	Reconnect time.Duration
 
-	// resumeID, with Resume, names the interrupted backup to finish
-	// instead of the newest one (an in-process reconnect resumes its own).
-	resumeID string
 	// keepOnError keeps a failed backup's stored files for a resume
 	// whatever the error (a server restarting answers with other errors
 	// for a while; see runReconnecting).
 	keepOnError bool
+
+	// ResumeID, with Resume, names the interrupted backup to finish
+	// (see FindResumable) instead of the newest one (an in-process
+	// reconnect resumes its own).
+	ResumeID string
 
 	// A shard of a sharded backup (shard.go) reads one key range of each
 	// partition and stores its files in its own folder.
@@ -124,6 +126,10 @@ type Result struct {
 	// Cleaned lists interrupted backups whose leftovers were removed first.
 	Cleaned  []string
 	Duration time.Duration
+	// Resumed is the interrupted backup this run finished ("" for a new
+	// one), and ReusedFiles how many data files it had stored.
+	Resumed     string
+	ReusedFiles int
 }
 
 // Run takes a backup. On failure nothing is committed and the files written
@@ -165,13 +171,14 @@ func Run(ctx context.Context, deps Deps, p Params) (*Result, error) {
 
 func runLocked(ctx context.Context, deps Deps, p Params, start time.Time) (*Result, error) {
 	var state *resumeState
+	reused := 0 // counted now: the resumed run goes on to update state
 	if p.Resume {
 		s, err := loadResume(ctx, deps.Repo, p)
 		if err != nil {
 			return nil, err
 		}
-		state = s
-		deps.Progress.Note(fmt.Sprintf("resuming backup %s: %d data files already stored and checked", s.Manifest.ID, len(s.storedFiles())))
+		state, reused = s, distinctPaths(s.storedFiles())
+		deps.Progress.Note(fmt.Sprintf("resuming backup %s: %d data files already stored and checked", s.Manifest.ID, reused))
 	}
 	if p.Name != "" && state == nil {
 		if err := deps.Repo.CheckNameFree(ctx, p.Name); err != nil {
@@ -189,7 +196,11 @@ func runLocked(ctx context.Context, deps Deps, p Params, start time.Time) (*Resu
 	if err != nil {
 		return nil, err
 	}
-	return &Result{Manifest: m, Duration: deps.Now().Sub(start)}, nil
+	res := &Result{Manifest: m, Duration: deps.Now().Sub(start)}
+	if state != nil {
+		res.Resumed, res.ReusedFiles = m.ID, reused
+	}
+	return res, nil
 }
 
 func (d Deps) withDefaults() Deps {

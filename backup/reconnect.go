@@ -36,14 +36,14 @@ func runReconnecting(ctx context.Context, deps Deps, p Params, start time.Time) 
 	for err != nil && ctx.Err() == nil {
 		var ie *InterruptedError
 		if errors.As(err, &ie) {
-			p.Resume, p.resumeID = true, ie.ID
+			p.Resume, p.ResumeID = true, ie.ID
 		}
 		if !waitForMilvus(ctx, deps, deadline, &wait) {
 			return res, err
 		}
 		what := "starting the backup again (nothing was stored yet)"
 		if p.Resume {
-			what = fmt.Sprintf("resuming backup %s after its last stored key", p.resumeID)
+			what = fmt.Sprintf("resuming backup %s after its last stored key", p.ResumeID)
 		}
 		deps.Progress.Note(fmt.Sprintf("Milvus went away or is not ready (%v); it answers again: %s", err, what))
 		res, err = runLocked(ctx, deps, p, start)

@@ -193,11 +193,11 @@ func loadResume(ctx context.Context, r *repo.Repository, p Params) (*resumeState
 		return nil, &NothingToResumeError{Location: r.Location()}
 	}
 	id := ids[len(ids)-1]
-	if p.resumeID != "" {
-		if !slices.Contains(ids, p.resumeID) {
-			return nil, fmt.Errorf("interrupted backup %s is no longer resumable", p.resumeID)
+	if p.ResumeID != "" {
+		if !slices.Contains(ids, p.ResumeID) {
+			return nil, &NothingToResumeError{Location: r.Location()}
 		}
-		id = p.resumeID
+		id = p.ResumeID
 	}
 	data, err := r.ReadJournal(ctx, id)
 	if err != nil {

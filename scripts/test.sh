@@ -158,7 +158,10 @@ if [[ " ${pkgs[*]} " == *" ./... "* || " ${pkgs[*]} " == *" ./native"* ]]; then
     # shellcheck source=/dev/null
     source .milvus-test/milvus23-storage.env
     export MILVAULT_TEST_MILVUS23_STORAGE
-    go test -count=1 -run '^TestNative(RoundTrip|FlippedByte|Incremental|ConvertToLite)$' -v ./native/
+    go test -count=1 -run '^TestNative(RoundTrip|FlippedByte|Incremental|ConvertToLite)$' -v ./native/ &&
+    # drills, quick/deep verifications and service policies of native
+    # backups (binlog import through the MinIO storage; skipped above)
+    go test -count=1 -run '^TestNative(Drill|DrillFlippedByte|DrillRefusedOnLite|QuickAndDeep|Policy)$' -v ./drill/ ./verify/ ./service/
   ) || { [[ $status -ne 0 ]] || status=1; }
 fi
 

@@ -169,7 +169,7 @@ func runBackup(ctx context.Context, g *GlobalOptions, o *BackupOptions) (err err
 	if o.Verify == "" {
 		return printBackupResult(g, res, nil)
 	}
-	rep, err := verifyBackup(ctx, g, r, l, res.Manifest, o.Verify, 0.05, 0)
+	rep, err := verifyBackup(ctx, g, r, l, res.Manifest, o.Verify, 0.05, 0, o.Native.MilvusStorage)
 	if err != nil {
 		return fmt.Errorf("backup %s was committed, but verifying it failed to run: %w", res.Manifest.ID, err)
 	}

@@ -164,7 +164,7 @@ func printVerified(ctx context.Context, g *GlobalOptions, r *repo.Repository, re
 	if err := checkVerifyMode(mode); err != nil {
 		return err
 	}
-	rep, err := verifyBackup(ctx, g, r, nil, res.Manifest, mode, 0.05, 0)
+	rep, err := verifyBackup(ctx, g, r, nil, res.Manifest, mode, 0.05, 0, "")
 	if err != nil {
 		return fmt.Errorf("backup %s was committed, but verifying it failed to run: %w", res.Manifest.ID, err)
 	}
