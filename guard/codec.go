@@ -6,49 +6,65 @@ import (
 	"google.golang.org/grpc/mem"
 )
 
-// frame is one gRPC message as its encoded bytes, for the calls the guard
-// decodes or answers itself.
-type frame struct{ data []byte }
+// frame is one gRPC message as its encoded bytes: either data, or buf as
+// gRPC received it (see passCodec).
+type frame struct {
+	data []byte
+	buf  mem.BufferSlice
+}
 
-// passFrame is one message the guard only passes on: the buffers gRPC read
-// it into, handed to the other side's send without a copy. A passFrame is
-// sent at most once; sending gives its buffers back to gRPC's pool.
-type passFrame struct{ buf mem.BufferSlice }
+// bytes returns the message as one slice, joining and releasing buf when
+// the frame holds one.
+func (f *frame) bytes() []byte {
+	if f.buf != nil {
+		f.data = f.buf.Materialize()
+		f.release()
+	}
+	return f.data
+}
 
-// passCodec passes message bytes through unchanged. The guard forces it on
-// its server and on the calls it forwards, so that no message is decoded
-// unless a method is intercepted. It is a gRPC CodecV2: a passed-on
-// message keeps gRPC's own (pooled) buffers from receipt to send, so a
-// large insert is not copied on its way through the guard.
+// release gives buf back to gRPC's buffer pool, when the frame still holds
+// it (passCodec.Marshal hands it on to gRPC instead).
+func (f *frame) release() {
+	if f.buf != nil {
+		f.buf.Free()
+		f.buf = nil
+	}
+}
+
+// passCodec passes messages through as gRPC's own buffers: a received
+// message is kept without joining or copying it, and sent on from the same
+// buffers. The guard forces it on its server and on the calls it forwards,
+// so that no message is decoded unless a method is intercepted, and a
+// large insert crosses the guard without a copy of its own.
 type passCodec struct{}
 
-// Marshal returns the bytes of a *frame, or the buffers of a *passFrame
-// (whose ownership goes to gRPC, which frees them once sent).
+// Marshal returns the message of a *frame; a received buf is handed to
+// gRPC, which frees it once written.
 func (passCodec) Marshal(v any) (mem.BufferSlice, error) {
-	switch f := v.(type) {
-	case *passFrame:
+	f, ok := v.(*frame)
+	if !ok {
+		return nil, fmt.Errorf("guard codec: cannot encode %T", v)
+	}
+	if f.buf != nil {
 		out := f.buf
 		f.buf = nil
 		return out, nil
-	case *frame:
-		return mem.BufferSlice{mem.SliceBuffer(f.data)}, nil
 	}
-	return nil, fmt.Errorf("guard codec: cannot encode %T", v)
+	return mem.BufferSlice{mem.SliceBuffer(f.data)}, nil
 }
 
-// Unmarshal keeps data in a *passFrame (taking a reference, as gRPC frees
-// its own when Unmarshal returns) or copies it into a *frame.
+// Unmarshal keeps a reference to data in a *frame (gRPC frees its own
+// reference when Unmarshal returns).
 func (passCodec) Unmarshal(data mem.BufferSlice, v any) error {
-	switch f := v.(type) {
-	case *passFrame:
-		data.Ref()
-		f.buf = data
-		return nil
-	case *frame:
-		f.data = data.Materialize()
-		return nil
+	f, ok := v.(*frame)
+	if !ok {
+		return fmt.Errorf("guard codec: cannot decode into %T", v)
 	}
-	return fmt.Errorf("guard codec: cannot decode into %T", v)
+	f.release()
+	data.Ref()
+	f.buf, f.data = data, nil
+	return nil
 }
 
 // Name is empty so that forwarded calls carry the content type
@@ -57,8 +73,8 @@ func (passCodec) Unmarshal(data mem.BufferSlice, v any) error {
 // "application/grpc+proto" as HTTP/1.1.
 func (passCodec) Name() string { return "" }
 
-// rawCodec is the []byte form of passCodec for calls of the guard's own
-// that send or receive a *frame.
+// rawCodec is passCodec for calls that read the message at once (the
+// guard's own calls, and tests): it copies the message into data.
 type rawCodec struct{}
 
 // Marshal returns the bytes of a *frame.
@@ -67,7 +83,7 @@ func (rawCodec) Marshal(v any) ([]byte, error) {
 	if !ok {
 		return nil, fmt.Errorf("guard codec: cannot encode %T", v)
 	}
-	return f.data, nil
+	return f.bytes(), nil
 }
 
 // Unmarshal keeps data in a *frame. gRPC may reuse data's buffer after

@@ -6,7 +6,8 @@
 // metadata (authentication, database) and the server's headers and
 // trailers, without being decoded: the guard registers no service and
 // handles every method with grpc's UnknownServiceHandler and a codec that
-// passes message bytes through (see rawCodec). Only the methods in
+// passes message bytes through in gRPC's own buffers, without copying
+// them (see passCodec). Only the methods in
 // Guard.intercepts are decoded (milvus-proto go-api types):
 //
 //   - DropCollection is handled by Policy: PolicyTrash renames the
@@ -20,8 +21,6 @@
 //     empty databases, so a database's backup holds the guard's trash
 //     collections in it, which are then purged (dropscope.go).
 //
-// Forwarded messages stay in gRPC's own buffers from receipt to send
-// (passCodec, a CodecV2), and both hops use fixed 8 MiB HTTP/2 windows.
 // Config.TLS serves the guard's own listener over TLS (ListenerTLS, with
 // client certificates for mutual TLS); callers' Milvus credentials are
 // forwarded and checked by Milvus.

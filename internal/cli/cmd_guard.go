@@ -27,6 +27,7 @@ type GuardOptions struct {
 	ListenTLSCert    string
 	ListenTLSKey     string
 	ListenTLSCA      string
+	capture          guardCaptureFlags // --capture and its settings (cmd_guard_capture.go)
 }
 
 // AddFlags registers the flags.
@@ -41,6 +42,7 @@ func (o *GuardOptions) AddFlags(cmd *cobra.Command) {
 	f.StringVar(&o.ListenTLSCert, "listen-tls-cert", "", "PEM certificate the guard shows applications: serve --listen over TLS (needs --listen-tls-key; Milvus's own TLS is --tls-ca/--tls-cert)")
 	f.StringVar(&o.ListenTLSKey, "listen-tls-key", "", "PEM private key of --listen-tls-cert")
 	f.StringVar(&o.ListenTLSCA, "listen-tls-client-ca", "", "PEM CA whose client certificates the guard requires on --listen (mutual TLS; needs --listen-tls-cert)")
+	o.capture.addFlags(f)
 	f.StringVar(&o.DeletePolicy, "delete-policy", "refuse", "what a Delete above --max-delete-share does: refuse (the caller may confirm with the header x-milvault-confirm: delete) or backup (back up, then delete)")
 }
 
@@ -84,6 +86,9 @@ func runGuard(ctx context.Context, g *GlobalOptions, o *GuardOptions) error {
 	if err := cfg.Validate(); err != nil {
 		return usageErrorf("%v", err)
 	}
+	if err := o.capture.check(); err != nil {
+		return err
+	}
 	var err error
 	if cfg.TLS, err = o.listenerTLS(); err != nil {
 		return err
@@ -105,6 +110,11 @@ func runGuard(ctx context.Context, g *GlobalOptions, o *GuardOptions) error {
 	if err != nil {
 		return err
 	}
+	stopCapture, err := o.capture.start(ctx, gd, r, reg, cfg.Logger)
+	if err != nil {
+		return err
+	}
+	defer stopCapture()
 	return serveGuard(ctx, gd, o, g.Milvus, cfg.Logger, reg)
 }
 
