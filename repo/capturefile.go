@@ -1,11 +1,9 @@
 package repo
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"strings"
 )
 
@@ -38,10 +36,7 @@ func (r *Repository) PutCaptureFile(ctx context.Context, name string, data []byt
 		}
 		data = sealed
 	}
-	if err := r.store.Put(r.retained(ctx), name, bytes.NewReader(data)); err != nil {
-		return fmt.Errorf("write %s: %w", name, err)
-	}
-	return nil
+	return r.putWhole(ctx, name, data)
 }
 
 // ReadCaptureFile returns a segment written with PutCaptureFile. A missing
@@ -52,14 +47,9 @@ func (r *Repository) ReadCaptureFile(ctx context.Context, name string) ([]byte, 
 	if err := checkCaptureName(name); err != nil {
 		return nil, err
 	}
-	rc, err := r.store.Open(ctx, name)
+	data, err := r.readWhole(ctx, name)
 	if err != nil {
 		return nil, err
-	}
-	defer rc.Close()
-	data, err := io.ReadAll(rc)
-	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", name, err)
 	}
 	if r.crypt == nil {
 		return data, nil

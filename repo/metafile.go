@@ -39,10 +39,31 @@ func (r *Repository) WriteMetaFile(ctx context.Context, name string, data []byte
 	if err != nil {
 		return fmt.Errorf("encrypt %s: %w", name, err)
 	}
+	return r.putWhole(ctx, name, data)
+}
+
+// putWhole stores data, already in its stored form, as the file name
+// (under the repository's object-lock retention, if it has one).
+func (r *Repository) putWhole(ctx context.Context, name string, data []byte) error {
 	if err := r.store.Put(r.retained(ctx), name, bytes.NewReader(data)); err != nil {
 		return fmt.Errorf("write %s: %w", name, err)
 	}
 	return nil
+}
+
+// readWhole returns the stored bytes of the file name; a missing file
+// answers an error wrapping ErrNotFound.
+func (r *Repository) readWhole(ctx context.Context, name string) ([]byte, error) {
+	rc, err := r.store.Open(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	defer rc.Close()
+	data, err := io.ReadAll(rc)
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", name, err)
+	}
+	return data, nil
 }
 
 // ReadMetaFile returns a small file written with WriteMetaFile; a missing
@@ -52,14 +73,9 @@ func (r *Repository) ReadMetaFile(ctx context.Context, name string) ([]byte, err
 	if err := checkMetaName(name); err != nil {
 		return nil, err
 	}
-	rc, err := r.store.Open(ctx, name)
+	data, err := r.readWhole(ctx, name)
 	if err != nil {
 		return nil, err
-	}
-	defer rc.Close()
-	data, err := io.ReadAll(rc)
-	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", name, err)
 	}
 	return r.openMeta(name, data)
 }
