@@ -24,7 +24,9 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 env_sh=scripts/milvus-env.sh
 read -r -a pkgs <<<"${PKGS:-./...}"
 
-step() { printf '==> %s\n' "$*"; }
+# step prints a heading with the seconds since the script started, so every
+# log shows where the time goes.
+step() { printf '==> [%5ds] %s\n' "$SECONDS" "$*"; }
 
 # Two runs in one tree would restart each other's servers; take turns.
 mkdir -p .milvus-test
@@ -40,7 +42,9 @@ minio_build=
 emulators_install=
 bulkwriter_install=
 helm_build=
+main_test=
 stop_servers() {
+  [[ -z $main_test ]] || kill "$main_test" 2>/dev/null || true
   [[ -z $bulkwriter_install ]] || kill -- "-$bulkwriter_install" 2>/dev/null || true
   [[ -z $minio_build ]] || kill -- "-$minio_build" 2>/dev/null || true
   [[ -z $emulators_install ]] || kill -- "-$emulators_install" 2>/dev/null || true
@@ -115,6 +119,26 @@ source .milvus-test/fake-gcs.env
 source .milvus-test/azurite.env
 step "MILVAULT_TEST_GCS_URL=$MILVAULT_TEST_GCS_URL MILVAULT_TEST_AZBLOB_URL=$MILVAULT_TEST_AZBLOB_URL"
 
+# The main go test starts once Milvus, MinIO and the emulators are up; the
+# packages that need the BulkWriter venv (importer) or helm (deploy) run in
+# a second go test that starts as soon as those installs finish, while the
+# main one runs.
+late_re='^github.com/milvault/milvault/(deploy|importer)$'
+mapfile -t all_pkgs < <(go list "${pkgs[@]}")
+mapfile -t main_pkgs < <(printf '%s\n' "${all_pkgs[@]}" | grep -Ev "$late_re" || true)
+mapfile -t late_pkgs < <(printf '%s\n' "${all_pkgs[@]}" | grep -E "$late_re" || true)
+
+step "go vet ${pkgs[*]}"
+go vet "${pkgs[@]}"
+
+status=0
+main_test=
+if ((${#main_pkgs[@]})); then
+  step "go test -count=1 -timeout 25m ${*:+$* }(${#main_pkgs[@]} packages: all but ${late_pkgs[*]##*/}) in the background"
+  go test -count=1 -timeout 25m "$@" "${main_pkgs[@]}" 8>&- &
+  main_test=$!
+fi
+
 step "waiting for the BulkWriter venv"
 wait "$bulkwriter_install" || { cat .milvus-test/bulkwriter-install.log; exit 1; }
 bulkwriter_install=
@@ -129,12 +153,22 @@ cat .milvus-test/helm-install.log
 HELM=$(bash scripts/helm.sh path)
 export HELM
 
-step "go vet ${pkgs[*]}"
-go vet "${pkgs[@]}"
-
-step "go test -count=1 -timeout 25m ${*:+$* }${pkgs[*]}"
-status=0
-go test -count=1 -timeout 25m "$@" "${pkgs[@]}" || status=$?
+late_status=0
+if ((${#late_pkgs[@]})); then
+  step "go test -count=1 -timeout 25m ${*:+$* }${late_pkgs[*]} (output in .milvus-test/go-test-late.log, shown when done)"
+  go test -count=1 -timeout 25m "$@" "${late_pkgs[@]}" >.milvus-test/go-test-late.log 2>&1 8>&- || late_status=$?
+  step "go test ${late_pkgs[*]} exited with status $late_status"
+fi
+if [[ -n $main_test ]]; then
+  step "waiting for the main go test"
+  wait "$main_test" || status=$?
+  main_test=
+fi
+if ((${#late_pkgs[@]})); then
+  step "go test ${late_pkgs[*]}:"
+  cat .milvus-test/go-test-late.log
+fi
+((status != 0)) || status=$late_status
 step "go test exited with status $status"
 
 step "example module: build examples/ and back up and restore through the library"
