@@ -10,11 +10,10 @@
 # Then builds the example module in examples/ and runs it against the same
 # servers (scripts/example.sh): milvault used as a library from outside.
 #
-# When the native package is among the packages, Milvus 2.3.5 is restarted
-# with its object storage on MinIO for the native-backup tests. When the
-# milvus package is, it is restarted with TLS on (one-way, then mutual) for
-# the TLS tests, and last with authorization enabled for the authentication
-# test.
+# The tests that restart Milvus 2.3.5 with another configuration (resume
+# after a restart; native backups with its storage on MinIO; TLS one-way and
+# mutual; authorization) run meanwhile on a second milvus23 of their own
+# (scripts/test-restarts.sh).
 #
 # Exits with go test's status (or go vet's, or 1 if the servers do not start,
 # the example or the authentication test fails).
@@ -27,6 +26,8 @@ read -r -a pkgs <<<"${PKGS:-./...}"
 # step prints a heading with the seconds since the script started, so every
 # log shows where the time goes.
 step() { printf '==> [%5ds] %s\n' "$SECONDS" "$*"; }
+TEST_SH_STARTED=$(date +%s)
+export TEST_SH_STARTED
 
 # Two runs in one tree would restart each other's servers; take turns.
 mkdir -p .milvus-test
@@ -43,14 +44,20 @@ emulators_install=
 bulkwriter_install=
 helm_build=
 main_test=
+restart_tests=
+e2e_tests=()
 stop_servers() {
+  local pid
+  for pid in "${e2e_tests[@]}"; do kill "$pid" 2>/dev/null || true; done
   [[ -z $main_test ]] || kill "$main_test" 2>/dev/null || true
+  [[ -z $restart_tests ]] || kill -- "-$restart_tests" 2>/dev/null || true
   [[ -z $bulkwriter_install ]] || kill -- "-$bulkwriter_install" 2>/dev/null || true
   [[ -z $minio_build ]] || kill -- "-$minio_build" 2>/dev/null || true
   [[ -z $emulators_install ]] || kill -- "-$emulators_install" 2>/dev/null || true
   [[ -z $helm_build ]] || kill -- "-$helm_build" 2>/dev/null || true
   step "stopping Milvus, MinIO and the GCS and Azure emulators"
   bash "$env_sh" stop every 8>&- || true
+  MILVUS_TEST_STATE=$PWD/.milvus-test/restart bash "$env_sh" stop milvus23 8>&- || true
   bash scripts/minio.sh stop 8>&- || true
   bash scripts/fake-gcs.sh stop 8>&- || true
   bash scripts/azurite.sh stop 8>&- || true
@@ -128,16 +135,44 @@ mapfile -t all_pkgs < <(go list "${pkgs[@]}")
 mapfile -t main_pkgs < <(printf '%s\n' "${all_pkgs[@]}" | grep -Ev "$late_re" || true)
 mapfile -t late_pkgs < <(printf '%s\n' "${all_pkgs[@]}" | grep -E "$late_re" || true)
 
+# internal/e2e is the longest package, TestEndToEnd about half of it. Without
+# go test flags it runs as three more go test processes beside the main one
+# (the tests mostly wait for Milvus): TestEndToEnd on milvus23, TestEndToEnd
+# on the other targets, and all its other tests. Each shard's output is in
+# .milvus-test/e2e-N.log, shown when it is done.
+e2e_pkg=github.com/milvault/milvault/internal/e2e
+e2e_shards=()
+if (($# == 0)) && printf '%s\n' "${main_pkgs[@]}" | grep -qx "$e2e_pkg"; then
+  mapfile -t main_pkgs < <(printf '%s\n' "${main_pkgs[@]}" | grep -vx "$e2e_pkg")
+  e2e_shards=('-run=^TestEndToEnd$/^milvus23$' '-run=^TestEndToEnd$ -skip=^TestEndToEnd$/^milvus23$' '-skip=^TestEndToEnd$')
+fi
+
 step "go vet ${pkgs[*]}"
 go vet "${pkgs[@]}"
 
 status=0
 main_test=
 if ((${#main_pkgs[@]})); then
-  step "go test -count=1 -timeout 25m ${*:+$* }(${#main_pkgs[@]} packages: all but ${late_pkgs[*]##*/}) in the background"
+  step "go test -count=1 -timeout 25m ${*:+$* }(${#main_pkgs[@]} packages: all but ${late_pkgs[*]##*/}${e2e_shards:+ internal/e2e}) in the background"
   go test -count=1 -timeout 25m "$@" "${main_pkgs[@]}" 8>&- &
   main_test=$!
 fi
+
+e2e_tests=()
+for i in "${!e2e_shards[@]}"; do
+  read -r -a shard <<<"${e2e_shards[$i]}"
+  step "go test -count=1 -timeout 25m ${shard[*]} $e2e_pkg in the background (log in .milvus-test/e2e-$i.log)"
+  go test -count=1 -timeout 25m "${shard[@]}" "$e2e_pkg" >".milvus-test/e2e-$i.log" 2>&1 8>&- &
+  e2e_tests+=($!)
+done
+
+# The tests that restart Milvus 2.3.5 (resume after a restart, native backups
+# on MinIO, TLS, authorization) run meanwhile on a milvus23 of their own
+# (scripts/test-restarts.sh; ports RESTART_MILVUS23_PORT and
+# RESTART_MILVUS23_INTERNAL_PORT_BASE).
+step "tests that restart Milvus 2.3.5, on their own milvus23 (127.0.0.1:${RESTART_MILVUS23_PORT:-19545}), in the background (log in .milvus-test/restart-tests.log, shown when done)"
+setsid bash scripts/test-restarts.sh "${pkgs[@]}" >.milvus-test/restart-tests.log 2>&1 8>&- &
+restart_tests=$!
 
 step "waiting for the BulkWriter venv"
 wait "$bulkwriter_install" || { cat .milvus-test/bulkwriter-install.log; exit 1; }
@@ -164,6 +199,14 @@ if [[ -n $main_test ]]; then
   wait "$main_test" || status=$?
   main_test=
 fi
+for i in "${!e2e_tests[@]}"; do
+  step "waiting for go test ${e2e_shards[$i]} $e2e_pkg"
+  e2e_status=0
+  wait "${e2e_tests[$i]}" || e2e_status=$?
+  cat ".milvus-test/e2e-$i.log"
+  ((status != 0)) || status=$e2e_status
+done
+e2e_tests=()
 if ((${#late_pkgs[@]})); then
   step "go test ${late_pkgs[*]}:"
   cat .milvus-test/go-test-late.log
@@ -174,56 +217,8 @@ step "go test exited with status $status"
 step "example module: build examples/ and back up and restore through the library"
 bash scripts/example.sh 8>&- || { step "the example failed"; [[ $status -ne 0 ]] || status=1; }
 
-# Resume after a Milvus restart (issue 17): the test stops and restarts the
-# shared Milvus 2.3.5, so it runs alone, after the suite.
-if [[ " ${pkgs[*]} " == *" ./... "* || " ${pkgs[*]} " == *" ./internal/e2e"* ]]; then
-  step "resume after a Milvus restart: Milvus 2.3.5 stopped and started by the test"
-  MILVAULT_TEST_RESTART_MILVUS=1 \
-    go test -count=1 -run '^TestResumeAfterMilvusRestart$' -v ./internal/e2e/ 8>&- || { [[ $status -ne 0 ]] || status=1; }
-fi
-
-# Native backups (package native) ran above against milvus23's local
-# storage; the main ones run again with its storage on MinIO.
-if [[ " ${pkgs[*]} " == *" ./... "* || " ${pkgs[*]} " == *" ./native"* ]]; then
-  step "native backups: Milvus 2.3.5 restarted with its object storage on MinIO"
-  MILVUS23_STORAGE=minio bash "$env_sh" start milvus23 8>&-
-  (
-    # shellcheck source=/dev/null
-    source .milvus-test/milvus23-storage.env
-    export MILVAULT_TEST_MILVUS23_STORAGE
-    go test -count=1 -run '^TestNative(RoundTrip|FlippedByte|Incremental|ConvertToLite)$' -v ./native/
-  ) || { [[ $status -ne 0 ]] || status=1; }
-fi
-
-# TLS: Milvus 2.3.5 restarted with TLS on, one-way (tlsMode 1) then mutual
-# (tlsMode 2), with certificates made by internal/testcert; the TLS tests of
-# the milvus package and the CLI run against each.
-if [[ " ${pkgs[*]} " == *" ./... "* || " ${pkgs[*]} " == *" ./milvus"* ]]; then
-  tls_dir=$PWD/.milvus-test/tls
-  go run ./internal/testcert/gencerts "$tls_dir"
-  for mode in 1 2; do
-    step "TLS: Milvus 2.3.5 restarted with common.security.tlsMode=$mode"
-    MILVUS23_EXTRA_ARGS="--tls-mode $mode --server-pem-path $tls_dir/server.pem --server-key-path $tls_dir/server.key --ca-pem-path $tls_dir/ca.pem" \
-      bash "$env_sh" start milvus23 8>&-
-    MILVAULT_TEST_TLS_MILVUS=127.0.0.1:${MILVUS23_PORT:-19541} MILVAULT_TEST_TLS_MODE=$mode MILVAULT_TEST_TLS_DIR=$tls_dir \
-      go test -count=1 -run '^(TestTLS|TestProbeTLS|TestTLSEndToEnd)$' -v ./milvus/ ./internal/e2e/ || { [[ $status -ne 0 ]] || status=1; }
-  done
-fi
-
-if [[ " ${pkgs[*]} " == *" ./... "* || " ${pkgs[*]} " == *" ./milvus"* || " ${pkgs[*]} " == *" ./guard"* ]]; then
-  step "authentication: Milvus 2.3.5 restarted with authorization enabled"
-  MILVUS23_EXTRA_ARGS='--authorization-enabled true' bash "$env_sh" start milvus23 8>&-
-  MILVAULT_TEST_AUTH_MILVUS=127.0.0.1:${MILVUS23_PORT:-19541} \
-    go test -count=1 -run '^(TestAuthentication|TestAuthenticationMilvus)$' -v ./milvus/ ./guard/ || { [[ $status -ne 0 ]] || status=1; }
-  # RBAC round trip: users, roles and grants backed up (and the least
-  # privilege tests) on this server, then restored into a fresh one (the
-  # restart wipes its data).
-  rbac_dir=$PWD/.milvus-test/rbac
-  rm -rf "$rbac_dir" && mkdir -p "$rbac_dir"
-  export MILVAULT_TEST_RBAC_MILVUS=127.0.0.1:${MILVUS23_PORT:-19541} MILVAULT_TEST_RBAC_DIR=$rbac_dir
-  go test -count=1 -run '^(TestRBACBackup|TestLeastPrivilege)$' -v ./internal/e2e/ || { [[ $status -ne 0 ]] || status=1; }
-  step "RBAC: Milvus 2.3.5 restarted empty with authorization enabled"
-  MILVUS23_EXTRA_ARGS='--authorization-enabled true' bash "$env_sh" start milvus23 8>&-
-  go test -count=1 -run '^TestRBACRestore$' -v ./internal/e2e/ || { [[ $status -ne 0 ]] || status=1; }
-fi
+step "waiting for the tests that restart Milvus 2.3.5"
+wait "$restart_tests" || { [[ $status -ne 0 ]] || status=1; }
+restart_tests=
+cat .milvus-test/restart-tests.log
 exit "$status"
