@@ -45,10 +45,10 @@ bulkwriter_install=
 helm_build=
 main_test=
 restart_tests=
-e2e_tests=()
+bg_pids=()
 stop_servers() {
   local pid
-  for pid in "${e2e_tests[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${bg_pids[@]}"; do kill "$pid" 2>/dev/null || true; done
   [[ -z $main_test ]] || kill "$main_test" 2>/dev/null || true
   [[ -z $restart_tests ]] || kill -- "-$restart_tests" 2>/dev/null || true
   [[ -z $bulkwriter_install ]] || kill -- "-$bulkwriter_install" 2>/dev/null || true
@@ -80,13 +80,15 @@ emulators_install=$!
 # pymilvus's BulkWriter (its own venv in the cache) writes the Parquet files
 # the import tests load; it installs meanwhile too (~1 minute the first time).
 step "installing the BulkWriter venv in the background (cached; log in .milvus-test/bulkwriter-install.log)"
-setsid bash scripts/bulkwriter-venv.sh install >.milvus-test/bulkwriter-install.log 2>&1 8>&- &
+setsid nice -n 10 bash scripts/bulkwriter-venv.sh install >.milvus-test/bulkwriter-install.log 2>&1 8>&- &
 bulkwriter_install=$!
 
 # helm checks deploy/helm/milvault (go test ./deploy/: helm lint, helm template
-# against golden files); its first build takes minutes, also in the background.
+# against golden files); its first build takes minutes, also in the background,
+# niced like the BulkWriter venv: only one short package waits for each, so
+# the MinIO build and the tests go first.
 step "building helm in the background (cached; log in .milvus-test/helm-install.log)"
-setsid bash scripts/helm.sh install >.milvus-test/helm-install.log 2>&1 8>&- &
+setsid nice -n 10 bash scripts/helm.sh install >.milvus-test/helm-install.log 2>&1 8>&- &
 helm_build=$!
 
 step "installing Milvus servers into .venv (and Milvus 2.2.16 and Lite 2.5.1 into ~/.cache/milvault/venvs, in parallel)"
@@ -104,6 +106,66 @@ export MILVAULT_TEST_TARGETS MILVAULT_MATRIX_TARGETS MILVAULT_MATRIX_UNAVAILABLE
 step "MILVAULT_MATRIX_TARGETS=$MILVAULT_MATRIX_TARGETS${MILVAULT_MATRIX_UNAVAILABLE:+ (unavailable: $MILVAULT_MATRIX_UNAVAILABLE)}"
 step "MILVAULT_TEST_TARGETS=$MILVAULT_TEST_TARGETS"
 
+# The packages run in groups, each in its own go test as soon as what it
+# needs is up (the tests mostly wait for Milvus, so the groups overlap):
+#   milvus   every package not named below: starts now (output shown live);
+#   storage  packages whose tests read MILVAULT_TEST_S3_ENDPOINT, _GCS_URL or
+#            _AZBLOB_URL: start once MinIO and the emulators are up;
+#   e2e      internal/e2e (the longest package; TestEndToEnd about half of
+#            it), without go test flags in three shards: TestEndToEnd on
+#            milvus23, TestEndToEnd on the other targets, all its other tests;
+#   late     importer (BulkWriter venv) and deploy (helm): once those install.
+# Output of all but the first is in .milvus-test/go-test-NAME.log, shown at
+# the end. The tests that restart Milvus 2.3.5 run meanwhile on a milvus23 of
+# their own (scripts/test-restarts.sh).
+mod=github.com/milvault/milvault
+e2e_pkg=$mod/internal/e2e
+late_re="^$mod/(deploy|importer)\$"
+storage_pkgs=() late_pkgs=() milvus_pkgs=() e2e=
+while read -r ip dir; do
+  if [[ $ip == "$e2e_pkg" ]]; then
+    e2e=1
+  elif [[ $ip =~ $late_re ]]; then
+    late_pkgs+=("$ip")
+  elif grep -qsE 'MILVAULT_TEST_(S3_ENDPOINT|GCS_URL|AZBLOB_URL)' "$dir"/*.go; then
+    storage_pkgs+=("$ip")
+  else
+    milvus_pkgs+=("$ip")
+  fi
+done < <(go list -f '{{.ImportPath}} {{.Dir}}' "${pkgs[@]}")
+e2e_shards=()
+if [[ -n $e2e ]]; then
+  if (($#)); then
+    storage_pkgs+=("$e2e_pkg")
+  else
+    e2e_shards=('-run=^TestEndToEnd$/^milvus23$' '-run=^TestEndToEnd$ -skip=^TestEndToEnd$/^milvus23$' '-skip=^TestEndToEnd$')
+  fi
+fi
+short() { printf '%s ' "${@#"$mod"/}"; }
+
+step "go vet ${pkgs[*]}"
+go vet "${pkgs[@]}"
+
+status=0
+note() { [[ $status -ne 0 ]] || status=$1; }
+# bg_test NAME ARGS... starts go test ARGS in the background, its output in
+# .milvus-test/go-test-NAME.log.
+bg_names=() bg_pids=()
+bg_test() {
+  local name=$1
+  shift
+  step "go test $* in the background (log in .milvus-test/go-test-$name.log)"
+  go test "$@" >".milvus-test/go-test-$name.log" 2>&1 8>&- &
+  bg_names+=("$name") bg_pids+=($!)
+}
+
+main_test=
+if ((${#milvus_pkgs[@]})); then
+  step "go test -count=1 -timeout 25m ${*:+$* }(${#milvus_pkgs[@]} packages: all but internal/e2e and $(short "${storage_pkgs[@]}" "${late_pkgs[@]}")) in the background"
+  go test -count=1 -timeout 25m "$@" "${milvus_pkgs[@]}" 8>&- &
+  main_test=$!
+fi
+
 step "waiting for the MinIO build"
 wait "$minio_build" || { cat .milvus-test/minio-install.log; exit 1; }
 minio_build=
@@ -113,6 +175,13 @@ bash scripts/minio.sh start 8>&-
 # shellcheck source=/dev/null
 source .milvus-test/minio.env
 step "MILVAULT_TEST_S3_ENDPOINT=$MILVAULT_TEST_S3_ENDPOINT"
+
+# The tests that restart Milvus 2.3.5 (resume after a restart, native backups
+# on MinIO, TLS, authorization) on a milvus23 of their own (ports
+# RESTART_MILVUS23_PORT and RESTART_MILVUS23_INTERNAL_PORT_BASE).
+step "tests that restart Milvus 2.3.5, on their own milvus23 (127.0.0.1:${RESTART_MILVUS23_PORT:-19545}), in the background (log in .milvus-test/restart-tests.log)"
+setsid bash scripts/test-restarts.sh "${pkgs[@]}" >.milvus-test/restart-tests.log 2>&1 8>&- &
+restart_tests=$!
 
 step "waiting for the emulator installs, starting fake-gcs-server and Azurite"
 wait "$emulators_install" || { cat .milvus-test/emulators-install.log; exit 1; }
@@ -126,53 +195,11 @@ source .milvus-test/fake-gcs.env
 source .milvus-test/azurite.env
 step "MILVAULT_TEST_GCS_URL=$MILVAULT_TEST_GCS_URL MILVAULT_TEST_AZBLOB_URL=$MILVAULT_TEST_AZBLOB_URL"
 
-# The main go test starts once Milvus, MinIO and the emulators are up; the
-# packages that need the BulkWriter venv (importer) or helm (deploy) run in
-# a second go test that starts as soon as those installs finish, while the
-# main one runs.
-late_re='^github.com/milvault/milvault/(deploy|importer)$'
-mapfile -t all_pkgs < <(go list "${pkgs[@]}")
-mapfile -t main_pkgs < <(printf '%s\n' "${all_pkgs[@]}" | grep -Ev "$late_re" || true)
-mapfile -t late_pkgs < <(printf '%s\n' "${all_pkgs[@]}" | grep -E "$late_re" || true)
-
-# internal/e2e is the longest package, TestEndToEnd about half of it. Without
-# go test flags it runs as three more go test processes beside the main one
-# (the tests mostly wait for Milvus): TestEndToEnd on milvus23, TestEndToEnd
-# on the other targets, and all its other tests. Each shard's output is in
-# .milvus-test/e2e-N.log, shown when it is done.
-e2e_pkg=github.com/milvault/milvault/internal/e2e
-e2e_shards=()
-if (($# == 0)) && printf '%s\n' "${main_pkgs[@]}" | grep -qx "$e2e_pkg"; then
-  mapfile -t main_pkgs < <(printf '%s\n' "${main_pkgs[@]}" | grep -vx "$e2e_pkg")
-  e2e_shards=('-run=^TestEndToEnd$/^milvus23$' '-run=^TestEndToEnd$ -skip=^TestEndToEnd$/^milvus23$' '-skip=^TestEndToEnd$')
-fi
-
-step "go vet ${pkgs[*]}"
-go vet "${pkgs[@]}"
-
-status=0
-main_test=
-if ((${#main_pkgs[@]})); then
-  step "go test -count=1 -timeout 25m ${*:+$* }(${#main_pkgs[@]} packages: all but ${late_pkgs[*]##*/}${e2e_shards:+ internal/e2e}) in the background"
-  go test -count=1 -timeout 25m "$@" "${main_pkgs[@]}" 8>&- &
-  main_test=$!
-fi
-
-e2e_tests=()
+((${#storage_pkgs[@]} == 0)) || bg_test storage -count=1 -timeout 25m "$@" "${storage_pkgs[@]}"
 for i in "${!e2e_shards[@]}"; do
   read -r -a shard <<<"${e2e_shards[$i]}"
-  step "go test -count=1 -timeout 25m ${shard[*]} $e2e_pkg in the background (log in .milvus-test/e2e-$i.log)"
-  go test -count=1 -timeout 25m "${shard[@]}" "$e2e_pkg" >".milvus-test/e2e-$i.log" 2>&1 8>&- &
-  e2e_tests+=($!)
+  bg_test "e2e-$i" -count=1 -timeout 25m "${shard[@]}" "$e2e_pkg"
 done
-
-# The tests that restart Milvus 2.3.5 (resume after a restart, native backups
-# on MinIO, TLS, authorization) run meanwhile on a milvus23 of their own
-# (scripts/test-restarts.sh; ports RESTART_MILVUS23_PORT and
-# RESTART_MILVUS23_INTERNAL_PORT_BASE).
-step "tests that restart Milvus 2.3.5, on their own milvus23 (127.0.0.1:${RESTART_MILVUS23_PORT:-19545}), in the background (log in .milvus-test/restart-tests.log, shown when done)"
-setsid bash scripts/test-restarts.sh "${pkgs[@]}" >.milvus-test/restart-tests.log 2>&1 8>&- &
-restart_tests=$!
 
 step "waiting for the BulkWriter venv"
 wait "$bulkwriter_install" || { cat .milvus-test/bulkwriter-install.log; exit 1; }
@@ -188,37 +215,34 @@ cat .milvus-test/helm-install.log
 HELM=$(bash scripts/helm.sh path)
 export HELM
 
-late_status=0
-if ((${#late_pkgs[@]})); then
-  step "go test -count=1 -timeout 25m ${*:+$* }${late_pkgs[*]} (output in .milvus-test/go-test-late.log, shown when done)"
-  go test -count=1 -timeout 25m "$@" "${late_pkgs[@]}" >.milvus-test/go-test-late.log 2>&1 8>&- || late_status=$?
-  step "go test ${late_pkgs[*]} exited with status $late_status"
-fi
+((${#late_pkgs[@]} == 0)) || bg_test late -count=1 -timeout 25m "$@" "${late_pkgs[@]}"
+
 if [[ -n $main_test ]]; then
-  step "waiting for the main go test"
-  wait "$main_test" || status=$?
+  step "waiting for the go test of the ${#milvus_pkgs[@]} packages"
+  rc=0
+  wait "$main_test" || rc=$?
   main_test=
+  step "go test of the packages above exited with status $rc"
+  note "$rc"
 fi
-for i in "${!e2e_tests[@]}"; do
-  step "waiting for go test ${e2e_shards[$i]} $e2e_pkg"
-  e2e_status=0
-  wait "${e2e_tests[$i]}" || e2e_status=$?
-  cat ".milvus-test/e2e-$i.log"
-  ((status != 0)) || status=$e2e_status
+for i in "${!bg_pids[@]}"; do
+  step "waiting for go test ${bg_names[$i]}"
+  rc=0
+  wait "${bg_pids[$i]}" || rc=$?
+  cat ".milvus-test/go-test-${bg_names[$i]}.log"
+  step "go test ${bg_names[$i]} exited with status $rc"
+  note "$rc"
 done
-e2e_tests=()
-if ((${#late_pkgs[@]})); then
-  step "go test ${late_pkgs[*]}:"
-  cat .milvus-test/go-test-late.log
-fi
-((status != 0)) || status=$late_status
-step "go test exited with status $status"
+bg_pids=()
 
 step "example module: build examples/ and back up and restore through the library"
-bash scripts/example.sh 8>&- || { step "the example failed"; [[ $status -ne 0 ]] || status=1; }
+bash scripts/example.sh 8>&- || { step "the example failed"; note 1; }
 
 step "waiting for the tests that restart Milvus 2.3.5"
-wait "$restart_tests" || { [[ $status -ne 0 ]] || status=1; }
+rc=0
+wait "$restart_tests" || rc=$?
 restart_tests=
 cat .milvus-test/restart-tests.log
+note "$rc"
+step "done, status $status"
 exit "$status"
