@@ -111,9 +111,11 @@ step "MILVAULT_TEST_TARGETS=$MILVAULT_TEST_TARGETS"
 #   milvus   every package not named below: starts now (output shown live);
 #   storage  packages whose tests read MILVAULT_TEST_S3_ENDPOINT, _GCS_URL or
 #            _AZBLOB_URL: start once MinIO and the emulators are up;
-#   e2e      internal/e2e (the longest package; TestEndToEnd about half of
-#            it), without go test flags in three shards: TestEndToEnd on
-#            milvus23, TestEndToEnd on the other targets, all its other tests;
+#   e2e      internal/e2e (the longest package), without go test flags in
+#            four shards: the two slowest tests (TestEndToEnd and
+#            TestResumeAfterKill, about 60% of it) on milvus23, the same on
+#            the other targets, four more slow tests, and all its other tests
+#            (a new test lands in the last);
 #   late     importer (BulkWriter venv) and deploy (helm): once those install.
 # Output of all but the first is in .milvus-test/go-test-NAME.log, shown at
 # the end. The tests that restart Milvus 2.3.5 run meanwhile on a milvus23 of
@@ -138,7 +140,10 @@ if [[ -n $e2e ]]; then
   if (($#)); then
     storage_pkgs+=("$e2e_pkg")
   else
-    e2e_shards=('-run=^TestEndToEnd$/^milvus23$' '-run=^TestEndToEnd$ -skip=^TestEndToEnd$/^milvus23$' '-skip=^TestEndToEnd$')
+    per_target='TestEndToEnd|TestResumeAfterKill'
+    heavy='TestEncryptedRepositories|TestPruneAndDeleteNeverDeleteUnderARestore|TestProofCommands|TestCloudRoundTrip'
+    e2e_shards=("-run=^($per_target)\$/^milvus23\$" "-run=^($per_target)\$ -skip=^($per_target)\$/^milvus23\$"
+      "-run=^($heavy)\$" "-skip=^($per_target|$heavy)\$")
   fi
 fi
 short() { printf '%s ' "${@#"$mod"/}"; }
