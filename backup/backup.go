@@ -17,7 +17,9 @@ import (
 	"github.com/milvault/milvault/repo"
 )
 
-// DefaultChunkBytes is the target size of one data file.
+// DefaultChunkBytes is the target size of one data file, measured as the
+// raw (uncompressed) size of the rows it holds: a file is closed after the
+// row group that brings it to this size, so a compressed file is smaller.
 const DefaultChunkBytes = 256 << 20
 
 // Params says what to back up and how.
@@ -39,6 +41,15 @@ type Params struct {
 	// ranges whose rows are written in key order; 0 means
 	// milvus.AutoWorkers (one per query node, at most one per core).
 	ScanWorkers int
+	// EncodeWorkers is how many data files of a partition are encoded
+	// (Parquet, compression, checksum) at once, each on its own core; 0
+	// means DefaultEncodeWorkers, 1 encodes on one goroutine. The files
+	// are the same whatever the number (where a file ends is decided
+	// from the raw size of its rows before it is encoded), and they are
+	// stored in key order. With more than one, each file in flight queues
+	// up to its whole raw size in memory: about EncodeWorkers x
+	// (ChunkBytes + 8 MiB) at most.
+	EncodeWorkers int
 	// SkipSpaceCheck disables the free-space estimate on local repositories.
 	SkipSpaceCheck bool
 	// SkipCountCheck turns off the cross-check of every partition's rows
@@ -47,7 +58,8 @@ type Params struct {
 	// than once, which count(*) counts once per copy.
 	SkipCountCheck bool
 	// SpoolDir holds each data file while it is written, before it is
-	// stored (up to ChunkBytes per file, two files at a time). "" means the
+	// stored (up to about ChunkBytes per file, EncodeWorkers+1 files at a
+	// time). "" means the
 	// repository's own directory for a local repository (the finished file
 	// is then linked into place, not copied; spool files are named .tmp-*
 	// and never listed), else os.TempDir().
@@ -62,11 +74,29 @@ type Params struct {
 	// after the last key stored. Run does not clean up interrupted backups
 	// first when resuming.
 	Resume bool
+	// Reconnect is how long a logical backup waits, in all, for Milvus to
+	// answer again when it goes away mid-backup (Unavailable, deadline
+	// exceeded): it then carries on after the last key it stored, in the
+	// same process. 0 stops at once with an *InterruptedError, for Resume.
+	Reconnect time.Duration
+
+	// keepOnError keeps a failed backup's stored files for a resume
+	// whatever the error (a server restarting answers with other errors
+	// for a while; see runReconnecting).
+	keepOnError bool
+
+	// ResumeID, with Resume, names the interrupted backup to finish
+	// (see FindResumable) instead of the newest one (an in-process
+	// reconnect resumes its own).
+	ResumeID string
 
 	// A shard of a sharded backup (shard.go) reads one key range of each
 	// partition and stores its files in its own folder.
 	after, until any
 	shardDir     string
+	// encodeFault, when set (tests), fails the encode of a partition's
+	// file once it is written, given its number.
+	encodeFault func(index int) error
 }
 
 // Deps are the services a backup uses.
@@ -96,6 +126,10 @@ type Result struct {
 	// Cleaned lists interrupted backups whose leftovers were removed first.
 	Cleaned  []string
 	Duration time.Duration
+	// Resumed is the interrupted backup this run finished ("" for a new
+	// one), and ReusedFiles how many data files it had stored.
+	Resumed     string
+	ReusedFiles int
 }
 
 // Run takes a backup. On failure nothing is committed and the files written
@@ -125,7 +159,7 @@ func Run(ctx context.Context, deps Deps, p Params) (*Result, error) {
 	}
 	defer unlock()
 	deps.Lock = l
-	res, err := runLocked(lctx, deps, p, start)
+	res, err := runReconnecting(lctx, deps, p, start)
 	if err != nil && lctx.Err() != nil && ctx.Err() == nil {
 		err = fmt.Errorf("backup stopped: %w", context.Cause(lctx))
 	}
@@ -137,13 +171,14 @@ func Run(ctx context.Context, deps Deps, p Params) (*Result, error) {
 
 func runLocked(ctx context.Context, deps Deps, p Params, start time.Time) (*Result, error) {
 	var state *resumeState
+	reused := 0 // counted now: the resumed run goes on to update state
 	if p.Resume {
 		s, err := loadResume(ctx, deps.Repo, p)
 		if err != nil {
 			return nil, err
 		}
-		state = s
-		deps.Progress.Note(fmt.Sprintf("resuming backup %s: %d data files already stored and checked", s.Manifest.ID, len(s.storedFiles())))
+		state, reused = s, distinctPaths(s.storedFiles())
+		deps.Progress.Note(fmt.Sprintf("resuming backup %s: %d data files already stored and checked", s.Manifest.ID, reused))
 	}
 	if p.Name != "" && state == nil {
 		if err := deps.Repo.CheckNameFree(ctx, p.Name); err != nil {
@@ -161,7 +196,11 @@ func runLocked(ctx context.Context, deps Deps, p Params, start time.Time) (*Resu
 	if err != nil {
 		return nil, err
 	}
-	return &Result{Manifest: m, Duration: deps.Now().Sub(start)}, nil
+	res := &Result{Manifest: m, Duration: deps.Now().Sub(start)}
+	if state != nil {
+		res.Resumed, res.ReusedFiles = m.ID, reused
+	}
+	return res, nil
 }
 
 func (d Deps) withDefaults() Deps {
@@ -213,6 +252,9 @@ func (p Params) normalize() (Params, error) {
 	if p.ScanWorkers < 0 || p.ScanWorkers > maxScanWorkers {
 		return p, fmt.Errorf("%d scan workers out of range: use 1 to %d, or 0 for the default", p.ScanWorkers, maxScanWorkers)
 	}
+	if p.EncodeWorkers < 0 || p.EncodeWorkers > maxEncodeWorkers {
+		return p, fmt.Errorf("%d encode workers out of range: use 1 to %d, or 0 for the default", p.EncodeWorkers, maxEncodeWorkers)
+	}
 	if p.QueryBatchRows < 0 || p.QueryBatchRows > maxBatchRows {
 		return p, fmt.Errorf("query batch of %d rows out of range: use 1 to %d, or 0 for the default", p.QueryBatchRows, maxBatchRows)
 	}
@@ -248,18 +290,19 @@ func run(ctx context.Context, deps Deps, p Params, targets []target, start time.
 		err = r.Commit(ctx, m)
 	}
 	if err != nil {
-		return nil, keepOrAbort(ctx, r, m.ID, jr, err)
+		return nil, keepOrAbort(ctx, r, m.ID, jr, err, p.keepOnError)
 	}
 	return m, nil
 }
 
 // keepOrAbort handles a failed backup: one that Milvus interrupted after it
-// stored data files is kept for a resume, any other is removed.
-func keepOrAbort(ctx context.Context, r *repo.Repository, id string, jr *journaler, err error) error {
+// stored data files (with keep, one that failed in any way after it stored
+// data files) is kept for a resume, any other is removed.
+func keepOrAbort(ctx context.Context, r *repo.Repository, id string, jr *journaler, err error, keep bool) error {
 	// The caller's context may be cancelled: clean up with a fresh one.
 	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
 	defer cancel()
-	if n := len((&resumeState{journal: jr.j}).storedFiles()); n > 0 && resumable(err) && ctx.Err() == nil {
+	if n := len((&resumeState{journal: jr.j}).storedFiles()); n > 0 && (resumable(err) || keep) && ctx.Err() == nil {
 		if serr := r.Suspend(cctx, id); serr == nil {
 			return &InterruptedError{ID: id, Files: n, Err: err}
 		}

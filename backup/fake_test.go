@@ -3,6 +3,7 @@ package backup_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"testing"
 
@@ -119,7 +120,8 @@ func mapsEqual(a, b map[string]int64) bool {
 }
 
 // TestBackupStoppedMidScanLeavesNothing fails or cancels the backup at
-// the second scan batch, after data files of the first were stored: the
+// the second scan batch, after data files of the first were stored, with
+// one and with four encode workers: the
 // backup must fail with that cause, list nothing, leave no data, pending
 // marker or lock behind, and put the collection's load state back.
 func TestBackupStoppedMidScanLeavesNothing(t *testing.T) {
@@ -133,39 +135,46 @@ func TestBackupStoppedMidScanLeavesNothing(t *testing.T) {
 		{"cancelled", func(cancel context.CancelFunc) error { cancel(); return nil }, context.Canceled},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			ctx, cancel := context.WithCancel(context.Background())
-			defer cancel()
-			s := seeded(t, false)
-			r, store := fakeRepo(t)
-			dataAtStop := 0
-			s.SetHook(func(op string, n int) error {
-				if op != "scan" || n != 2 {
-					return nil
-				}
-				files, _ := store.List(context.Background(), "data/")
-				dataAtStop = len(files)
-				return tt.stop(cancel)
+		for _, workers := range []int{1, 4} {
+			t.Run(fmt.Sprintf("%s/%d workers", tt.name, workers), func(t *testing.T) {
+				testStoppedMidScan(t, tt.stop, tt.wantErr, workers)
 			})
-			_, err := backup.Run(ctx, backup.Deps{Milvus: s, Repo: r}, backup.Params{Collections: []string{"c"}, ChunkBytes: 64 << 10})
-			if !errors.Is(err, tt.wantErr) {
-				t.Fatalf("backup error = %v, want %v", err, tt.wantErr)
-			}
-			if dataAtStop == 0 {
-				t.Fatal("no data file was stored before the stop; the test proves nothing")
-			}
-			bctx := context.Background()
-			if list, _, _ := r.List(bctx); len(list) != 0 {
-				t.Errorf("%d backups listed, want none", len(list))
-			}
-			for _, prefix := range []string{"data/", "pending/", "manifests/", "locks/"} {
-				if files, _ := store.List(bctx, prefix); len(files) != 0 {
-					t.Errorf("%s still holds %d files", prefix, len(files))
-				}
-			}
-			if st, _ := s.LoadState(bctx, "default", "c"); st != milvus.LoadStateNotLoaded {
-				t.Errorf("load state after the failed backup = %s, want %s", st, milvus.LoadStateNotLoaded)
-			}
-		})
+		}
+	}
+}
+
+func testStoppedMidScan(t *testing.T, stop func(cancel context.CancelFunc) error, wantErr error, workers int) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	s := seeded(t, false)
+	r, store := fakeRepo(t)
+	dataAtStop := 0
+	s.SetHook(func(op string, n int) error {
+		if op != "scan" || n != 2 {
+			return nil
+		}
+		files, _ := store.List(context.Background(), "data/")
+		dataAtStop = len(files)
+		return stop(cancel)
+	})
+	_, err := backup.Run(ctx, backup.Deps{Milvus: s, Repo: r}, backup.Params{Collections: []string{"c"}, ChunkBytes: 64 << 10, EncodeWorkers: workers})
+	if !errors.Is(err, wantErr) {
+		t.Fatalf("backup error = %v, want %v", err, wantErr)
+	}
+	if dataAtStop == 0 {
+		t.Fatal("no data file was stored before the stop; the test proves nothing")
+	}
+	bctx := context.Background()
+	if list, _, _ := r.List(bctx); len(list) != 0 {
+		t.Errorf("%d backups listed, want none", len(list))
+	}
+	for _, prefix := range []string{"data/", "pending/", "manifests/", "locks/"} {
+		if files, _ := store.List(bctx, prefix); len(files) != 0 {
+			t.Errorf("%s still holds %d files", prefix, len(files))
+		}
+	}
+	if st, _ := s.LoadState(bctx, "default", "c"); st != milvus.LoadStateNotLoaded {
+		t.Errorf("load state after the failed backup = %s, want %s", st, milvus.LoadStateNotLoaded)
 	}
 }

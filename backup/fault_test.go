@@ -69,13 +69,14 @@ func TestBackupsUnderTransientFaults(t *testing.T) {
 
 // TestPermanentFaultLeavesNothing injects a permanent failure into the 3rd
 // Put (the data file, after the lock and the pending marker) and into the
-// 4th (the manifest, at commit): the backup fails with an error that says
-// so, and nothing of it remains.
+// 4th (the manifest, at commit), with one and with four encode workers: the
+// backup fails with an error that says so, and nothing of it remains.
 func TestPermanentFaultLeavesNothing(t *testing.T) {
 	testenv.ForEach(t, func(t *testing.T, tg testenv.Target, c *milvus.Client) {
 		ctx := context.Background()
 		name := testenv.Collection(t, c, "bk_permanent", 3000, 32)
-		for _, nth := range []int{3, 4} {
+		for _, tc := range []struct{ nth, workers int }{{3, 1}, {4, 1}, {3, 4}, {4, 4}} {
+			nth := tc.nth
 			inner := mem.New()
 			f := faulty.New(inner, 1, faulty.Rule{Ops: []faulty.Op{faulty.Put}, Nth: nth, Kind: faulty.Permanent})
 			store := retry.Wrap(f, retry.Options{IsTransient: faulty.IsTransient, Base: time.Millisecond})
@@ -83,7 +84,7 @@ func TestPermanentFaultLeavesNothing(t *testing.T) {
 				t.Fatal(err)
 			}
 			r, _ := repo.Open(ctx, store)
-			_, err := backup.Run(ctx, backup.Deps{Milvus: c, Repo: r}, backup.Params{Collections: []string{name}, ChunkBytes: 64 << 10})
+			_, err := backup.Run(ctx, backup.Deps{Milvus: c, Repo: r}, backup.Params{Collections: []string{name}, ChunkBytes: 64 << 10, EncodeWorkers: tc.workers})
 			var fe *faulty.Error
 			if !errors.As(err, &fe) || !strings.Contains(err.Error(), "injected permanent fault: put") {
 				t.Fatalf("put %d failing: backup error = %v, want the injected permanent fault", nth, err)
@@ -112,8 +113,8 @@ func (s slowStore) Put(ctx context.Context, name string, r io.Reader) error {
 	return s.Store.Put(ctx, name, r)
 }
 
-// TestSlowUploadsKeepEveryFile backs up into many small files through a
-// store whose uploads lag behind encoding: every file must be stored under
+// TestSlowUploadsKeepEveryFile backs up into many small files, four
+// encoded at once, through a store whose uploads lag behind encoding: every file must be stored under
 // its own name (a lagging upload once let two files share part-00000) and
 // the backup must verify. Queries of 500 rows (about 70 KB of raw data, over
 // the 64 KiB chunk size) make every batch its own file whatever the server's
@@ -128,7 +129,7 @@ func TestSlowUploadsKeepEveryFile(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		res, err := backup.Run(ctx, backup.Deps{Milvus: c, Repo: r}, backup.Params{Collections: []string{name}, ChunkBytes: 64 << 10, QueryBatchRows: 500})
+		res, err := backup.Run(ctx, backup.Deps{Milvus: c, Repo: r}, backup.Params{Collections: []string{name}, ChunkBytes: 64 << 10, QueryBatchRows: 500, EncodeWorkers: 4})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -2,7 +2,6 @@ package backup
 
 import (
 	"context"
-	"errors"
 
 	"github.com/milvault/milvault/manifest"
 )
@@ -13,18 +12,17 @@ import (
 // collection's metadata and flushing it, under the backup's lock and
 // pending marker; it fills c.Segments, c.Partitions and c.Rows, and the
 // files it stores must be in the repository before it returns (the
-// manifest is committed after it, as for a logical backup).
+// manifest is committed after it, as for a logical backup). snap is the
+// collection's flush: every row written before snap.Timestamp is in its
+// sealed segments.
 type NativeWriter interface {
-	WriteCollection(ctx context.Context, m *manifest.Manifest, c *manifest.Collection, partitions []string) error
+	WriteCollection(ctx context.Context, m *manifest.Manifest, c *manifest.Collection, partitions []string, snap manifest.Snapshot) error
 }
 
 // writeNative hands a captured collection to deps.Native.
 func writeNative(ctx context.Context, deps Deps, m *manifest.Manifest, c *captured) error {
-	if c.PartitionKey {
-		return errors.New("native backups of partition-key collections are not supported yet: take a logical backup (--mode logical)")
-	}
 	m.Options.Mode = manifest.ModeNative
 	m.Options.Compression, m.Options.CompressionLevel, m.Options.ChunkBytes = "none", 0, 0
 	m.Options.Checksum = "sha256"
-	return deps.Native.WriteCollection(ctx, m, &c.Collection, c.partitions)
+	return deps.Native.WriteCollection(ctx, m, &c.Collection, c.partitions, c.snapshot)
 }

@@ -193,6 +193,12 @@ func loadResume(ctx context.Context, r *repo.Repository, p Params) (*resumeState
 		return nil, &NothingToResumeError{Location: r.Location()}
 	}
 	id := ids[len(ids)-1]
+	if p.ResumeID != "" {
+		if !slices.Contains(ids, p.ResumeID) {
+			return nil, &NothingToResumeError{Location: r.Location()}
+		}
+		id = p.ResumeID
+	}
 	data, err := r.ReadJournal(ctx, id)
 	if err != nil {
 		return nil, err

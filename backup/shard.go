@@ -194,6 +194,7 @@ func scanRequest(p Params, c *captured, part string) milvus.ScanRequest {
 // data files are encoded.
 type ShardOptions struct {
 	ScanWorkers    int    // as Params.ScanWorkers
+	EncodeWorkers  int    // as Params.EncodeWorkers
 	QueryBatchRows int    // as Params.QueryBatchRows
 	SpoolDir       string // as Params.SpoolDir
 }
@@ -252,7 +253,7 @@ func RunShard(ctx context.Context, deps Deps, id string, i, n int, o ShardOption
 func writeShard(ctx context.Context, deps Deps, pl *shardPlan, i int, o ShardOptions) (*shardRecord, *ShardResult, error) {
 	m := pl.Manifest
 	p := Params{Compression: m.Options.Compression, CompressionLevel: m.Options.CompressionLevel,
-		ChunkBytes: m.Options.ChunkBytes, ScanWorkers: o.ScanWorkers, QueryBatchRows: o.QueryBatchRows,
+		ChunkBytes: m.Options.ChunkBytes, ScanWorkers: o.ScanWorkers, EncodeWorkers: o.EncodeWorkers, QueryBatchRows: o.QueryBatchRows,
 		SpoolDir: o.SpoolDir, shardDir: fmt.Sprintf("shard-%04d/", i)}
 	p.Checksum = checksum.Algorithm(m.Options.Checksum)
 	rec := &shardRecord{Shard: i}

@@ -71,18 +71,20 @@ func writeCollection(ctx context.Context, deps Deps, p Params, m *manifest.Manif
 }
 
 // writePartition streams one partition into data files through a
-// four-stage pipeline, so that reading, encoding and storing overlap:
+// pipeline, so that reading, encoding and storing overlap:
 //
 //	scan (Query RPCs, protobuf decoding) -> batches ->
 //	append (copy into Arrow builders) -> row groups ->
-//	sink (Parquet encoding, compression, checksum, spool file) -> files ->
-//	upload (store Put: copy and fsync, or network upload)
+//	cut (assign row groups to files) -> encode (Parquet, compression,
+//	checksum, spool file; one goroutine per file, up to EncodeWorkers at
+//	once; encode.go) -> files, in order ->
+//	store (store Put: copy and fsync, or network upload)
 //
-// The hand-offs are unbuffered: each stage holds the one item it works on,
-// so memory is bounded by about two query batches and two row groups (plus
-// the Parquet writer's buffers) whatever the partition's size, and at most
-// two spool files (one being written, one being stored) exist at a time.
-// The first error of any stage cancels the others.
+// Memory is bounded whatever the partition's size: about two query
+// batches, the row group being built and, per file in flight, its queued
+// row groups (see encode.go); at most EncodeWorkers+1 spool files exist at
+// a time. The first error of any stage cancels the others, and every spool
+// file of the partition not yet stored is removed.
 func writePartition(ctx context.Context, deps Deps, p Params, m *manifest.Manifest, c *captured, part string, jr *journaler, from *partialCollection) (manifest.Partition, error) {
 	w, err := newPartitionWriter(deps, p, m, c, part)
 	if err != nil {
@@ -92,47 +94,14 @@ func writePartition(ctx context.Context, deps Deps, p Params, m *manifest.Manife
 	if jr != nil {
 		w.journal = func(ctx context.Context, lastKey any) error { return jr.fileStored(ctx, part, w.files, lastKey) }
 	}
-	batch := p.QueryBatchRows
-	if batch == 0 {
-		batch = BatchRows(c.schema)
-	}
-	req := milvus.ScanRequest{Database: c.Database, Collection: c.Name, PrimaryKey: c.pk,
-		BatchRows: batch, GuaranteeTs: c.snapshot.Timestamp, Workers: p.ScanWorkers}
-	if req.Workers == 0 {
-		req.Workers = milvus.AutoWorkers
-	}
-	req.After, req.Until = p.after, p.until // a shard's key range (shard.go)
+	req := partitionScan(p, c, part)
 	if from != nil {
 		w.resume(from)
 		req.After = from.LastKey.value()
 	}
-	if part != AllPartitions {
-		req.Partitions = []string{part}
-	}
 	check := startRowCheck(ctx, deps, p, c, part, from != nil)
-	g, gctx := errgroup.WithContext(ctx)
-	batches := make(chan milvus.Batch)
-	groups := make(chan arrow.RecordBatch)
-	var res milvus.ScanResult
-	g.Go(func() error {
-		defer close(batches)
-		var err error
-		res, err = deps.Milvus.Scan(gctx, req, func(b milvus.Batch) error { return send(gctx, batches, b) })
-		return err
-	})
-	g.Go(func() error {
-		defer close(groups)
-		return w.appendAll(gctx, batches, groups)
-	})
-	uploads := make(chan *openFile)
-	g.Go(func() error {
-		defer close(uploads)
-		return w.sink(gctx, groups, uploads)
-	})
-	g.Go(func() error { return w.uploadAll(gctx, uploads) })
-	if err := g.Wait(); err != nil {
-		w.abort()
-		drainRecords(groups)
+	res, err := w.run(ctx, req)
+	if err != nil {
 		return manifest.Partition{}, err
 	}
 	if err := check.finish(ctx, deps, w.rows); err != nil {
@@ -144,6 +113,53 @@ func writePartition(ctx context.Context, deps Deps, p Params, m *manifest.Manife
 	return manifest.Partition{Name: part, Rows: w.rows, Files: w.files}, nil
 }
 
+// partitionScan is the scan request of partition part of c, within the
+// shard's key range when p is a shard's.
+func partitionScan(p Params, c *captured, part string) milvus.ScanRequest {
+	req := scanRequest(p, c, part)
+	req.BatchRows = p.QueryBatchRows
+	if req.BatchRows == 0 {
+		req.BatchRows = BatchRows(c.schema)
+	}
+	if req.Workers == 0 {
+		req.Workers = milvus.AutoWorkers
+	}
+	req.After, req.Until = p.after, p.until // a shard's key range (shard.go)
+	return req
+}
+
+// run runs the pipeline of one partition.
+func (w *partitionWriter) run(ctx context.Context, req milvus.ScanRequest) (milvus.ScanResult, error) {
+	g, gctx := errgroup.WithContext(ctx)
+	batches := make(chan milvus.Batch)
+	groups := make(chan rowGroup)
+	order := make(chan *fileJob, cap(w.slots))
+	var res milvus.ScanResult
+	g.Go(func() error {
+		defer close(batches)
+		var err error
+		res, err = w.deps.Milvus.Scan(gctx, req, func(b milvus.Batch) error { return send(gctx, batches, b) })
+		return err
+	})
+	g.Go(func() error {
+		defer close(groups)
+		return w.appendAll(gctx, batches, groups)
+	})
+	g.Go(func() error {
+		defer close(order)
+		return w.cutFiles(gctx, g, groups, order)
+	})
+	g.Go(func() error { return w.storeAll(gctx, order) })
+	if err := g.Wait(); err != nil {
+		for rg := range groups {
+			rg.rec.Release()
+		}
+		w.abortJobs()
+		return res, err
+	}
+	return res, nil
+}
+
 // send hands v to the next stage unless ctx is cancelled first.
 func send[T any](ctx context.Context, ch chan<- T, v T) error {
 	select {
@@ -151,13 +167,6 @@ func send[T any](ctx context.Context, ch chan<- T, v T) error {
 		return nil
 	case <-ctx.Done():
 		return ctx.Err()
-	}
-}
-
-// drainRecords releases the row groups a failed pipeline left behind.
-func drainRecords(ch <-chan arrow.RecordBatch) {
-	for rec := range ch {
-		rec.Release()
 	}
 }
 
@@ -178,15 +187,19 @@ type partitionWriter struct {
 	builder *columnar.Builder
 	prefix  string // store folder of this partition's files
 	meta    map[string]string
-	cur     *openFile        // file being written (sink stage)
-	opened  int              // files opened so far (sink stage)
-	uploads chan<- *openFile // finished files for the upload stage
-	files   []manifest.File  // stored files (upload stage)
+	slots   chan struct{}   // one per file being encoded or waiting to be stored
+	queue   int             // row groups a file queues before its encoder takes them
+	opened  int             // files started so far (cut stage)
+	jobs    []*fileJob      // files started by this run (cut stage; read after the pipeline ends)
+	files   []manifest.File // stored files (store stage)
 	rows    int64
 	pkIndex int // column of the primary key in row groups
-	// journal, when set, records progress after each stored file (upload
+	// journal, when set, records progress after each stored file (store
 	// stage), given the last key of that file.
 	journal func(ctx context.Context, lastKey any) error
+	// fault, when set (tests), fails the encode of a file once it is
+	// written, given its number.
+	fault func(index int) error
 }
 
 func newPartitionWriter(deps Deps, p Params, m *manifest.Manifest, c *captured, part string) (*partitionWriter, error) {
@@ -203,24 +216,46 @@ func newPartitionWriter(deps Deps, p Params, m *manifest.Manifest, c *captured, 
 		b.Release()
 		return nil, fmt.Errorf("primary key %s not found once in the columns of %s", c.pk.GetName(), c.QualifiedName())
 	}
+	workers := p.EncodeWorkers
+	if workers == 0 {
+		workers = DefaultEncodeWorkers()
+	}
 	return &partitionWriter{
-		deps: deps, p: p, sch: sch, builder: b, pkIndex: pkIndex[0],
+		deps: deps, p: p, sch: sch, builder: b, pkIndex: pkIndex[0], fault: p.encodeFault,
+		slots: make(chan struct{}, workers), queue: fileQueue(workers, p.ChunkBytes),
 		prefix: manifest.DataPrefix(m.ID) + safeName(c.Database) + "/" + safeName(c.Name) + "/" + safeName(part) + "/" + p.shardDir,
 		meta:   map[string]string{"milvault.backup_id": m.ID, "milvault.database": c.Database, "milvault.collection": c.Name, "milvault.partition": part},
 	}, nil
 }
 
+// fileQueue is how many row groups a file may queue for its encoder: none
+// with one worker (the hand-off is direct, as in a plain pipeline), else a
+// whole file's worth, so that the cut stage can move on to the next file
+// (and the next worker) while this one is still being encoded.
+func fileQueue(workers int, chunkBytes int64) int {
+	if workers <= 1 {
+		return 0
+	}
+	target := rowGroupTarget(chunkBytes)
+	return int((chunkBytes + target - 1) / target)
+}
+
+// rowGroupTarget is the raw size at which the append stage cuts a row
+// group.
+func rowGroupTarget(chunkBytes int64) int64 { return min(rowGroupBytes, chunkBytes) }
+
 // appendAll copies query batches into the Arrow builders and cuts a row
 // group whenever about rowGroupBytes (or --chunk-size, if smaller) are
 // buffered, and once more at the end.
-func (w *partitionWriter) appendAll(ctx context.Context, in <-chan milvus.Batch, out chan<- arrow.RecordBatch) error {
+func (w *partitionWriter) appendAll(ctx context.Context, in <-chan milvus.Batch, out chan<- rowGroup) error {
 	cut := func() error {
 		if w.builder.Rows() == 0 {
 			return nil
 		}
-		rec := w.builder.NewRecord()
-		if err := send(ctx, out, rec); err != nil {
-			rec.Release()
+		rg := rowGroup{raw: w.builder.EstimatedBytes()}
+		rg.rec = w.builder.NewRecord()
+		if err := send(ctx, out, rg); err != nil {
+			rg.rec.Release()
 			return err
 		}
 		return nil
@@ -230,7 +265,7 @@ func (w *partitionWriter) appendAll(ctx context.Context, in <-chan milvus.Batch,
 			return err
 		}
 		w.deps.Progress.Rows(int64(b.Rows))
-		if w.builder.EstimatedBytes() >= min(rowGroupBytes, w.p.ChunkBytes) {
+		if w.builder.EstimatedBytes() >= rowGroupTarget(w.p.ChunkBytes) {
 			if err := cut(); err != nil {
 				return err
 			}
@@ -242,75 +277,12 @@ func (w *partitionWriter) appendAll(ctx context.Context, in <-chan milvus.Batch,
 	return cut()
 }
 
-// sink writes row groups into data files, closing a file once it has
-// reached the chunk size, and the last one when the input ends.
-func (w *partitionWriter) sink(ctx context.Context, in <-chan arrow.RecordBatch, out chan<- *openFile) error {
-	w.uploads = out
-	for rec := range in {
-		err := w.writeRowGroup(ctx, rec)
-		rec.Release()
-		if err != nil {
-			return err
-		}
-	}
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	return w.finish(ctx)
-}
-
-// writeRowGroup writes rec as one row group, then closes the file once it
-// has reached the target size.
-func (w *partitionWriter) writeRowGroup(ctx context.Context, rec arrow.RecordBatch) error {
-	if w.cur == nil {
-		f, err := w.openNext(ctx)
-		if err != nil {
-			return err
-		}
-		w.cur = f
-	}
-	before := w.cur.w.Size()
-	if err := w.cur.pw.Write(rec); err != nil {
-		return fmt.Errorf("write %s: %w", w.cur.w.Path(), err)
-	}
-	w.cur.rows += rec.NumRows()
-	w.cur.lastKey = lastKey(rec.Column(w.pkIndex))
-	w.deps.Progress.Bytes(w.cur.w.Size() - before)
-	if w.cur.w.Size() >= w.p.ChunkBytes {
-		return w.closeCurrent(ctx)
-	}
-	return nil
-}
-
-// finish closes the last file. An empty partition still gets one file, so
-// that its schema is kept.
-func (w *partitionWriter) finish(ctx context.Context) error {
-	if w.cur == nil && len(w.files) == 0 {
-		f, err := w.openNext(ctx)
-		if err != nil {
-			return err
-		}
-		w.cur = f
-	}
-	if w.cur != nil {
-		return w.closeCurrent(ctx)
-	}
-	return nil
-}
-
 func (w *partitionWriter) release() { w.builder.Release() }
 
-func (w *partitionWriter) abort() {
-	if w.cur != nil {
-		w.cur.abort()
-		w.cur = nil
-	}
-}
-
 // openFile is a data file being written. The repository spools it to a
-// local file (at most one chunk, so disk use is bounded by --chunk-size and
-// memory by the row group) and stores it on Commit; the checksum is
-// computed while the file is written.
+// local file (at most about one chunk, so disk use is bounded by
+// --chunk-size and the number of files in flight) and stores it on Commit;
+// the checksum is computed while the file is written.
 type openFile struct {
 	w       *repo.FileWriter
 	pw      *columnar.FileWriter
@@ -318,9 +290,9 @@ type openFile struct {
 	lastKey any // primary key of the last row written
 }
 
-func (w *partitionWriter) openNext(ctx context.Context) (*openFile, error) {
-	name := fmt.Sprintf("%spart-%05d.parquet", w.prefix, w.opened)
-	w.opened++
+// openNext starts file number index of the partition.
+func (w *partitionWriter) openNext(ctx context.Context, index int) (*openFile, error) {
+	name := fmt.Sprintf("%spart-%05d.parquet", w.prefix, index)
 	fw, err := w.deps.Repo.CreateFile(ctx, name, w.p.Checksum, w.p.SpoolDir)
 	if err != nil {
 		return nil, err
@@ -335,35 +307,6 @@ func (w *partitionWriter) openNext(ctx context.Context) (*openFile, error) {
 	}
 	f.pw = pw
 	return f, nil
-}
-
-// closeCurrent finishes the current file and hands it to the upload stage.
-func (w *partitionWriter) closeCurrent(ctx context.Context) error {
-	f := w.cur
-	w.cur = nil
-	if err := f.pw.Close(); err != nil {
-		f.abort()
-		return fmt.Errorf("write %s: %w", f.w.Path(), err)
-	}
-	if err := send(ctx, w.uploads, f); err != nil {
-		f.abort()
-		return err
-	}
-	return nil
-}
-
-// uploadAll stores finished files in the order they were written and
-// records them for the manifest; each spool file is removed once stored or
-// on failure.
-func (w *partitionWriter) uploadAll(ctx context.Context, in <-chan *openFile) error {
-	for f := range in {
-		err := w.upload(ctx, f)
-		f.abort()
-		if err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 func (w *partitionWriter) upload(ctx context.Context, f *openFile) error {

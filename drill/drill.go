@@ -13,6 +13,7 @@ import (
 
 	"github.com/milvault/milvault/manifest"
 	"github.com/milvault/milvault/milvus"
+	"github.com/milvault/milvault/native"
 	"github.com/milvault/milvault/progress"
 	"github.com/milvault/milvault/repo"
 	"github.com/milvault/milvault/restore"
@@ -28,6 +29,11 @@ type Deps struct {
 	// Lock, when set, is a lock on Repo (shared or exclusive) that the
 	// caller holds; otherwise Run and Deep take a shared one.
 	Lock *repo.Lock
+	// Storage is the target Milvus's object storage. A native backup is
+	// drilled by binlog import through it (see native.Loader); without
+	// it, or on a target without binlog import, a native backup is
+	// refused with the advice to convert it first.
+	Storage *native.Storage
 }
 
 // Options configure a drill.
@@ -43,7 +49,10 @@ type Options struct {
 
 // Report is the outcome of a drill; it is also stored in the repository.
 type Report struct {
-	BackupID      string             `json:"backup_id"`
+	BackupID string `json:"backup_id"`
+	// Method is how the data was loaded (restore.MethodInsert, ...;
+	// restore.MethodBinlogImport for a native backup).
+	Method        string             `json:"method,omitempty"`
 	Target        string             `json:"target_milvus"`
 	StartedAt     time.Time          `json:"started_at"`
 	RTOSeconds    float64            `json:"rto_seconds"`
@@ -80,6 +89,9 @@ func Run(ctx context.Context, d Deps, m *manifest.Manifest, o Options) (*Report,
 	if err := d.Repo.NeedKey("a drill"); err != nil {
 		return nil, err
 	}
+	if err := checkTarget(ctx, d, m); err != nil {
+		return nil, err
+	}
 	ctx, unlock, err := d.hold(ctx, o, "drill", m.ID)
 	if err != nil {
 		return nil, err
@@ -89,10 +101,13 @@ func Run(ctx context.Context, d Deps, m *manifest.Manifest, o Options) (*Report,
 	res, cleanup, err := restoreScratch(ctx, d, m, o, restore.LoadAlways)
 	defer cleanup()
 	rep.RTOSeconds = d.Now().Sub(rep.StartedAt).Seconds()
+	if res != nil && len(res.Collections) > 0 {
+		rep.Method = res.Collections[0].Method
+	}
 	if err != nil {
 		rep.Failures = append(rep.Failures, "restore failed: "+err.Error())
 	} else {
-		checkCollections(ctx, d, m, o, res, rep)
+		checkRestored(ctx, d, m, o, res, rep)
 	}
 	if o.MaxRTO > 0 && rep.RTOSeconds > o.MaxRTO.Seconds() {
 		rep.Failures = append(rep.Failures, fmt.Sprintf("RTO %.1fs exceeds the maximum %s", rep.RTOSeconds, o.MaxRTO))
@@ -132,7 +147,7 @@ func (o Options) withDefaults() Options {
 // restoreScratch restores every collection of m under its name plus the
 // suffix; drop removes them (also after a failure) and is always safe.
 func restoreScratch(ctx context.Context, d Deps, m *manifest.Manifest, o Options, load string) (*restore.Result, func(), error) {
-	return restore.Scratch(ctx, restore.Deps{Milvus: d.Milvus, Repo: d.Repo, Progress: d.Progress, Now: d.Now, Lock: d.Lock}, m,
+	return restore.Scratch(ctx, restore.Deps{Milvus: d.Milvus, Repo: d.Repo, Progress: d.Progress, Now: d.Now, Lock: d.Lock, Native: d.loader(m)}, m,
 		restore.Params{Suffix: o.Suffix, Load: load, Workers: o.Workers})
 }
 

@@ -6,7 +6,8 @@
 // metadata (authentication, database) and the server's headers and
 // trailers, without being decoded: the guard registers no service and
 // handles every method with grpc's UnknownServiceHandler and a codec that
-// passes message bytes through (see rawCodec). Only the methods in
+// passes message bytes through in gRPC's own buffers, without copying
+// them (see passCodec). Only the methods in
 // Guard.intercepts are decoded (milvus-proto go-api types):
 //
 //   - DropCollection is handled by Policy: PolicyTrash renames the

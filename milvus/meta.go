@@ -251,7 +251,7 @@ func (c *Client) Flush(ctx context.Context, db, coll string) (uint64, error) {
 		if err := clock.Sleep(ctx, wait); err != nil {
 			return 0, fmt.Errorf("wait for flush of %s.%s: %w", db, coll, err)
 		}
-		wait = min(2*wait, 50*time.Millisecond)
+		wait = min(2*wait, 25*time.Millisecond)
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/milvus-io/milvus-proto/go-api/v2/schemapb"
+	"google.golang.org/protobuf/proto"
 )
 
 // fieldData builds the column of field f for the given rows of col (a
@@ -60,11 +61,35 @@ func fieldData(f *schemapb.FieldSchema, col arrow.Array, rows []int) (*schemapb.
 			return nil, bad
 		}
 		sf = &schemapb.ScalarField{Data: &schemapb.ScalarField_JsonData{JsonData: &schemapb.JSONArray{Data: pick(rows, func(i int) []byte { return append([]byte(nil), a.Value(i)...) })}}}
+	case schemapb.DataType_Array:
+		arrays, err := arrayData(f, col, rows, bad)
+		if err != nil {
+			return nil, err
+		}
+		sf = &schemapb.ScalarField{Data: &schemapb.ScalarField_ArrayData{ArrayData: arrays}}
 	default:
 		return vectorData(fd, f, col, rows, bad)
 	}
 	fd.Field = &schemapb.FieldData_Scalars{Scalars: sf}
 	return fd, nil
+}
+
+// arrayData decodes the Array values of rows: Milvus 2.3 writes each row's
+// array as a serialized schemapb.ScalarField in a binary column.
+func arrayData(f *schemapb.FieldSchema, col arrow.Array, rows []int, bad error) (*schemapb.ArrayArray, error) {
+	a, ok := col.(*array.Binary)
+	if !ok {
+		return nil, bad
+	}
+	out := &schemapb.ArrayArray{ElementType: f.GetElementType(), Data: make([]*schemapb.ScalarField, len(rows))}
+	for j, i := range rows {
+		v := &schemapb.ScalarField{}
+		if err := proto.Unmarshal(a.Value(i), v); err != nil {
+			return nil, fmt.Errorf("field %s: row %d: array value: %w", f.GetName(), i, err)
+		}
+		out.Data[j] = v
+	}
+	return out, nil
 }
 
 // vectorData fills fd with the dense vectors of rows.

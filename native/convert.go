@@ -11,7 +11,6 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
-	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/milvus-io/milvus-proto/go-api/v2/commonpb"
 	"github.com/milvus-io/milvus-proto/go-api/v2/milvuspb"
 	"github.com/milvus-io/milvus-proto/go-api/v2/schemapb"
@@ -30,6 +29,9 @@ type ConvertDeps struct {
 	Progress    progress.Progress // nil means none
 	ToolVersion string
 	Lock        *repo.Lock // see backup.Deps.Lock
+	// ChunkBytes is about how much raw row data is decoded and sorted at
+	// once; 0 means DefaultConvertChunkBytes.
+	ChunkBytes int
 }
 
 // Convert writes a logical (Parquet) backup of native backup m into the
@@ -39,14 +41,15 @@ type ConvertDeps struct {
 // partitions, indexes, aliases and load state are taken from m. The result
 // restores by inserts into any server (Milvus Lite included) and supports
 // deep verification. p names the new backup and sets its file options; its
-// selection is ignored (every collection of m is converted). Rows are
-// decoded one partition at a time and held in memory while that partition
-// is written.
+// selection is ignored (every collection of m is converted). Memory does
+// not grow with a partition's data: it holds the partition's primary keys
+// (tens of bytes a row), the collection's deletes, one decoded segment and
+// one chunk of about deps.ChunkBytes of rows (see scanChunked).
 func Convert(ctx context.Context, deps ConvertDeps, m *manifest.Manifest, p backup.Params) (*backup.Result, error) {
 	if !m.IsNative() {
 		return nil, fmt.Errorf("backup %s is already a logical backup", m.ID)
 	}
-	src := &binlogSource{m: m, repo: deps.Repo}
+	src := &binlogSource{m: m, repo: deps.Repo, chunkBytes: cmp.Or(deps.ChunkBytes, DefaultConvertChunkBytes)}
 	p.AllDatabases, p.Database, p.Collections, p.Partitions = true, "", nil, nil
 	return backup.Run(ctx, backup.Deps{Milvus: src, Repo: deps.Repo, Progress: deps.Progress,
 		ToolVersion: deps.ToolVersion, Lock: deps.Lock}, p)
@@ -55,8 +58,9 @@ func Convert(ctx context.Context, deps ConvertDeps, m *manifest.Manifest, p back
 // binlogSource serves a native backup's collections as backup.Milvus does
 // a live server's.
 type binlogSource struct {
-	m    *manifest.Manifest
-	repo *repo.Repository
+	m          *manifest.Manifest
+	repo       *repo.Repository
+	chunkBytes int
 }
 
 var _ backup.Milvus = (*binlogSource)(nil)
@@ -199,23 +203,36 @@ func (s *binlogSource) Scan(ctx context.Context, req milvus.ScanRequest, fn func
 	if err != nil {
 		return milvus.ScanResult{}, err
 	}
-	if len(req.Partitions) != 1 {
+	if len(req.Partitions) > 1 {
 		return milvus.ScanResult{}, errors.New("converting a native backup reads one partition at a time")
 	}
 	schema, err := decodeSchema(c)
 	if err != nil {
 		return milvus.ScanResult{}, err
 	}
-	t, err := s.decodePartition(ctx, c, schema, req.Partitions[0])
-	if err != nil {
-		return milvus.ScanResult{}, fmt.Errorf("decode segment files of %s: %w", c.QualifiedName(), err)
+	part := "" // a partition-key collection is read whole
+	if len(req.Partitions) == 1 {
+		part = req.Partitions[0]
 	}
-	defer t.release()
-	return t.emit(schema, max(req.BatchRows, 1), fn)
+	var segs []manifest.Segment
+	for _, seg := range c.Segments {
+		if part == "" || seg.Partition == part {
+			segs = append(segs, seg)
+		}
+	}
+	deletes, err := s.readDeletes(ctx, c)
+	if err != nil {
+		return milvus.ScanResult{}, fmt.Errorf("decode delete logs of %s: %w", c.QualifiedName(), err)
+	}
+	res, err := s.scanChunked(ctx, schema, segs, deletes, max(req.BatchRows, 1), fn)
+	if err != nil {
+		return res, fmt.Errorf("decode segment files of %s: %w", c.QualifiedName(), err)
+	}
+	return res, nil
 }
 
-// table is a partition's decoded rows: one concatenated column per field
-// id, and the order of the live rows.
+// table is a chunk of a partition's decoded rows: one concatenated column
+// per field id, and the order in which to emit them.
 type table struct {
 	cols map[int64]arrow.Array
 	live []int
@@ -225,59 +242,6 @@ func (t *table) release() {
 	for _, c := range t.cols {
 		c.Release()
 	}
-}
-
-// decodePartition reads every segment of partition part.
-func (s *binlogSource) decodePartition(ctx context.Context, c *manifest.Collection, schema *schemapb.CollectionSchema, part string) (*table, error) {
-	pk := milvus.PrimaryField(schema)
-	if pk == nil {
-		return nil, errors.New("no primary key field")
-	}
-	deletes, err := s.readDeletes(ctx, c)
-	if err != nil {
-		return nil, err
-	}
-	perField := map[int64][]arrow.Array{}
-	for _, seg := range c.Segments {
-		if seg.Partition != part {
-			continue
-		}
-		if err := s.readSegment(ctx, seg, perField); err != nil {
-			return nil, err
-		}
-	}
-	t := &table{cols: map[int64]arrow.Array{}}
-	for id, chunks := range perField {
-		col, err := array.Concatenate(chunks, memory.DefaultAllocator)
-		for _, ch := range chunks {
-			ch.Release()
-		}
-		if err != nil {
-			return nil, err
-		}
-		t.cols[id] = col
-	}
-	return t, t.selectLive(pk, deletes)
-}
-
-// readSegment appends the insert logs of seg to perField, each field's
-// logs in log-id order.
-func (s *binlogSource) readSegment(ctx context.Context, seg manifest.Segment, perField map[int64][]arrow.Array) error {
-	logs := slices.Clone(seg.Binlogs)
-	slices.SortFunc(logs, func(a, b manifest.Binlog) int {
-		return cmp.Or(cmp.Compare(a.Field, b.Field), cmp.Compare(logNumber(a.LogID), logNumber(b.LogID)))
-	})
-	for _, b := range logs {
-		if b.Kind != manifest.BinlogInsert {
-			continue
-		}
-		arrs, err := s.readBinlog(ctx, b.File)
-		if err != nil {
-			return fmt.Errorf("segment %d field %d: %w", seg.ID, b.Field, err)
-		}
-		perField[b.Field] = append(perField[b.Field], arrs...)
-	}
-	return nil
 }
 
 func logNumber(id string) int64 { n, _ := strconv.ParseInt(id, 10, 64); return n }
@@ -350,39 +314,6 @@ func eachString(a arrow.Array, fn func(string) error) error {
 
 // timestampField is the field id of every row's write timestamp.
 const timestampField = 1
-
-// selectLive keeps the newest version of each primary key unless a later
-// delete removed it, in primary-key order.
-func (t *table) selectLive(pk *schemapb.FieldSchema, deletes map[any]uint64) error {
-	keys, ok := t.cols[pk.GetFieldID()]
-	tsCol, ok2 := t.cols[timestampField].(*array.Int64)
-	if !ok || !ok2 {
-		if len(t.cols) == 0 {
-			return nil // an empty partition
-		}
-		return errors.New("segment files lack the primary key or timestamp column")
-	}
-	key := keyReader(keys)
-	if key == nil {
-		return fmt.Errorf("primary key column is %s", keys.DataType())
-	}
-	newest := map[any]int{}
-	for i := range keys.Len() {
-		k := key(i)
-		if j, seen := newest[k]; !seen || tsCol.Value(i) > tsCol.Value(j) {
-			newest[k] = i
-		}
-	}
-	for k, i := range newest {
-		// A delete removes rows written strictly before it: an upsert's
-		// delete and insert share one timestamp (Milvus 2.3).
-		if del, ok := deletes[k]; !ok || del <= uint64(tsCol.Value(i)) {
-			t.live = append(t.live, i)
-		}
-	}
-	slices.SortFunc(t.live, func(a, b int) int { return compareKeys(key(a), key(b)) })
-	return nil
-}
 
 func keyReader(a arrow.Array) func(int) any {
 	switch k := a.(type) {

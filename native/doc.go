@@ -20,7 +20,8 @@
 // the staged copies.
 //
 // Convert writes a logical copy of a native backup offline by decoding its
-// binlogs (binlog.go, columns.go), for servers that cannot import binlogs.
+// binlogs (binlog.go, columns.go) in key-ordered chunks of bounded size
+// (convertchunk.go), for servers that cannot import binlogs.
 // Freeze and Thaw prepare Milvus for a storage-level snapshot (flush, and a
 // bounded garbage-collection pause that expires by itself).
 //

@@ -403,7 +403,8 @@ func connectTarget(t *testing.T, name string) *milvus.Client {
 // TestNativeConvertToLite: a native backup (with deletes and upserts)
 // converted offline to a logical one restores by inserts into Milvus Lite
 // and compares equal row by row with the source; a native restore into
-// Lite is refused before anything is created.
+// Lite is refused before anything is created. Converted in small chunks
+// (many per segment), the result is the same.
 func TestNativeConvertToLite(t *testing.T) {
 	e := setup(t)
 	lite := connectTarget(t, "lite")
@@ -438,6 +439,20 @@ func TestNativeConvertToLite(t *testing.T) {
 	}
 	if got := digest(t, lite, name); !reflect.DeepEqual(got, want) {
 		t.Fatalf("rows restored into Lite from the converted backup differ:\n got %+v\nwant %+v", got, want)
+	}
+	// In chunks of about 8 KiB of rows (dozens of chunks, each taking rows
+	// from several segments, upserted keys among them) the result is the same.
+	small, err := native.Convert(ctx, native.ConvertDeps{Repo: r, ChunkBytes: 8 << 10}, m, backup.Params{Name: "converted-small-chunks"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	target := name + "_chunks"
+	t.Cleanup(func() { lite.DropCollection(context.Background(), "default", target) })
+	if _, err := restore.Run(ctx, restore.Deps{Milvus: lite, Repo: r}, small.Manifest, restore.Params{Target: target}); err != nil {
+		t.Fatal(err)
+	}
+	if got := digest(t, lite, target); !reflect.DeepEqual(got, want) {
+		t.Fatalf("rows restored into Lite from the backup converted in small chunks differ:\n got %+v\nwant %+v", got, want)
 	}
 }
 

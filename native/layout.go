@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 
+	"golang.org/x/sync/errgroup"
+
 	"github.com/milvault/milvault/manifest"
 	"github.com/milvault/milvault/repo"
 )
@@ -32,17 +34,30 @@ var folders = map[string]string{
 var kinds = []string{manifest.BinlogInsert, manifest.BinlogDelta, manifest.BinlogStats}
 
 // listObjects returns the segment files of collection coll in st, by
-// segment id. Names that do not follow Milvus's layout are errors: they
-// mean the storage given is not Milvus's root path.
+// segment id; the three kinds of files are listed at once. Names that do
+// not follow Milvus's layout are errors: they mean the storage given is not
+// Milvus's root path.
 func listObjects(ctx context.Context, st repo.Store, coll int64) (map[int64][]object, error) {
+	lists := make([][]repo.FileInfo, len(kinds))
+	g, gctx := errgroup.WithContext(ctx)
+	for i, kind := range kinds {
+		g.Go(func() error {
+			prefix := folders[kind] + strconv.FormatInt(coll, 10) + "/"
+			files, err := st.List(gctx, prefix)
+			if err != nil {
+				return fmt.Errorf("list %s in Milvus storage %s: %w", prefix, st.Location(), err)
+			}
+			lists[i] = files
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
 	out := map[int64][]object{}
-	for _, kind := range kinds {
+	for i, kind := range kinds {
 		prefix := folders[kind] + strconv.FormatInt(coll, 10) + "/"
-		files, err := st.List(ctx, prefix)
-		if err != nil {
-			return nil, fmt.Errorf("list %s in Milvus storage %s: %w", prefix, st.Location(), err)
-		}
-		for _, f := range files {
+		for _, f := range lists[i] {
 			o, err := parseObject(kind, prefix, f)
 			if err != nil {
 				return nil, err

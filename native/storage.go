@@ -64,3 +64,16 @@ func (s *Storage) serverPath(key string) string {
 	}
 	return s.ServerRoot + "/" + key
 }
+
+// Folders names the folders directly under prefix in Milvus's storage
+// (collection ids under insert_log/, for example).
+func (s *Storage) Folders(ctx context.Context, prefix string) ([]string, error) {
+	if fl, ok := s.Store.(repo.FolderLister); ok {
+		return fl.Folders(ctx, prefix)
+	}
+	files, err := s.Store.List(ctx, prefix)
+	if err != nil {
+		return nil, err
+	}
+	return repo.FoldersOf(files, prefix), nil
+}

@@ -6,7 +6,10 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"sync"
 	"sync/atomic"
+
+	"golang.org/x/sync/errgroup"
 
 	"github.com/milvault/milvault/backup"
 	"github.com/milvault/milvault/manifest"
@@ -20,7 +23,9 @@ import (
 type SegmentLister interface {
 	PersistentSegments(ctx context.Context, db, coll string) ([]milvus.Segment, error)
 	PartitionIDs(ctx context.Context, db, coll string) (map[string]int64, error)
-	Count(ctx context.Context, db, coll string) (int64, error)
+	// CountAt counts the rows a query sees once timestamp ts is visible
+	// (0: a strong-consistency count).
+	CountAt(ctx context.Context, db, coll string, ts uint64) (int64, error)
 }
 
 // Writer stores collections as segment files: the backup.NativeWriter of a
@@ -39,8 +44,13 @@ type Writer struct {
 	// stored by earlier runs, committed or not (a killed backup's), by
 	// repo.SourceKey of the segment file's identity.
 	Hints map[string]manifest.File
+	// Workers is how many files are copied at once (0: DefaultCopyWorkers).
+	Workers int
 
-	stats Stats
+	stats    Stats
+	blobs    map[string]repo.FileInfo // the repository's stored blobs, listed once
+	blobsErr error
+	listOnce sync.Once
 }
 
 var _ backup.NativeWriter = (*Writer)(nil)
@@ -62,9 +72,16 @@ func (w *Writer) Stats() Stats {
 		StoredBytes: atomic.LoadInt64(&w.stats.StoredBytes), Reused: atomic.LoadInt64(&w.stats.Reused)}
 }
 
+// DefaultCopyWorkers is how many segment files a Writer copies at once when
+// Workers is 0: enough to overlap reading from Milvus's storage, hashing and
+// writing (with its fsync) to the repository.
+const DefaultCopyWorkers = 4
+
 // WriteCollection stores the sealed segments of c (only those of
-// partitions when not empty) and records them in c.
-func (w *Writer) WriteCollection(ctx context.Context, m *manifest.Manifest, c *manifest.Collection, partitions []string) error {
+// partitions when not empty) and records them in c. Files are copied by
+// w.Workers at once; c.Segments keeps the order of segment ids and, in a
+// segment, Milvus's storage listing order.
+func (w *Writer) WriteCollection(ctx context.Context, m *manifest.Manifest, c *manifest.Collection, partitions []string, snap manifest.Snapshot) error {
 	prog := w.Progress
 	if prog == nil {
 		prog = progress.Nop
@@ -80,18 +97,51 @@ func (w *Writer) WriteCollection(ctx context.Context, m *manifest.Manifest, c *m
 	prog.Phase("copy segment files of "+c.QualifiedName(), 0, 0)
 	var sum int64
 	for _, s := range segs {
-		ms, err := w.writeSegment(ctx, c, s, parts, objs[s.ID], prog)
-		if err != nil {
-			return err
+		if err := checkSegment(s.ID, s.Rows, objs[s.ID]); err != nil {
+			return fmt.Errorf("%s: %w", c.QualifiedName(), err)
 		}
-		c.Segments = append(c.Segments, ms)
+		c.Segments = append(c.Segments, manifest.Segment{ID: s.ID, PartitionID: s.PartitionID, Partition: partitionName(parts, s.PartitionID), Rows: s.Rows})
 		sum += s.Rows
+	}
+	if err := w.copySegments(ctx, c, objs, prog); err != nil {
+		return err
 	}
 	for _, name := range sortedNames(parts, partitions) {
 		c.Partitions = append(c.Partitions, manifest.Partition{Name: name, ID: parts[name]})
 	}
-	c.Rows = w.rows(ctx, c, sum, prog)
+	c.Rows = w.rows(ctx, c, sum, snap.Timestamp, prog)
 	return nil
+}
+
+// copySegments stores the files of c.Segments, w.Workers at once, and
+// fills in their binlogs.
+func (w *Writer) copySegments(ctx context.Context, c *manifest.Collection, objs map[int64][]object, prog progress.Progress) error {
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(cmp.Or(w.Workers, DefaultCopyWorkers))
+	for i := range c.Segments {
+		ms := &c.Segments[i]
+		files := objs[ms.ID]
+		ms.Binlogs = make([]manifest.Binlog, len(files))
+		left := int64(len(files))
+		if left == 0 {
+			prog.Rows(ms.Rows)
+		}
+		for j, o := range files {
+			g.Go(func() error {
+				f, err := w.storeObject(gctx, c.ID, o)
+				if err != nil {
+					return err
+				}
+				ms.Binlogs[j] = manifest.Binlog{Kind: o.Kind, Field: o.Field, LogID: o.LogID, File: f}
+				prog.Bytes(f.Size)
+				if atomic.AddInt64(&left, -1) == 0 {
+					prog.Rows(ms.Rows)
+				}
+				return nil
+			})
+		}
+	}
+	return g.Wait()
 }
 
 // plan lists the sealed segments of the selected partitions.
@@ -124,9 +174,11 @@ func (w *Writer) plan(ctx context.Context, c *manifest.Collection, partitions []
 
 // rows is the collection's row count: a count(*) query when the collection
 // is loaded, otherwise the segments' row counts, which include deleted rows.
-func (w *Writer) rows(ctx context.Context, c *manifest.Collection, segRows int64, prog progress.Progress) int64 {
+// The query waits only for the flush timestamp ts to be visible (a strong
+// one would wait for the server's next time tick, about 0.2 s).
+func (w *Writer) rows(ctx context.Context, c *manifest.Collection, segRows int64, ts uint64, prog progress.Progress) int64 {
 	if c.LoadState == milvus.LoadStateLoaded {
-		if n, err := w.Milvus.Count(ctx, c.Database, c.Name); err == nil {
+		if n, err := w.Milvus.CountAt(ctx, c.Database, c.Name, ts); err == nil {
 			return n
 		}
 	}
@@ -143,24 +195,6 @@ func sortedNames(parts map[string]int64, only []string) []string {
 	}
 	slices.Sort(out)
 	return out
-}
-
-// writeSegment stores the files of one sealed segment.
-func (w *Writer) writeSegment(ctx context.Context, c *manifest.Collection, s milvus.Segment, parts map[string]int64, objs []object, prog progress.Progress) (manifest.Segment, error) {
-	if err := checkSegment(s.ID, s.Rows, objs); err != nil {
-		return manifest.Segment{}, fmt.Errorf("%s: %w", c.QualifiedName(), err)
-	}
-	ms := manifest.Segment{ID: s.ID, PartitionID: s.PartitionID, Partition: partitionName(parts, s.PartitionID), Rows: s.Rows}
-	for _, o := range objs {
-		f, err := w.storeObject(ctx, c.ID, o)
-		if err != nil {
-			return ms, err
-		}
-		ms.Binlogs = append(ms.Binlogs, manifest.Binlog{Kind: o.Kind, Field: o.Field, LogID: o.LogID, File: f})
-		prog.Bytes(f.Size)
-	}
-	prog.Rows(s.Rows)
-	return ms, nil
 }
 
 func partitionName(parts map[string]int64, id int64) string {
@@ -225,8 +259,9 @@ func (w *Writer) stored(ctx context.Context, key string) (manifest.File, bool) {
 	}
 	// A file whose object-lock retention has ended is copied again, so
 	// that PutBlob stores it under a new retention.
-	fi, err := w.Repo.StatFile(ctx, f.Path)
-	return f, err == nil && fi.Size == f.Size && !w.Repo.RetentionEnded(fi)
+	w.listOnce.Do(func() { w.blobs, w.blobsErr = w.Repo.ListBlobs(ctx) })
+	fi, found := w.blobs[f.Path]
+	return f, w.blobsErr == nil && found && fi.Size == f.Size && !w.Repo.RetentionEnded(fi)
 }
 
 // ReuseIndex maps the segment files of the repository's committed native

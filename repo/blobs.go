@@ -32,6 +32,9 @@ type Blob struct {
 	Stored bool
 }
 
+// blobCopyBuffer is the buffer PutBlob copies a blob through.
+const blobCopyBuffer = 1 << 20
+
 // PutBlob stores the bytes of src as a content-addressed file (see
 // manifest.BlobPath), shared by every backup that holds the same bytes.
 // The bytes are spooled (under spoolDir; "" means the repository's own
@@ -58,7 +61,9 @@ func (r *Repository) PutBlob(ctx context.Context, src io.Reader, spoolDir string
 	}
 	defer func() { spool.Close(); os.Remove(spool.Name()) }()
 	h := sha256Writer(spool)
-	if _, err := io.Copy(h, ctxio.Reader(ctx, src)); err != nil {
+	// Segment files are megabytes: large reads and writes take a fraction
+	// of the system calls io.Copy's 32 KiB buffer would.
+	if _, err := io.CopyBuffer(h, ctxio.Reader(ctx, src), make([]byte, blobCopyBuffer)); err != nil {
 		return b, err
 	}
 	_, sum, _ := checksum.ParseDigest(h.Digest())
@@ -355,4 +360,19 @@ func (r *Repository) collectHints(ctx context.Context, keep map[string]bool) err
 		}
 	}
 	return nil
+}
+
+// ListBlobs returns the stored content-addressed files by name, with one
+// listing of the store: a native backup checks the files it means to
+// reference against it instead of asking for each one.
+func (r *Repository) ListBlobs(ctx context.Context) (map[string]FileInfo, error) {
+	files, err := r.store.List(ctx, manifest.BlobPrefix)
+	if err != nil {
+		return nil, fmt.Errorf("list segment files in %s: %w", r.store.Location(), err)
+	}
+	out := make(map[string]FileInfo, len(files))
+	for _, f := range files {
+		out[f.Name] = f
+	}
+	return out, nil
 }

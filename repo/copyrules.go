@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 
+	"golang.org/x/sync/errgroup"
+
 	"github.com/milvault/milvault/errkind"
 	"github.com/milvault/milvault/manifest"
 )
@@ -65,14 +67,24 @@ func (r *Repository) CommitCopy(ctx context.Context, src *Repository, m *manifes
 
 // checkStoredSizes checks that every file m names is stored with its size.
 func (r *Repository) checkStoredSizes(ctx context.Context, m *manifest.Manifest) error {
+	// A native backup names thousands of files: one at a time, an object
+	// store's round trips would dominate the commit.
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(commitStats)
 	for _, f := range m.Files() {
-		fi, err := r.store.Stat(ctx, f.Path)
-		if err != nil {
-			return fmt.Errorf("commit %s: %w", m.ID, err)
-		}
-		if fi.Size != f.Size {
-			return fmt.Errorf("commit %s: %s has %d bytes, expected %d", m.ID, f.Path, fi.Size, f.Size)
-		}
+		g.Go(func() error {
+			fi, err := r.store.Stat(gctx, f.Path)
+			if err != nil {
+				return fmt.Errorf("commit %s: %w", m.ID, err)
+			}
+			if fi.Size != f.Size {
+				return fmt.Errorf("commit %s: %s has %d bytes, expected %d", m.ID, f.Path, fi.Size, f.Size)
+			}
+			return nil
+		})
 	}
-	return nil
+	return g.Wait()
 }
+
+// commitStats is how many files Commit checks at once.
+const commitStats = 16

@@ -20,6 +20,7 @@ source .milvus-test/milvus23-storage.env
 export AWS_ACCESS_KEY_ID=$MILVAULT_TEST_S3_ACCESS_KEY AWS_SECRET_ACCESS_KEY=$MILVAULT_TEST_S3_SECRET_KEY
 export MILVAULT_MILVUS_STORAGE=$MILVAULT_TEST_MILVUS23_STORAGE
 addr=127.0.0.1:${MILVUS23_PORT:-19541}
+load_start=$(cut -d' ' -f1-3 /proc/loadavg)
 repo=$(mktemp -d)/repo
 mv=(bin/milvault --milvus "$addr" --repo "$repo" -q)
 "${mv[@]}" init >/dev/null
@@ -67,10 +68,12 @@ timed "incremental native backup" "${mv[@]}" backup -c bench_native --mode nativ
 timed "insert restore" "${mv[@]}" restore logical --target bench_native_ins --no-load
 timed "native restore" "${mv[@]}" restore native1 --target bench_native_bin --no-load
 stored=$("${mv[@]}" show native2 | sed -n 's/^native .*(\(.*\)); \(.*\) shared.*, \(.*\) only in this one$/\3 of \1/p')
+load_end=$(cut -d' ' -f1-3 /proc/loadavg)
 ratio() { echo "scale=1; $1 / $2" | bc; }
 {
   printf '\n## %s: `BENCH_ROWS=%s scripts/bench-native.sh` (native vs logical)\n\n' "$(date -u +%Y-%m-%d)" "$rows"
-  printf 'Machine: %s cores, shared with other jobs while measured (figures are indicative; rerun on an idle machine); Milvus 2.3.5 standalone with its storage on a local MinIO, repository on local disk. Collection: int64 pk, 768-d float vector (FLAT), VarChar; %s rows, then 1 %% more for the incremental backup. Wall times of the milvault CLI, one run each.\n\n' "$(nproc)" "$rows"
+  printf 'Machine: %s cores, %s RAM, load average %s at the start and %s at the end (a load near or above the core count means other jobs shared the machine: rerun for firm figures); Milvus 2.3.5 standalone with its storage on a local MinIO, repository on local disk. Collection: int64 pk, 768-d float vector (FLAT), VarChar; %s rows, then 1 %% more for the incremental backup. Wall times of the milvault CLI, one run each.\n\n' \
+    "$(nproc)" "$(free -h | awk '/Mem:/{print $2}')" "$load_start" "$load_end" "$rows"
   printf '| step | seconds |\n|---|---|\n'
   for k in "logical backup" "native backup" "incremental native backup" "insert restore" "native restore"; do
     printf '| %s | %.2f |\n' "$k" "${took[$k]}"

@@ -14,6 +14,11 @@
 #   BENCH_ONLY=encryption BENCH_ROWS=20000 make bench
 #                                       # seed, then only backup + restore with
 #                                       # encryption on and off (issue 14)
+#   BENCH_ONLY=encode BENCH_ROWS=50000 BENCH_INDEX=FLAT make bench
+#                                       # seed, then only backups with
+#                                       # --encode-workers 1 and N (N: the
+#                                       # default, at least 2; BENCH_ENCODE_WORKERS
+#                                       # overrides), 16 MiB files (issue 19)
 #   BENCH_INDEX=FLAT BENCH_ROWS=100000,1000000 make bench
 #                                       # memory check at 1M rows without the
 #                                       # long HNSW builds (HNSW is the default)
@@ -76,12 +81,18 @@ only=()
 case "${BENCH_ONLY:-}" in
   "") ;;
   encryption) only=(-encryption-only) ;;
-  *) echo "BENCH_ONLY must be empty or encryption" >&2; exit 2 ;;
+  encode) only=(-encode-only) ;;
+  *) echo "BENCH_ONLY must be empty, encryption or encode" >&2; exit 2 ;;
 esac
 "${run[@]}" bin/bench -milvault bin/milvault -milvus "127.0.0.1:$port" -rows "$rows" -index "$index" -rounds "$rounds" \
-  -server-pgid "$pgid" -profile-dir bin -out "$section" "${only[@]}"
+  -server-pgid "$pgid" -profile-dir bin -out "$section" -encode-workers "${BENCH_ENCODE_WORKERS:-0}" "${only[@]}"
 # Appended only after a complete run, so a failed run leaves the file as it was.
 cat "$section" >> docs/benchmarks.md
+# A BENCH_ONLY run measures only its comparison: the native and guard
+# benchmarks below are skipped unless asked for explicitly.
+if [[ -n ${BENCH_ONLY:-} ]]; then
+  BENCH_NATIVE=${BENCH_NATIVE:-0} BENCH_GUARD=${BENCH_GUARD:-0}
+fi
 # Native vs logical backup, native vs insert restore, incremental native
 # backup (restarts milvus23 with its storage on MinIO; BENCH_NATIVE=0 skips).
 if [[ ${BENCH_NATIVE:-1} == 1 ]]; then

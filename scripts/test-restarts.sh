@@ -46,13 +46,13 @@ trap 'bash "$env_sh" stop milvus23 >/dev/null 2>&1 || true' EXIT
 status=0
 fail() { [[ $status -ne 0 ]] || status=1; }
 
-# Resume after a Milvus restart (issue 17): the test stops and restarts
-# milvus23 itself.
+# Resume and in-process reconnect (backup --reconnect) after a Milvus
+# restart (issue 17): the tests stop and restart milvus23 themselves.
 if has ./internal/e2e; then
   step "resume after a Milvus restart: Milvus 2.3.5 ($addr) stopped and started by the test"
   bash "$env_sh" start milvus23
   MILVAULT_TEST_RESTART_MILVUS=1 \
-    go test -count=1 -run '^TestResumeAfterMilvusRestart$' -v ./internal/e2e/ || fail
+    go test -count=1 -run '^(TestResumeAfterMilvusRestart|TestReconnectAfterMilvusRestart)$' -v ./internal/e2e/ || fail
 fi
 
 # Native backups (package native) run in the main suite against milvus23's
@@ -64,7 +64,11 @@ if has ./native; then
     # shellcheck source=/dev/null
     source "$MILVUS_TEST_STATE/milvus23-storage.env"
     export MILVAULT_TEST_MILVUS23_STORAGE
-    go test -count=1 -run '^TestNative(RoundTrip|FlippedByte|Incremental|ConvertToLite)$' -v ./native/
+    go test -count=1 -run '^TestNative(RoundTrip|FlippedByte|Incremental|ConvertToLite)$' -v ./native/ &&
+      # drills, quick/deep verifications and service policies of native
+      # backups (binlog import through the MinIO storage; skipped in the
+      # main suite)
+      go test -count=1 -run '^TestNative(Drill|DrillFlippedByte|DrillRefusedOnLite|QuickAndDeep|Policy)$' -v ./drill/ ./verify/ ./service/
   ) || fail
 fi
 

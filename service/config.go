@@ -139,6 +139,10 @@ type DrillConfig struct {
 	Schedule string `yaml:"schedule"`
 	Milvus   string `yaml:"milvus"`  // target; default: the policy's Milvus
 	MaxRTO   string `yaml:"max_rto"` // a longer RTO fails the drill
+	// MilvusStorage is the target's object storage, through which native
+	// backups are drilled by binlog import; default: the policy's
+	// backup.milvus_storage when the drill targets the policy's Milvus.
+	MilvusStorage string `yaml:"milvus_storage"`
 
 	maxRTO time.Duration
 }
@@ -149,6 +153,28 @@ type BackupConfig struct {
 	CompressionLevel int    `yaml:"compression_level"`
 	Checksum         string `yaml:"checksum"`
 	ChunkSize        string `yaml:"chunk_size"`
+	EncodeWorkers    int    `yaml:"encode_workers"` // as backup --encode-workers; 0: the default
+	// SkipCountCheck does not fail a backup whose rows read differ from
+	// the server's count(*) (collections with primary keys inserted more
+	// than once), as backup --skip-count-check.
+	SkipCountCheck bool `yaml:"skip_count_check"`
+	// ScanWorkers is the number of streams reading each partition at once
+	// (0: one per query node), as backup --scan-workers.
+	ScanWorkers int `yaml:"scan_workers"`
+	// Mode is logical (default), native or auto, as backup --mode.
+	Mode string `yaml:"mode"`
+	// MilvusStorage is Milvus's object storage (native and auto), as
+	// backup --milvus-storage.
+	MilvusStorage string `yaml:"milvus_storage"`
+	// MilvusMetrics is Milvus's metrics URL used to pause garbage
+	// collection during a native backup (default http://<milvus
+	// host>:9091; none: no pause), as backup --milvus-metrics.
+	MilvusMetrics string `yaml:"milvus_metrics"`
+	// GCPause is the length of one garbage-collection pause (default
+	// 10m), as backup --gc-pause.
+	GCPause string `yaml:"gc_pause"`
+
+	gcPause time.Duration
 }
 
 // RetentionConfig are the keep rules of `milvault prune`.

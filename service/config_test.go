@@ -70,6 +70,12 @@ func TestConfigErrors(t *testing.T) {
 		{"bad policy name", "  nightly:", "  night:ly:", `serve.yaml:14: policies.night:ly: policy names use letters`},
 		{"bad retention", "keep_daily: 7", "keep_daily: -1", "serve.yaml:17: policies.nightly.retention:"},
 		{"TLS CA missing", "token_env: TEST_MILVAULT_TOKEN", "token_env: TEST_MILVAULT_TOKEN\n    tls_ca: /no/such/ca.pem", "milvus.main.tls: --tls-ca: open /no/such/ca.pem"},
+		{"bad backup mode", "    rpo: 26h", "    rpo: 26h\n    backup: {mode: physical}", `serve.yaml:21: policies.nightly.backup.mode: "physical": use logical, native or auto`},
+		{"native without storage", "    rpo: 26h", "    rpo: 26h\n    backup: {mode: native}", `serve.yaml:21: policies.nightly.backup.mode: mode native needs milvus_storage`},
+		{"storage without native", "    rpo: 26h", "    rpo: 26h\n    backup: {milvus_storage: /var/lib/milvus}", `policies.nightly.backup.milvus_storage: milvus_storage applies to native backups only`},
+		{"bad gc pause", "    rpo: 26h", "    rpo: 26h\n    backup: {mode: auto, milvus_storage: /x, gc_pause: often}", `policies.nightly.backup.gc_pause: "often" is not a duration`},
+		{"bad scan workers", "    rpo: 26h", "    rpo: 26h\n    backup: {scan_workers: -2}", `policies.nightly.backup.scan_workers: -2 scan workers out of range`},
+		{"native drill elsewhere without storage", "    rpo: 26h", "    rpo: 26h\n    backup: {mode: native, milvus_storage: /x}\n    drill: {schedule: \"@weekly\", milvus: standby}", `policies.nightly.drill.milvus: native backups are drilled by binlog import through the target's storage: set drill.milvus_storage`},
 		{"TLS cert without key", "token_env: TEST_MILVAULT_TOKEN", "token_env: TEST_MILVAULT_TOKEN\n    tls_cert: c.pem", "milvus.main.tls: --tls-cert/--tls-key: give both"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -86,6 +92,22 @@ func TestConfigErrors(t *testing.T) {
 				t.Fatalf("error %T is not a *ConfigError", err)
 			}
 		})
+	}
+}
+
+// TestParseConfigBackupOptions: a policy's backup options reach the
+// backup parameters and the native options.
+func TestParseConfigBackupOptions(t *testing.T) {
+	t.Setenv("TEST_MILVAULT_TOKEN", "x")
+	extra := "    rpo: 26h\n    backup: {skip_count_check: true, scan_workers: 3, mode: native, milvus_storage: /var/lib/milvus, milvus_metrics: none, gc_pause: 20m}"
+	cfg, err := ParseConfig("serve.yaml", []byte(strings.Replace(goodConfig, "    rpo: 26h", extra, 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := cfg.Policies["nightly"].Backup
+	p, err := backupParams(cfg.Policies["nightly"])
+	if err != nil || !p.SkipCountCheck || p.ScanWorkers != 3 || b.gcPause != 20*time.Minute || b.Mode != "native" || b.MilvusMetrics != "none" {
+		t.Fatalf("params %+v, backup %+v, err %v", p, b, err)
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 	"github.com/milvault/milvault/jobs"
 	"github.com/milvault/milvault/manifest"
 	"github.com/milvault/milvault/milvus"
+	"github.com/milvault/milvault/native"
 	"github.com/milvault/milvault/progress"
 	"github.com/milvault/milvault/repo"
 )
@@ -65,18 +66,24 @@ func (s *Service) drill(ctx context.Context, name string, pol PolicyConfig, p pr
 	}
 	defer l.Unlock()
 	conn, o := cfg.milvusFor(pol), drill.Options{LockWait: cfg.lockWait}
+	storage := pol.Backup.MilvusStorage
 	if d := pol.Drill; d != nil {
 		o.MaxRTO = d.maxRTO
-		if d.Milvus != "" {
-			conn = d.Milvus
+		if d.Milvus != "" && d.Milvus != conn {
+			conn, storage = d.Milvus, ""
 		}
+		storage = firstNonEmpty(d.MilvusStorage, storage)
+	}
+	st, err := targetStorage(ctx, m, storage)
+	if err != nil {
+		return nil, err
 	}
 	c, err := s.connect(ctx, conn)
 	if err != nil {
 		return nil, err
 	}
 	defer c.Close()
-	rep, err := drill.Run(ctx, drill.Deps{Repo: r, Milvus: c, Progress: p, Lock: l}, m, o)
+	rep, err := drill.Run(ctx, drill.Deps{Repo: r, Milvus: c, Progress: p, Lock: l, Storage: st}, m, o)
 	if rep == nil {
 		return nil, err
 	}
@@ -209,15 +216,38 @@ func (s *Service) verifyNewest(ctx context.Context, name string, pol PolicyConfi
 	}
 	defer l.Unlock()
 	var c *milvus.Client
+	var st *native.Storage
 	if mode != VerifyChecksum { // quick compares with the source, deep restores
 		if c, err = s.connect(lctx, s.config().milvusFor(pol)); err != nil {
 			return nil, err
 		}
 		defer c.Close()
 	}
-	res, err := s.verifyBackup(lctx, r, l, m, mode, c, p)
+	if mode == VerifyDeep {
+		if st, err = targetStorage(lctx, m, pol.Backup.MilvusStorage); err != nil {
+			return nil, err
+		}
+	}
+	res, err := s.verifyBackup(lctx, r, l, m, mode, c, st, p)
 	if res != nil && res.OK {
 		s.metrics.restoreBackup(name, pol, m, []repo.Proof{{OK: true, At: s.now()}})
 	}
 	return res, l.Stopped("verify", err)
+}
+
+// targetStorage opens the storage a native backup m is drilled or
+// deep-verified through; nil for a logical backup or when none is
+// configured (the drill or verification then refuses m with advice).
+func targetStorage(ctx context.Context, m *manifest.Manifest, url string) (*native.Storage, error) {
+	if !m.IsNative() || url == "" {
+		return nil, nil
+	}
+	return native.OpenStorage(ctx, url)
+}
+
+func firstNonEmpty(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/milvault/milvault/config"
 	"github.com/milvault/milvault/manifest"
 	"github.com/milvault/milvault/milvus"
+	"github.com/milvault/milvault/native"
 	"github.com/milvault/milvault/offsite"
 	"github.com/milvault/milvault/progress"
 	"github.com/milvault/milvault/repo"
@@ -20,7 +21,14 @@ import (
 
 // PolicyResult is the result of one policy run, stored with its job.
 type PolicyResult struct {
-	BackupID     string        `json:"backup_id"`
+	BackupID string `json:"backup_id"`
+	// Mode is the backup's mode (logical or native), and ModeReason why
+	// mode auto chose it.
+	Mode       string `json:"mode"`
+	ModeReason string `json:"mode_reason,omitempty"`
+	// Resumed says which interrupted backup this run finished, if any.
+	Resumed      string        `json:"resumed,omitempty"`
+	Native       *NativeStats  `json:"native,omitempty"`
 	Rows         int64         `json:"rows"`
 	Bytes        int64         `json:"bytes"`
 	Collections  []string      `json:"collections"`
@@ -69,22 +77,23 @@ func (s *Service) policySteps(ctx context.Context, r *repo.Repository, l *repo.L
 		return nil, err
 	}
 	defer c.Close()
-	params, err := backupParams(pol)
+	b, err := s.takeBackup(ctx, r, l, c, pol, p)
+	var br *backup.Result
+	if b != nil {
+		br = b.Result.Result
+	}
+	s.audit(ctx, r, principal, backupEntry(name, br), err)
 	if err != nil {
 		return nil, err
 	}
-	b, err := backup.Run(ctx, backup.Deps{Milvus: c, Repo: r, Progress: p, ToolVersion: s.opts.Version, Lock: l}, params)
-	s.audit(ctx, r, principal, backupEntry(name, b), err)
-	if err != nil {
-		return nil, err
-	}
-	m := b.Manifest
-	res := &PolicyResult{BackupID: m.ID, Rows: m.TotalRows(), Bytes: m.TotalBytes(), Pruned: []string{}}
+	m := br.Manifest
+	res := &PolicyResult{BackupID: m.ID, Mode: b.Mode, ModeReason: b.Why, Rows: m.TotalRows(), Bytes: m.TotalBytes(), Pruned: []string{}}
+	res.Resumed, res.Native = resumeNote(b), nativeStats(b)
 	for _, col := range m.Collections {
 		res.Collections = append(res.Collections, col.QualifiedName())
 	}
 	s.metrics.backupCommitted(name, m)
-	if res.Verification, err = s.verifyBackup(ctx, r, l, m, pol.Verify, c, p); err != nil {
+	if res.Verification, err = s.verifyBackup(ctx, r, l, m, pol.Verify, c, nil, p); err != nil {
 		return res, err
 	}
 	s.metrics.backupGood(name, m, res.Verification)
@@ -105,6 +114,56 @@ func (s *Service) policySteps(ctx context.Context, r *repo.Repository, l *repo.L
 	return res, nil
 }
 
+// NativeStats are the file counts of a native backup.
+type NativeStats struct {
+	Files       int64  `json:"files"`
+	Bytes       int64  `json:"bytes"`
+	Stored      int64  `json:"stored_files"`
+	StoredBytes int64  `json:"stored_bytes"`
+	Reused      int64  `json:"reused_files"` // referenced without reading them again
+	GC          string `json:"gc"`
+}
+
+// takeBackup takes the policy's backup in its mode under the held lock l,
+// finishing the policy's interrupted logical backup when there is one
+// (backup.FindResumable). An interrupted native backup needs no such step:
+// the files it stored are referenced by the next run (package native).
+func (s *Service) takeBackup(ctx context.Context, r *repo.Repository, l *repo.Lock, c *milvus.Client, pol PolicyConfig, p progress.Progress) (*native.ModeResult, error) {
+	params, err := backupParams(pol)
+	if err != nil {
+		return nil, err
+	}
+	if pol.Backup.Mode == "" || pol.Backup.Mode == native.ModeLogical {
+		if params.ResumeID, err = backup.FindResumable(ctx, r, params); err != nil {
+			return nil, err
+		}
+		params.Resume = params.ResumeID != ""
+	}
+	b := pol.Backup
+	return native.BackupInMode(ctx, native.Deps{Milvus: c, Repo: r, Progress: p, ToolVersion: s.opts.Version, Lock: l},
+		native.ModeOptions{Mode: b.Mode, Storage: b.MilvusStorage, MetricsURL: b.MilvusMetrics, GCPause: b.gcPause}, params)
+}
+
+// resumeNote says which interrupted backup b finished ("" for a new one).
+func resumeNote(b *native.ModeResult) string {
+	switch {
+	case b.Result.Result.Resumed != "":
+		return fmt.Sprintf("resumed backup %s, reused %d files", b.Result.Result.Resumed, b.Result.Result.ReusedFiles)
+	case b.ResumedFiles > 0:
+		return fmt.Sprintf("resumed an interrupted native backup, reused %d segment files it had stored", b.ResumedFiles)
+	}
+	return ""
+}
+
+// nativeStats are b's file counts when it is a native backup.
+func nativeStats(b *native.ModeResult) *NativeStats {
+	if b.Mode != native.ModeNative {
+		return nil
+	}
+	st := b.Stats
+	return &NativeStats{Files: st.Files, Bytes: st.Bytes, Stored: st.Stored, StoredBytes: st.StoredBytes, Reused: st.Reused, GC: b.GC}
+}
+
 func backupParams(pol PolicyConfig) (backup.Params, error) {
 	alg, err := checksum.Parse(pol.Backup.Checksum)
 	if err != nil {
@@ -118,17 +177,20 @@ func backupParams(pol PolicyConfig) (backup.Params, error) {
 	}
 	return backup.Params{Database: pol.Database, AllDatabases: pol.AllDatabases, Collections: pol.Collections,
 		Partitions: pol.Partitions, Compression: pol.Backup.Compression, CompressionLevel: pol.Backup.CompressionLevel,
-		Checksum: alg, ChunkBytes: chunk}, nil
+		Checksum: alg, ChunkBytes: chunk, EncodeWorkers: pol.Backup.EncodeWorkers,
+		SkipCountCheck: pol.Backup.SkipCountCheck, ScanWorkers: pol.Backup.ScanWorkers}, nil
 }
 
 // verifyBackup verifies m in mode (verify.Run, as `milvault verify`, which
 // records the proof, failed or not) under the held lock l; a damaged
 // backup is an error.
-func (s *Service) verifyBackup(ctx context.Context, r *repo.Repository, l *repo.Lock, m *manifest.Manifest, mode string, c *milvus.Client, p progress.Progress) (*VerifyResult, error) {
+// A deep verification of a native backup restores it through st, the
+// storage of c.
+func (s *Service) verifyBackup(ctx context.Context, r *repo.Repository, l *repo.Lock, m *manifest.Manifest, mode string, c *milvus.Client, st *native.Storage, p progress.Progress) (*VerifyResult, error) {
 	if mode == VerifyNone {
 		return nil, nil
 	}
-	rep, err := verify.Run(ctx, verify.Deps{Repo: r, Milvus: c, Progress: p, Lock: l}, m,
+	rep, err := verify.Run(ctx, verify.Deps{Repo: r, Milvus: c, Progress: p, Lock: l, Storage: st}, m,
 		verify.Options{Mode: mode, Sample: 0.05, LockWait: s.config().lockWait})
 	if err != nil {
 		return nil, fmt.Errorf("verify backup %s: %w", m.ID, err)

@@ -96,7 +96,7 @@ func (s *Service) startVerify(req JobRequest) (jobs.Job, error) {
 			return nil, err
 		}
 		defer l.Unlock()
-		res, err := s.verifyBackup(lctx, r, l, m, req.Mode, nil, p)
+		res, err := s.verifyBackup(lctx, r, l, m, req.Mode, nil, nil, p)
 		return res, l.Stopped("verify", err)
 	})
 }

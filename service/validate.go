@@ -8,9 +8,11 @@ import (
 
 	"filippo.io/age"
 
+	"github.com/milvault/milvault/backup"
 	"github.com/milvault/milvault/checksum"
 	"github.com/milvault/milvault/config"
 	"github.com/milvault/milvault/manifest"
+	"github.com/milvault/milvault/native"
 	"github.com/milvault/milvault/repo"
 	"github.com/milvault/milvault/repo/blob"
 	"github.com/milvault/milvault/retention"
@@ -175,6 +177,7 @@ func (c *checker) policy(cfg *Config, key string, p PolicyConfig) PolicyConfig {
 			c.errorAt(key+".backup.chunk_size", "%v", err)
 		}
 	}
+	p.Backup = c.backupOptions(key+".backup", p.Backup)
 	if _, err := p.Retention.policy(); err != nil {
 		c.errorAt(key+".retention", "%v", err)
 	}
@@ -198,6 +201,9 @@ func (c *checker) policy(cfg *Config, key string, p PolicyConfig) PolicyConfig {
 			reference(c, key+".drill.milvus", d.Milvus, cfg.Milvus)
 		}
 		d.maxRTO = c.duration(key+".drill.max_rto", d.MaxRTO, 0)
+		if p.Backup.Mode != "" && p.Backup.Mode != native.ModeLogical && d.Milvus != "" && d.Milvus != cfg.milvusFor(p) && d.MilvusStorage == "" {
+			c.errorAt(key+".drill.milvus", "native backups are drilled by binlog import through the target's storage: set drill.milvus_storage for Milvus %s", d.Milvus)
+		}
 		p.Drill = &d
 	}
 	if p.Webhook != nil {
@@ -232,4 +238,34 @@ func (r RetentionConfig) policy() (retention.Policy, error) {
 		p.KeepWithin = d
 	}
 	return p, p.Validate()
+}
+
+// backupOptions checks a policy's scan workers and backup mode, and the
+// native options that go with the mode.
+func (c *checker) backupOptions(key string, b BackupConfig) BackupConfig {
+	if err := (backup.Params{ScanWorkers: b.ScanWorkers, Collections: []string{"x"}}).Validate(); err != nil {
+		c.errorAt(key+".scan_workers", "%v", err)
+	}
+	switch b.Mode {
+	case "", native.ModeLogical:
+		for k, v := range map[string]string{"milvus_storage": b.MilvusStorage, "milvus_metrics": b.MilvusMetrics, "gc_pause": b.GCPause} {
+			if v != "" {
+				c.errorAt(key+"."+k, "%s applies to native backups only: set mode: native or auto, or remove it", k)
+			}
+		}
+		return b
+	case native.ModeNative, native.ModeAuto:
+	default:
+		c.errorAt(key+".mode", "%q: use logical, native or auto", b.Mode)
+		return b
+	}
+	if b.MilvusStorage == "" {
+		c.errorAt(key+".mode", "mode %s needs milvus_storage: Milvus's object storage, e.g. s3://bucket/files?endpoint=http://minio:9000&use_path_style=true (credentials from AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY) or the local storage folder of a standalone on this host", b.Mode)
+	}
+	if b.GCPause != "" {
+		if b.gcPause = c.duration(key+".gc_pause", b.GCPause, 0); b.gcPause < 0 {
+			c.errorAt(key+".gc_pause", "%s: give a positive duration", b.GCPause)
+		}
+	}
+	return b
 }

@@ -5,9 +5,9 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/milvault/milvault/errkind"
 	"github.com/milvault/milvault/manifest"
 	"github.com/milvault/milvault/milvus"
+	"github.com/milvault/milvault/native"
 	"github.com/milvault/milvault/progress"
 	"github.com/milvault/milvault/repo"
 )
@@ -24,6 +24,10 @@ type Deps struct {
 	// Lock, when set, is a lock on Repo (shared or exclusive) that the
 	// caller holds; otherwise Run takes a shared one.
 	Lock *repo.Lock
+	// Storage is the object storage of Milvus: a deep verification of a
+	// native backup restores it by binlog import through it (see
+	// native.Loader).
+	Storage *native.Storage
 }
 
 func (d Deps) withDefaults() Deps {
@@ -73,10 +77,10 @@ func Run(ctx context.Context, d Deps, m *manifest.Manifest, o Options) (*Report,
 	if err := o.check(); err != nil {
 		return nil, err
 	}
-	if m.IsNative() && o.Mode != ModeChecksum {
-		return nil, errkind.New(errkind.Usage, "backup %s is a native backup (Milvus segment files): verify it with --mode checksum (every file), or convert it to a logical backup (milvault convert) and verify that with --mode %s", m.ID, o.Mode)
-	}
 	d = d.withDefaults()
+	if err := checkNativeTarget(ctx, d, m, o); err != nil {
+		return nil, err
+	}
 	if o.Mode != ModeChecksum {
 		if err := d.Repo.NeedKey("verify --mode " + string(o.Mode) + " (--mode checksum needs no key)"); err != nil {
 			return nil, err
@@ -97,6 +101,9 @@ func Run(ctx context.Context, d Deps, m *manifest.Manifest, o Options) (*Report,
 
 // run dispatches to the verification of mode o.Mode.
 func run(ctx context.Context, d Deps, m *manifest.Manifest, o Options) (*Report, error) {
+	if m.IsNative() && o.Mode != ModeChecksum {
+		return runNative(ctx, d, m, o)
+	}
 	switch o.Mode {
 	case ModeQuick:
 		return quick(ctx, d, m, o)

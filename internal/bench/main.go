@@ -18,7 +18,9 @@
 //     directory on this machine, which a local server reads;
 //   - `milvault verify` against a plain sequential read of the same files;
 //   - backup and restore into a plain and an encrypted repository, back to
-//     back (-encryption-only measures just these after seeding).
+//     back (-encryption-only measures just these after seeding);
+//   - backup with --encode-workers 1 and N, alternately (-encode-only
+//     measures just these after seeding).
 //
 // scripts/bench.sh runs it.
 package main
@@ -58,8 +60,10 @@ type result struct {
 	steps       map[string]step
 	order       []string
 	rounds      int // drain/backup rounds measured
-	profileTop  string
-	profileSecs float64
+	// encodeWorkers is N of the encode-workers comparison (0: not run).
+	encodeWorkers int
+	profileTop    string
+	profileSecs   float64
 }
 
 func (r *result) add(s step) {
@@ -89,6 +93,9 @@ type config struct {
 	cpu                                   cpuMeter
 	// encryptionOnly skips every step but the encryption comparison.
 	encryptionOnly bool
+	// encodeOnly skips every step but the encode-workers comparison.
+	encodeOnly    bool
+	encodeWorkers int // N of the encode-workers comparison
 }
 
 func main() {
@@ -101,12 +108,17 @@ func main() {
 	flag.StringVar(&cfg.profileDir, "profile-dir", "", "write a CPU profile of an in-process backup to backup-<rows>.cpu.pprof here (empty: no profile)")
 	flag.StringVar(&cfg.bulkDir, "bulk-import-dir", "", "staging directory for the bulk import restore, readable by the server (empty: a temporary directory, for a server on this machine)")
 	flag.BoolVar(&cfg.encryptionOnly, "encryption-only", false, "seed, then measure only backup and restore with encryption on and off")
+	flag.BoolVar(&cfg.encodeOnly, "encode-only", false, "seed, then measure only backups with --encode-workers 1 and -encode-workers")
+	flag.IntVar(&cfg.encodeWorkers, "encode-workers", 0, "N of the --encode-workers 1 vs N comparison (0: the backup default, at least 2)")
 	sizes := flag.String("rows", "200000", "comma-separated row counts")
 	segAxis := flag.String("segment-axis", "", "only seed the first row count and measure the raw query drain and the backup, appending one line per round, labelled with this name, to -segment-results (see segments.go)")
 	segResults := flag.String("segment-results", "", "file the -segment-axis runs append to")
 	segReport := flag.Bool("segment-report", false, "render the -segment-results file (with -out: append it there too) and exit")
 	out := flag.String("out", "", "append the results as markdown to this file")
 	flag.Parse()
+	if cfg.encodeWorkers <= 0 {
+		cfg.encodeWorkers = defaultBenchEncodeWorkers()
+	}
 	if _, ok := indexParams[cfg.index]; !ok {
 		fail(fmt.Errorf("unknown -index %q: use HNSW, IVF_FLAT or FLAT", cfg.index))
 	}
@@ -220,6 +232,10 @@ func measure(ctx context.Context, cfg config, rows int) (*result, error) {
 		r.rounds = max(1, cfg.rounds)
 		return r, encryptionSteps(ctx, c, cfg, r, coll)
 	}
+	if cfg.encodeOnly {
+		r.rounds, r.encodeWorkers = max(1, cfg.rounds), cfg.encodeWorkers
+		return r, encodeSteps(ctx, cfg, r, coll)
+	}
 
 	logf("raw query drain")
 	sp := cfg.cpu.start()
@@ -302,6 +318,10 @@ func measure(ctx context.Context, cfg config, rows int) (*result, error) {
 	s.rows, s.bytes = int64(rows), r.rawBytes
 	r.add(s)
 	if err := encryptionSteps(ctx, c, cfg, r, coll); err != nil {
+		return nil, err
+	}
+	r.encodeWorkers = cfg.encodeWorkers
+	if err := encodeSteps(ctx, cfg, r, coll); err != nil {
 		return nil, err
 	}
 	logf("done")

@@ -24,8 +24,8 @@ func render(r *result) string {
 		}
 		fmt.Fprintf(&b, "| %s | %.1f | %.0f | %.1f | %s | %s | %s |\n", s.name, s.secs, float64(s.rows)/s.secs, mb(s.bytes)/s.secs, rss, cpuText(s.cpu), cpuText(s.serverCPU))
 	}
-	if _, ok := r.steps[stepBackup]; !ok { // -encryption-only
-		b.WriteString("\n" + renderEncryption(r, r.rounds))
+	if _, ok := r.steps[stepBackup]; !ok { // -encryption-only or -encode-only
+		b.WriteString("\n" + renderEncryption(r, r.rounds) + renderEncode(r, r.rounds, r.encodeWorkers))
 		return b.String()
 	}
 	b.WriteString("\nRatios (rate of milvault / rate of the baseline, same run):\n\n")
@@ -46,6 +46,7 @@ func render(r *result) string {
 		b.WriteString("- restore --bulk-import: not measured (the server has no bulk import)\n")
 	}
 	b.WriteString(renderEncryption(r, r.rounds))
+	b.WriteString(renderEncode(r, r.rounds, r.encodeWorkers))
 	rd, vf := r.steps[stepRead], r.steps[stepVerify]
 	fmt.Fprintf(&b, "- verify / sequential read (MB/s): %.2f\n", (mb(vf.bytes)/vf.secs)/(mb(rd.bytes)/rd.secs))
 	if r.profileTop != "" {

@@ -37,7 +37,9 @@ type BackupOptions struct {
 	LockWait       time.Duration
 	Init           bool
 	ScanWorkers    int
+	EncodeWorkers  int
 	Resume         bool
+	Reconnect      time.Duration
 	RBAC           bool
 	Native         NativeOptions // --mode, --milvus-storage, ... (cmd_backup_native.go)
 	ShardFlags     ShardOptions  // --shards, --shard, --commit, ... (cmd_backup_shard.go)
@@ -54,7 +56,7 @@ func (o *BackupOptions) AddFlags(cmd *cobra.Command) {
 	f.StringVar(&o.Compression, "compression", "zstd", "data file compression: zstd or none")
 	f.IntVar(&o.Level, "compression-level", 3, "zstd level, 1 (fastest) to 22 (smallest)")
 	f.StringVar(&o.Checksum, "checksum", "sha256", "file checksum: sha256, blake2b or md5")
-	config.SizeVar(f, &o.ChunkSize, "chunk-size", backup.DefaultChunkBytes, "target size of one data file (e.g. 64MiB, 1GiB)")
+	config.SizeVar(f, &o.ChunkSize, "chunk-size", backup.DefaultChunkBytes, "target size of one data file, measured before compression (e.g. 64MiB, 1GiB)")
 	f.BoolVar(&o.SkipSpaceCheck, "skip-space-check", false, "do not refuse when the free-space estimate says the backup will not fit")
 	f.BoolVar(&o.SkipCountCheck, "skip-count-check", false, "do not fail when a partition's rows read differ from the server's count(*) (collections with primary keys inserted more than once)")
 	f.StringVar(&o.Verify, "verify", "", "verify right after writing: --verify (checksum) or --verify=quick|deep")
@@ -63,7 +65,9 @@ func (o *BackupOptions) AddFlags(cmd *cobra.Command) {
 	f.BoolVar(&o.RBAC, "rbac", false, "also record Milvus's users (names), roles, grants and user-role bindings (restore them with restore --rbac)")
 	f.BoolVar(&o.Init, "init", false, "create the repository first when --repo holds none (for scripts; see milvault init)")
 	f.BoolVar(&o.Resume, "resume", false, "finish the newest interrupted backup (same selection and options) instead of starting over: its stored files are checked and reused")
+	config.DurationVar(f, &o.Reconnect, "reconnect", 0, "when Milvus goes away mid-backup, wait up to this long (e.g. 5m) for it to answer again and carry on after the last key stored (logical backups; 0: stop at once, exit 4, finish with --resume)")
 	f.IntVar(&o.ScanWorkers, "scan-workers", 0, "streams reading each partition at once (0: one per query node, at most one per core)")
+	f.IntVar(&o.EncodeWorkers, "encode-workers", 0, "data files of a partition encoded at once, one per core (0: one per core, at most 4; 1: one at a time); memory up to about N x (--chunk-size + 8MiB)")
 	o.Native.addFlags(f)
 	o.ShardFlags.addFlags(f)
 }
@@ -94,7 +98,8 @@ func (o *BackupOptions) params() (backup.Params, error) {
 		Name: o.Name, Database: o.Database, AllDatabases: o.AllDatabases,
 		Collections: o.Collections, Partitions: o.Partitions,
 		Compression: o.Compression, CompressionLevel: o.Level, Checksum: alg, ChunkBytes: o.ChunkSize,
-		SkipSpaceCheck: o.SkipSpaceCheck, SkipCountCheck: o.SkipCountCheck, ScanWorkers: o.ScanWorkers, Resume: o.Resume,
+		SkipSpaceCheck: o.SkipSpaceCheck, SkipCountCheck: o.SkipCountCheck, ScanWorkers: o.ScanWorkers, EncodeWorkers: o.EncodeWorkers, Resume: o.Resume,
+		Reconnect: o.Reconnect,
 	}
 	if err := checkVerifyMode(o.Verify); err != nil {
 		return p, err
@@ -164,7 +169,7 @@ func runBackup(ctx context.Context, g *GlobalOptions, o *BackupOptions) (err err
 	if o.Verify == "" {
 		return printBackupResult(g, res, nil)
 	}
-	rep, err := verifyBackup(ctx, g, r, l, res.Manifest, o.Verify, 0.05, 0)
+	rep, err := verifyBackup(ctx, g, r, l, res.Manifest, o.Verify, 0.05, 0, o.Native.MilvusStorage)
 	if err != nil {
 		return fmt.Errorf("backup %s was committed, but verifying it failed to run: %w", res.Manifest.ID, err)
 	}

@@ -2,8 +2,6 @@ package cli
 
 import (
 	"context"
-	"fmt"
-	"net"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -12,14 +10,13 @@ import (
 	"github.com/milvault/milvault/milvus"
 	"github.com/milvault/milvault/native"
 	"github.com/milvault/milvault/progress"
-	"github.com/milvault/milvault/repo"
 )
 
 // Backup modes of --mode.
 const (
-	modeLogical = "logical"
-	modeNative  = "native"
-	modeAuto    = "auto"
+	modeLogical = native.ModeLogical
+	modeNative  = native.ModeNative
+	modeAuto    = native.ModeAuto
 )
 
 // NativeOptions are the flags of native backups (backup --mode native|auto).
@@ -44,86 +41,39 @@ func addMilvusStorageFlag(f *pflag.FlagSet, v *string) {
 }
 
 func (o *NativeOptions) check() error {
-	switch o.Mode {
-	case modeLogical, modeNative, modeAuto:
-		return nil
+	if native.CheckMode(o.Mode) != nil {
+		return usageErrorf("--mode %q: use logical, native or auto", o.Mode)
 	}
-	return usageErrorf("--mode %q: use logical, native or auto", o.Mode)
+	return nil
+}
+
+// modeOptions are the flags as native.ModeOptions.
+func (o *NativeOptions) modeOptions() native.ModeOptions {
+	return native.ModeOptions{Mode: o.Mode, Storage: o.MilvusStorage, MetricsURL: o.MetricsURL, GCPause: o.GCPause}
 }
 
 // run takes the backup in the chosen mode and says which one it took.
 func (o *NativeOptions) run(ctx context.Context, g *GlobalOptions, c *milvus.Client, deps backup.Deps, p backup.Params) (*backup.Result, error) {
-	st, why, err := o.choose(ctx, c, deps.Repo)
+	res, err := native.BackupInMode(ctx, native.Deps{Milvus: c, Repo: deps.Repo, Progress: deps.Progress,
+		ToolVersion: deps.ToolVersion, Lock: deps.Lock, RBAC: deps.RBAC}, o.modeOptions(), p)
 	if err != nil {
 		return nil, err
 	}
-	if st == nil {
-		if o.Mode == modeAuto {
-			g.warnf("backup mode: logical (%s)", why)
+	if res.Why != "" {
+		g.warnf("backup mode: %s (%s)", res.Mode, res.Why)
+	}
+	if res.Mode == modeNative {
+		s := res.Stats
+		g.warnf("native backup: %d segment files (%s), %d newly stored (%s), %d shared with earlier backups; garbage collection %s",
+			s.Files, progress.HumanBytes(s.Bytes), s.Stored, progress.HumanBytes(s.StoredBytes), s.Files-s.Stored, res.GC)
+		if res.ResumedFiles > 0 {
+			g.warnf("resumed: %d segment files an interrupted native backup had stored were reused", res.ResumedFiles)
 		}
-		return backup.Run(ctx, deps, p)
 	}
-	if o.Mode == modeAuto {
-		g.warnf("backup mode: native (%s)", why)
-	}
-	res, err := native.Backup(ctx, native.Deps{Milvus: c, Repo: deps.Repo, Storage: st, GC: o.gcPauser(g), GCPause: o.GCPause,
-		Progress: deps.Progress, ToolVersion: deps.ToolVersion, Lock: deps.Lock, RBAC: deps.RBAC}, p)
-	if err != nil {
-		return nil, err
-	}
-	s := res.Stats
-	g.warnf("native backup: %d segment files (%s), %d newly stored (%s), %d shared with earlier backups; garbage collection %s",
-		s.Files, progress.HumanBytes(s.Bytes), s.Stored, progress.HumanBytes(s.StoredBytes), s.Files-s.Stored, res.GC)
-	return res.Result, nil
-}
-
-// choose opens Milvus's storage for a native backup, or returns nil and
-// why not for a logical one. A native backup that cannot run is an error.
-func (o *NativeOptions) choose(ctx context.Context, c *milvus.Client, repoOf *repo.Repository) (*native.Storage, string, error) {
-	if o.Mode == modeLogical {
-		return nil, "", nil
-	}
-	if err := native.CheckRepository(repoOf); err != nil {
-		if o.Mode == modeNative {
-			return nil, "", err
-		}
-		return nil, "the repository is encrypted and no key was given (native backups need it)", nil
-	}
-	st, err := o.openStorage(ctx, c)
-	if err == nil {
-		return st, "Milvus storage " + st.Store.Location() + " is reachable", nil
-	}
-	if o.Mode == modeNative {
-		return nil, "", err
-	}
-	return nil, err.Error(), nil
-}
-
-func (o *NativeOptions) openStorage(ctx context.Context, c *milvus.Client) (*native.Storage, error) {
-	if err := native.CheckServer(c.Version()); err != nil {
-		return nil, err
-	}
-	st, err := native.OpenStorage(ctx, o.MilvusStorage)
-	if err != nil {
-		return nil, err
-	}
-	if _, err := st.Store.List(ctx, "insert_log/"); err != nil {
-		return nil, fmt.Errorf("the Milvus storage %s is not reachable: %w", st.Store.Location(), err)
-	}
-	return st, nil
+	return res.Result.Result, nil
 }
 
 // gcPauser is the garbage-collection API of --milvus-metrics, or nil.
 func (o *NativeOptions) gcPauser(g *GlobalOptions) *native.GCPauser {
-	switch o.MetricsURL {
-	case "none":
-		return nil
-	case "":
-		host, _, err := net.SplitHostPort(g.Milvus)
-		if err != nil {
-			return nil
-		}
-		return &native.GCPauser{URL: "http://" + net.JoinHostPort(host, "9091")}
-	}
-	return &native.GCPauser{URL: o.MetricsURL}
+	return o.modeOptions().GCPauser(g.Milvus)
 }

@@ -118,7 +118,7 @@ func runOneShard(ctx context.Context, g *GlobalOptions, o *BackupOptions, deps b
 	}
 	prog := g.progress()
 	deps.Progress = prog
-	res, err := backup.RunShard(ctx, deps, o.ShardFlags.BackupID, i, n, backup.ShardOptions{ScanWorkers: o.ScanWorkers})
+	res, err := backup.RunShard(ctx, deps, o.ShardFlags.BackupID, i, n, backup.ShardOptions{ScanWorkers: o.ScanWorkers, EncodeWorkers: o.EncodeWorkers})
 	prog.Done()
 	if err != nil {
 		return err
@@ -164,7 +164,7 @@ func printVerified(ctx context.Context, g *GlobalOptions, r *repo.Repository, re
 	if err := checkVerifyMode(mode); err != nil {
 		return err
 	}
-	rep, err := verifyBackup(ctx, g, r, nil, res.Manifest, mode, 0.05, 0)
+	rep, err := verifyBackup(ctx, g, r, nil, res.Manifest, mode, 0.05, 0, "")
 	if err != nil {
 		return fmt.Errorf("backup %s was committed, but verifying it failed to run: %w", res.Manifest.ID, err)
 	}

@@ -22,6 +22,9 @@ type DrillOptions struct {
 	Collection   string
 	Workers      int
 	LockWait     time.Duration
+	// MilvusStorage is the target's storage: native backups are drilled
+	// by binlog import through it.
+	MilvusStorage string
 }
 
 // AddFlags registers the flags.
@@ -33,6 +36,7 @@ func (o *DrillOptions) AddFlags(cmd *cobra.Command) {
 	f.StringVarP(&o.Collection, "collection", "c", "", "without <backup>: drill the latest backup that contains this collection")
 	f.IntVar(&o.Workers, "workers", 2, "parallel insert calls")
 	addLockWaitFlag(f, &o.LockWait)
+	addMilvusStorageFlag(f, &o.MilvusStorage)
 }
 
 func newDrillCommand(g *GlobalOptions) *cobra.Command {
@@ -69,8 +73,12 @@ func runDrill(ctx context.Context, g *GlobalOptions, o *DrillOptions, args []str
 		return err
 	}
 	defer c.Close()
+	st, err := targetStorage(ctx, o.MilvusStorage, m)
+	if err != nil {
+		return err
+	}
 	p := g.progress()
-	rep, err := drill.Run(ctx, drill.Deps{Repo: r, Milvus: c, Progress: p, Lock: l}, m,
+	rep, err := drill.Run(ctx, drill.Deps{Repo: r, Milvus: c, Progress: p, Lock: l, Storage: st}, m,
 		drill.Options{MaxRTO: o.MaxRTO, Samples: o.Samples, Workers: o.Workers})
 	p.Done()
 	if rep != nil {

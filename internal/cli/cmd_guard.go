@@ -23,6 +23,7 @@ type GuardOptions struct {
 	DatabasePolicy   string
 	MaxDeleteShare   float64
 	DeletePolicy     string
+	capture          guardCaptureFlags // --capture and its settings (cmd_guard_capture.go)
 }
 
 // AddFlags registers the flags.
@@ -34,6 +35,7 @@ func (o *GuardOptions) AddFlags(cmd *cobra.Command) {
 	f.StringVar(&o.PartitionPolicy, "partition-policy", "refuse", "what DropPartition does: refuse or allow")
 	f.StringVar(&o.DatabasePolicy, "database-policy", "refuse", "what DropDatabase does: refuse or allow")
 	f.Float64Var(&o.MaxDeleteShare, "max-delete-share", 0, "largest share of a collection (0-1, e.g. 0.2) one Delete may remove before --delete-policy applies; 0 means no limit")
+	o.capture.addFlags(f)
 	f.StringVar(&o.DeletePolicy, "delete-policy", "refuse", "what a Delete above --max-delete-share does: refuse (the caller may confirm with the header x-milvault-confirm: delete) or backup (back up, then delete)")
 }
 
@@ -74,6 +76,9 @@ func runGuard(ctx context.Context, g *GlobalOptions, o *GuardOptions) error {
 	if err := cfg.Validate(); err != nil {
 		return usageErrorf("%v", err)
 	}
+	if err := o.capture.check(); err != nil {
+		return err
+	}
 	tlsConf, err := g.milvusFlags.TLS.Config()
 	if err != nil {
 		return err
@@ -91,6 +96,11 @@ func runGuard(ctx context.Context, g *GlobalOptions, o *GuardOptions) error {
 	if err != nil {
 		return err
 	}
+	stopCapture, err := o.capture.start(ctx, gd, r, reg, cfg.Logger)
+	if err != nil {
+		return err
+	}
+	defer stopCapture()
 	return serveGuard(ctx, gd, o, g.Milvus, cfg.Logger, reg)
 }
 

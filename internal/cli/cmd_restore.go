@@ -35,8 +35,9 @@ type RestoreOptions struct {
 	BulkImportServerPath string
 	BulkImportStrict     bool
 	LockWait             time.Duration
-	MilvusStorage        string // the target's storage, for native backups
-	rbacRestoreFlags            // --rbac, --rbac-only, --rbac-passwords, --rbac-existing (rbac.go)
+	MilvusStorage        string    // the target's storage, for native backups
+	pitr                 pitrFlags // --at, --at-ts, --allow-gaps (cmd_restore_pitr.go)
+	rbacRestoreFlags               // --rbac, --rbac-only, --rbac-passwords, --rbac-existing (rbac.go)
 }
 
 // AddFlags registers the flags.
@@ -62,20 +63,30 @@ func (o *RestoreOptions) AddFlags(cmd *cobra.Command) {
 	addLockWaitFlag(f, &o.LockWait)
 	o.rbacRestoreFlags.addFlags(f)
 	addMilvusStorageFlag(f, &o.MilvusStorage)
+	o.pitr.addFlags(f)
 }
 
 func newRestoreCommand(g *GlobalOptions) *cobra.Command {
 	o := &RestoreOptions{}
 	cmd := &cobra.Command{
-		Use:   "restore <backup>",
+		Use:   "restore <backup> | restore --at TIME -c COLLECTION",
 		Short: "Restore collections from a backup (by id or name)",
 		Example: `  milvault restore nightly                         # everything, original names
   milvault restore nightly -c docs --target docs_restored
   milvault restore nightly --suffix _copy --no-load
   milvault restore nightly -c docs --drop-existing --yes --aliases
-  milvault restore nightly --suffix _copy --bulk-import /var/lib/milvus/import`,
-		Args: exactArgs(1, "the backup id or name (see milvault list)"),
-		RunE: func(cmd *cobra.Command, args []string) error { return runRestore(cmd.Context(), g, o, args[0]) },
+  milvault restore nightly --suffix _copy --bulk-import /var/lib/milvus/import
+  milvault restore --at 2026-11-30T17:04:05Z -c docs --target docs_at_1704   # point in time (milvault guard --capture)`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if o.pitr.wanted() {
+				return runRestoreAt(cmd.Context(), g, o, args)
+			}
+			if len(args) != 1 {
+				return usageErrorf("give the backup id or name (see milvault list), or --at TIME with -c COLLECTION")
+			}
+			return runRestore(cmd.Context(), g, o, args[0])
+		},
 	}
 	o.AddFlags(cmd)
 	return cmd

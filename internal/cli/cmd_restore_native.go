@@ -24,3 +24,13 @@ func nativeLoader(ctx context.Context, storage string, c *milvus.Client, r *repo
 	}
 	return &native.Loader{Milvus: c, Storage: st, Repo: r, SkipVerify: skipVerify, Progress: prog}, nil
 }
+
+// targetStorage opens the target Milvus's storage (--milvus-storage) for
+// drilling or deep-verifying native backup m; nil for a logical backup or
+// without the flag (the library then refuses a native backup with advice).
+func targetStorage(ctx context.Context, storage string, m *manifest.Manifest) (*native.Storage, error) {
+	if !m.IsNative() || storage == "" {
+		return nil, nil
+	}
+	return native.OpenStorage(ctx, storage)
+}

@@ -21,6 +21,9 @@ type VerifyOptions struct {
 	Sample   string
 	Seed     uint64
 	LockWait time.Duration
+	// MilvusStorage is the storage of --milvus: deep verifications of
+	// native backups restore by binlog import through it.
+	MilvusStorage string
 }
 
 // AddFlags registers the flags.
@@ -30,6 +33,7 @@ func (o *VerifyOptions) AddFlags(cmd *cobra.Command) {
 	f.StringVar(&o.Sample, "sample", "5%", "quick mode: share of files and rows to check, e.g. 5% or 0.05")
 	f.Uint64Var(&o.Seed, "seed", 0, "quick mode: sampling seed (0: random; the seed used is reported)")
 	addLockWaitFlag(f, &o.LockWait)
+	addMilvusStorageFlag(f, &o.MilvusStorage)
 }
 
 func newVerifyCommand(g *GlobalOptions) *cobra.Command {
@@ -64,7 +68,7 @@ func runVerify(ctx context.Context, g *GlobalOptions, o *VerifyOptions, ref stri
 		return err
 	}
 	defer unlock()
-	rep, err := verifyBackup(ctx, g, r, l, m, o.Mode, frac, o.Seed)
+	rep, err := verifyBackup(ctx, g, r, l, m, o.Mode, frac, o.Seed, o.MilvusStorage)
 	if err != nil {
 		return l.Stopped("verify", err)
 	}
@@ -73,7 +77,9 @@ func runVerify(ctx context.Context, g *GlobalOptions, o *VerifyOptions, ref stri
 
 // verifyBackup runs one verification under the held lock l; it records
 // its proof in the repository.
-func verifyBackup(ctx context.Context, g *GlobalOptions, r *repo.Repository, l *repo.Lock, m *manifest.Manifest, mode string, frac float64, seed uint64) (*verify.Report, error) {
+// storage (--milvus-storage) is needed for a deep verification of a native
+// backup.
+func verifyBackup(ctx context.Context, g *GlobalOptions, r *repo.Repository, l *repo.Lock, m *manifest.Manifest, mode string, frac float64, seed uint64, storage string) (*verify.Report, error) {
 	d := verify.Deps{Repo: r, Lock: l}
 	switch mode {
 	case verify.ModeChecksum:
@@ -85,6 +91,10 @@ func verifyBackup(ctx context.Context, g *GlobalOptions, r *repo.Repository, l *
 			return nil, err
 		}
 		d.Milvus = c
+		if d.Storage, err = targetStorage(ctx, storage, m); err != nil {
+			c.Close()
+			return nil, err
+		}
 	default:
 		return nil, usageErrorf("--mode %q: use checksum, quick or deep", mode)
 	}

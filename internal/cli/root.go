@@ -95,6 +95,7 @@ see docs/config.md. Exit codes are listed in docs/cli.md.`,
 	root.AddCommand(newKeyCommand(g))
 	root.AddCommand(newGuardCommand(g))
 	root.AddCommand(newTrashCommand(g))
+	root.AddCommand(newLogCommand(g))
 	registerCompletions(root, g)
 	return root
 }

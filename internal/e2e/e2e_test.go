@@ -40,15 +40,16 @@ func TestEndToEnd(t *testing.T) {
 	}
 }
 
-// testRoundTrip is the acceptance test: back up a 20,000-row collection,
-// drop it, restore it, and find every row, the schema, partitions, indexes,
-// alias, load state and search results unchanged.
+// testRoundTrip is the acceptance test: back up a 20,000-row collection
+// (encoding four files at once), drop it, restore it, and find every row,
+// the schema, partitions, indexes, alias, load state and search results
+// unchanged.
 func (e *env) testRoundTrip(t *testing.T) {
 	name := uniqueName("rt")
 	d := e.createFixture(t, fixture.Options{Name: name, Alias: name + "_alias", Rows: 20000, Dim: 128, Seed: 1})
 	before := e.takeSnapshot(t, d, name)
 	repo := newRepo(t)
-	sum := e.backup(t, repo, name, "--chunk-size", "1MiB")
+	sum := e.backup(t, repo, name, "--chunk-size", "1MiB", "--encode-workers", "4")
 	if sum.Rows != int64(d.Rows) || sum.Files < 2 {
 		t.Errorf("backup has %d rows in %d files, want %d rows in several files", sum.Rows, sum.Files, d.Rows)
 	}

@@ -14,7 +14,9 @@ import (
 // TestResumeAfterKill kills a backup (SIGKILL) once it has recorded stored
 // data files in its journal, finishes it with `backup --resume`, and checks
 // that the resumed backup reused those files, verifies, and restores every
-// row equal to the source; a second --resume finds nothing to resume.
+// row equal to the source; a second --resume finds nothing to resume. It
+// encodes four files at once, so the journal must still name only files
+// whose predecessors are stored.
 func TestResumeAfterKill(t *testing.T) {
 	for _, tg := range targets(t) {
 		t.Run(tg.name, func(t *testing.T) {
@@ -31,7 +33,7 @@ func (e *env) testResumeAfterKill(t *testing.T, varchar bool) {
 	name := uniqueName("resume")
 	d := e.createFixture(t, fixture.Options{Name: name, Rows: 20000, Dim: 64, Seed: 7, VarCharPK: varchar})
 	repo := newRepo(t)
-	args := []string{"backup", "-c", name, "--chunk-size", "64KiB", "--scan-workers", "1"}
+	args := []string{"backup", "-c", name, "--chunk-size", "64KiB", "--scan-workers", "1", "--encode-workers", "4"}
 	cmd := exec.Command(bin, append([]string{"--milvus", e.addr, "--repo", repo, "-q"}, args...)...)
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

@@ -44,7 +44,7 @@ func (e *env) testShardedBackup(t *testing.T, n int, varchar bool) {
 	}
 	id := begun.ID
 	shardArgs := func(i int) []string {
-		return []string{"--milvus", e.addr, "--repo", repo, "-q", "backup", "--backup-id", id, "--shard", fmt.Sprintf("%d/%d", i, n), "--scan-workers", "1"}
+		return []string{"--milvus", e.addr, "--repo", repo, "-q", "backup", "--backup-id", id, "--shard", fmt.Sprintf("%d/%d", i, n), "--scan-workers", "1", "--encode-workers", "3"}
 	}
 	if n == 2 {
 		e.killShard(t, bin, shardArgs(1), filepath.Join(repo, "data", id))

@@ -1,0 +1,158 @@
+package capture
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+)
+
+// Kind is what a record holds.
+type Kind uint8
+
+// Record kinds. Insert, Upsert and Delete are acknowledged writes; Open and
+// Close mark a writer's start and clean stop; Gap says that writes may be
+// missing from the log; End closes every segment.
+const (
+	KindInsert Kind = 1
+	KindUpsert Kind = 2
+	KindDelete Kind = 3
+	KindOpen   Kind = 10
+	KindClose  Kind = 11
+	KindGap    Kind = 12
+	kindEnd    Kind = 13
+)
+
+// String names the kind as the Milvus method (for writes) or the marker.
+func (k Kind) String() string {
+	switch k {
+	case KindInsert:
+		return "Insert"
+	case KindUpsert:
+		return "Upsert"
+	case KindDelete:
+		return "Delete"
+	case KindOpen:
+		return "open"
+	case KindClose:
+		return "close"
+	case KindGap:
+		return "gap"
+	case kindEnd:
+		return "end"
+	}
+	return fmt.Sprintf("kind(%d)", uint8(k))
+}
+
+// IsWrite reports whether k is an acknowledged write.
+func (k Kind) IsWrite() bool { return k == KindInsert || k == KindUpsert || k == KindDelete }
+
+// Record is one entry of the log.
+type Record struct {
+	Kind Kind
+	// TS is the server's hybrid timestamp of a write (its MutationResult
+	// timestamp); for Open, Close and Gap records the writer's clock as a
+	// hybrid timestamp.
+	TS uint64
+	// Database, Collection and Partition locate a write ("" partition:
+	// the request named none).
+	Database, Collection, Partition string
+	// Request is the milvuspb InsertRequest, UpsertRequest or DeleteRequest
+	// exactly as the application sent it.
+	Request []byte
+	// IDs is, for an Insert, the primary keys Milvus reported (schemapb.IDs),
+	// which a replay needs when the server generated them (auto_id).
+	IDs []byte
+	// Gap describes a Gap record.
+	Gap Gap
+}
+
+// Gap is a stretch of time whose writes may be missing from the log:
+// those with From < ts <= To.
+type Gap struct {
+	From, To uint64
+	// Records counts the writes known to be lost (0 when unknown).
+	Records int64
+	Reason  string
+}
+
+// size is the record's approximate memory and encoded size.
+func (r *Record) size() int {
+	return 64 + len(r.Database) + len(r.Collection) + len(r.Partition) + len(r.Request) + len(r.IDs) + len(r.Gap.Reason)
+}
+
+// appendRecord encodes r after buf.
+func appendRecord(buf []byte, r *Record) []byte {
+	buf = append(buf, byte(r.Kind))
+	buf = binary.LittleEndian.AppendUint64(buf, r.TS)
+	for _, s := range []string{r.Database, r.Collection, r.Partition, r.Gap.Reason} {
+		buf = appendBytes(buf, []byte(s))
+	}
+	buf = appendBytes(buf, r.Request)
+	buf = appendBytes(buf, r.IDs)
+	buf = binary.LittleEndian.AppendUint64(buf, r.Gap.From)
+	buf = binary.LittleEndian.AppendUint64(buf, r.Gap.To)
+	return binary.AppendVarint(buf, r.Gap.Records)
+}
+
+func appendBytes(buf, b []byte) []byte {
+	buf = binary.AppendUvarint(buf, uint64(len(b)))
+	return append(buf, b...)
+}
+
+var errShort = errors.New("record truncated")
+
+// decoder reads the fields of one encoded record.
+type decoder struct {
+	b   []byte
+	err error
+}
+
+func (d *decoder) u64() uint64 {
+	if d.err != nil || len(d.b) < 8 {
+		d.err = errShort
+		return 0
+	}
+	v := binary.LittleEndian.Uint64(d.b)
+	d.b = d.b[8:]
+	return v
+}
+
+func (d *decoder) bytes() []byte {
+	n, k := binary.Uvarint(d.b)
+	if d.err != nil || k <= 0 || uint64(len(d.b)-k) < n {
+		d.err = errShort
+		return nil
+	}
+	v := d.b[k : k+int(n)]
+	d.b = d.b[k+int(n):]
+	if len(v) == 0 {
+		return nil
+	}
+	return append([]byte(nil), v...)
+}
+
+func (d *decoder) varint() int64 {
+	v, k := binary.Varint(d.b)
+	if d.err != nil || k <= 0 {
+		d.err = errShort
+		return 0
+	}
+	d.b = d.b[k:]
+	return v
+}
+
+// decodeRecord decodes one record encoded by appendRecord.
+func decodeRecord(b []byte) (Record, error) {
+	if len(b) < 1 {
+		return Record{}, errShort
+	}
+	d := &decoder{b: b[1:]}
+	r := Record{Kind: Kind(b[0]), TS: d.u64()}
+	r.Database, r.Collection, r.Partition, r.Gap.Reason = string(d.bytes()), string(d.bytes()), string(d.bytes()), string(d.bytes())
+	r.Request, r.IDs = d.bytes(), d.bytes()
+	r.Gap.From, r.Gap.To, r.Gap.Records = d.u64(), d.u64(), d.varint()
+	if d.err == nil && len(d.b) != 0 {
+		d.err = fmt.Errorf("%d unexpected bytes after a record", len(d.b))
+	}
+	return r, d.err
+}

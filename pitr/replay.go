@@ -1,0 +1,138 @@
+package pitr
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/milvus-io/milvus-proto/go-api/v2/milvuspb"
+	"github.com/milvus-io/milvus-proto/go-api/v2/schemapb"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/milvault/milvault/capture"
+	"github.com/milvault/milvault/milvus"
+	"github.com/milvault/milvault/restore"
+)
+
+// Run restores the collection of p as it was at p.At: the plan's backup,
+// then its captured writes replayed into the restored collection.
+func Run(ctx context.Context, deps Deps, p Params) (*Result, error) {
+	pl, err := MakePlan(ctx, deps.Repo, p)
+	if err != nil {
+		return nil, err
+	}
+	return Execute(ctx, deps, p, pl)
+}
+
+// Execute carries out a plan MakePlan made for p.
+func Execute(ctx context.Context, deps Deps, p Params, pl *Plan) (*Result, error) {
+	db, coll := splitName(p.Collection)
+	rp := p.Restore
+	rp.Collections, rp.Partitions = []string{db + "." + coll}, nil
+	rd := deps.Restore
+	rd.Milvus, rd.Repo = deps.Milvus, deps.Repo
+	rr, err := restore.Run(ctx, rd, pl.Backup, rp)
+	if err != nil {
+		return nil, err
+	}
+	if len(rr.Collections) != 1 {
+		return nil, fmt.Errorf("restore of %s.%s from backup %s restored %d collections", db, coll, pl.BackupID, len(rr.Collections))
+	}
+	res := &Result{Plan: *pl, Restore: rr, Database: rr.Collections[0].Database, Name: rr.Collections[0].Name}
+	n, err := Replay(ctx, deps.Milvus, pl.Records, res.Database, res.Name)
+	res.Replayed = n
+	if err != nil {
+		return res, fmt.Errorf("backup %s was restored into %s.%s, but replaying the captured writes stopped after %d of %d: %w", pl.BackupID, res.Database, res.Name, n, len(pl.Records), err)
+	}
+	return res, nil
+}
+
+// Replay sends recs, in order, to collection db.coll of c: inserts as
+// upserts (so that a write the backup already holds is not doubled),
+// upserts and deletes as they were, each with its original partition. It
+// returns how many were applied.
+func Replay(ctx context.Context, c Milvus, recs []capture.Record, db, coll string) (int, error) {
+	if len(recs) == 0 {
+		return 0, nil
+	}
+	desc, err := c.Describe(ctx, db, coll)
+	if err != nil {
+		return 0, err
+	}
+	pk := milvus.PrimaryField(desc.GetSchema())
+	for i, rec := range recs {
+		if err := ctx.Err(); err != nil {
+			return i, err
+		}
+		if err := replayOne(ctx, c, rec, db, coll, pk); err != nil {
+			return i, fmt.Errorf("%s at timestamp %d: %w", rec.Kind, rec.TS, err)
+		}
+	}
+	return len(recs), nil
+}
+
+func replayOne(ctx context.Context, c Milvus, rec capture.Record, db, coll string, pk *schemapb.FieldSchema) error {
+	if rec.Kind == capture.KindDelete {
+		var req milvuspb.DeleteRequest
+		if err := proto.Unmarshal(rec.Request, &req); err != nil {
+			return fmt.Errorf("decode the captured request: %w", err)
+		}
+		req.Base, req.DbName, req.CollectionName = nil, db, coll
+		_, err := c.DeleteMessage(ctx, &req)
+		return err
+	}
+	req, err := upsertOf(rec, pk)
+	if err != nil {
+		return err
+	}
+	req.DbName, req.CollectionName = db, coll
+	_, err = c.UpsertMessage(ctx, req)
+	return err
+}
+
+// upsertOf turns a captured Insert or Upsert into an UpsertRequest. An
+// Insert into an auto_id collection carries no keys: the ones Milvus
+// generated (the record's IDs) are added as the key column.
+func upsertOf(rec capture.Record, pk *schemapb.FieldSchema) (*milvuspb.UpsertRequest, error) {
+	if rec.Kind == capture.KindUpsert {
+		var req milvuspb.UpsertRequest
+		if err := proto.Unmarshal(rec.Request, &req); err != nil {
+			return nil, fmt.Errorf("decode the captured request: %w", err)
+		}
+		req.Base = nil
+		return &req, nil
+	}
+	var ins milvuspb.InsertRequest
+	if err := proto.Unmarshal(rec.Request, &ins); err != nil {
+		return nil, fmt.Errorf("decode the captured request: %w", err)
+	}
+	req := &milvuspb.UpsertRequest{PartitionName: ins.GetPartitionName(), FieldsData: ins.GetFieldsData(), NumRows: ins.GetNumRows()}
+	if pk == nil || hasField(req.FieldsData, pk.GetName()) {
+		return req, nil
+	}
+	var ids schemapb.IDs
+	if err := proto.Unmarshal(rec.IDs, &ids); err != nil || rec.IDs == nil {
+		return nil, fmt.Errorf("the captured insert carries no primary keys and Milvus's answer had none (%v)", err)
+	}
+	req.FieldsData = append(req.FieldsData, keyColumn(pk, &ids))
+	return req, nil
+}
+
+func hasField(fields []*schemapb.FieldData, name string) bool {
+	for _, f := range fields {
+		if f.GetFieldName() == name {
+			return true
+		}
+	}
+	return false
+}
+
+func keyColumn(pk *schemapb.FieldSchema, ids *schemapb.IDs) *schemapb.FieldData {
+	sf := &schemapb.ScalarField{}
+	if s := ids.GetStrId(); s != nil {
+		sf.Data = &schemapb.ScalarField_StringData{StringData: s}
+	} else {
+		sf.Data = &schemapb.ScalarField_LongData{LongData: ids.GetIntId()}
+	}
+	return &schemapb.FieldData{Type: pk.GetDataType(), FieldName: pk.GetName(), FieldId: pk.GetFieldID(),
+		Field: &schemapb.FieldData_Scalars{Scalars: sf}}
+}
