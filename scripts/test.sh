@@ -15,6 +15,9 @@
 # mutual; authorization) run meanwhile on a second milvus23 of their own
 # (scripts/test-restarts.sh).
 #
+# Ports: those of milvus-env.sh, minio.sh, fake-gcs.sh and azurite.sh, and
+# RESTART_MILVUS23_PORT / RESTART_MILVUS23_INTERNAL_PORT_BASE (test-restarts.sh).
+#
 # Exits with go test's status (or go vet's, or 1 if the servers do not start,
 # the example or the authentication test fails).
 set -euo pipefail
