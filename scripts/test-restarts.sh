@@ -10,7 +10,7 @@
 # Usage: scripts/test-restarts.sh [PACKAGE...]   (default ./...; a block runs
 #        when its package is among them, as in scripts/test.sh)
 #
-# Needs: MinIO started and .milvus-test/minio.env (scripts/minio.sh start),
+# Needs: MinIO started (scripts/minio.sh start; its .milvus-test/minio.env),
 # MILVAULT_TEST_TARGETS exported (its milvus23 address is replaced by this
 # script's milvus23; its lite is used as it is, by the native conversion
 # test). Environment: RESTART_MILVUS23_PORT (19545),
@@ -38,6 +38,8 @@ export MILVUS23_INTERNAL_PORT_BASE=${RESTART_MILVUS23_INTERNAL_PORT_BASE:-39590}
 addr=127.0.0.1:$MILVUS23_PORT
 mkdir -p "$MILVUS_TEST_STATE"
 cp .milvus-test/minio.env "$MILVUS_TEST_STATE/minio.env"
+# shellcheck source=/dev/null
+source .milvus-test/minio.env
 : "${MILVAULT_TEST_TARGETS:?export MILVAULT_TEST_TARGETS (source .milvus-test/env)}"
 MILVAULT_TEST_TARGETS=$(printf '%s' "$MILVAULT_TEST_TARGETS" | sed -E "s/(^|,)milvus23=[^,]*/\1milvus23=$addr/")
 export MILVAULT_TEST_TARGETS
