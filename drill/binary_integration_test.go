@@ -3,7 +3,6 @@ package drill_test
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -14,8 +13,6 @@ import (
 	"github.com/milvault/milvault/drill"
 	"github.com/milvault/milvault/internal/testenv"
 	"github.com/milvault/milvault/milvus"
-	"github.com/milvault/milvault/repo"
-	"github.com/milvault/milvault/repo/local"
 )
 
 // TestDrillSearchesBinaryVectors drills a backup whose only vector field is
@@ -23,20 +20,12 @@ import (
 func TestDrillSearchesBinaryVectors(t *testing.T) {
 	testenv.ForEach(t, func(t *testing.T, tg testenv.Target, c *milvus.Client) {
 		ctx := context.Background()
-		caps, err := c.Capabilities(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !caps.DataTypes[schemapb.DataType_BinaryVector] {
-			t.Skipf("%s has no binary vectors", caps.Server)
-		}
+		testenv.RequireCapabilities(t, c, "binary vectors", func(caps milvus.Capabilities) bool {
+			return caps.DataTypes[schemapb.DataType_BinaryVector]
+		})
 		name := fmt.Sprintf("drill_bin_%d", time.Now().UnixNano()%1e9)
 		createBinaryCollection(t, c, name, 300)
-		s, _ := local.New(filepath.Join(t.TempDir(), "repo"))
-		r, err := repo.OpenOrInit(ctx, s)
-		if err != nil {
-			t.Fatal(err)
-		}
+		r := testenv.LocalRepo(t)
 		res, err := backup.Run(ctx, backup.Deps{Milvus: c, Repo: r}, backup.Params{Collections: []string{name}})
 		if err != nil {
 			t.Fatal(err)

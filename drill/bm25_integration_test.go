@@ -3,7 +3,6 @@ package drill
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -15,8 +14,6 @@ import (
 	"github.com/milvault/milvault/internal/testenv"
 	"github.com/milvault/milvault/manifest"
 	"github.com/milvault/milvault/milvus"
-	"github.com/milvault/milvault/repo"
-	"github.com/milvault/milvault/repo/local"
 	"github.com/milvault/milvault/restore"
 )
 
@@ -27,20 +24,12 @@ import (
 func TestDrillSearchesBM25(t *testing.T) {
 	testenv.ForEach(t, func(t *testing.T, tg testenv.Target, c *milvus.Client) {
 		ctx := context.Background()
-		caps, err := c.Capabilities(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !caps.Functions || !caps.DataTypes[schemapb.DataType_SparseFloatVector] {
-			t.Skipf("%s has no BM25 functions", caps.Server)
-		}
+		testenv.RequireCapabilities(t, c, "BM25 functions", func(caps milvus.Capabilities) bool {
+			return caps.Functions && caps.DataTypes[schemapb.DataType_SparseFloatVector]
+		})
 		name := fmt.Sprintf("drill_bm25_%d", time.Now().UnixNano()%1e9)
 		createBM25Collection(t, c, name, 200)
-		s, _ := local.New(filepath.Join(t.TempDir(), "repo"))
-		r, err := repo.OpenOrInit(ctx, s)
-		if err != nil {
-			t.Fatal(err)
-		}
+		r := testenv.LocalRepo(t)
 		res, err := backup.Run(ctx, backup.Deps{Milvus: c, Repo: r}, backup.Params{Collections: []string{name}})
 		if err != nil {
 			t.Fatal(err)

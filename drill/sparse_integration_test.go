@@ -5,7 +5,6 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -14,8 +13,6 @@ import (
 	"github.com/milvault/milvault/backup"
 	"github.com/milvault/milvault/internal/testenv"
 	"github.com/milvault/milvault/milvus"
-	"github.com/milvault/milvault/repo"
-	"github.com/milvault/milvault/repo/local"
 	"github.com/milvault/milvault/restore"
 )
 
@@ -26,21 +23,13 @@ import (
 func TestDrillSearchesSparseVectors(t *testing.T) {
 	testenv.ForEach(t, func(t *testing.T, tg testenv.Target, c *milvus.Client) {
 		ctx := context.Background()
-		caps, err := c.Capabilities(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !caps.DataTypes[schemapb.DataType_SparseFloatVector] {
-			t.Skipf("%s has no sparse vectors", caps.Server)
-		}
+		testenv.RequireCapabilities(t, c, "sparse vectors", func(caps milvus.Capabilities) bool {
+			return caps.DataTypes[schemapb.DataType_SparseFloatVector]
+		})
 		name := fmt.Sprintf("drill_sparse_%d", time.Now().UnixNano()%1e9)
 		const rows = 300
 		createSparseCollection(t, c, name, rows)
-		s, _ := local.New(filepath.Join(t.TempDir(), "repo"))
-		r, err := repo.OpenOrInit(ctx, s)
-		if err != nil {
-			t.Fatal(err)
-		}
+		r := testenv.LocalRepo(t)
 		res, err := backup.Run(ctx, backup.Deps{Milvus: c, Repo: r}, backup.Params{Collections: []string{name}})
 		if err != nil {
 			t.Fatal(err)

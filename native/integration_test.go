@@ -66,7 +66,7 @@ func setup(t *testing.T) *env {
 		t.Fatal(err)
 	}
 	e := &env{c: c, loc: loc, storage: st}
-	if port, err := os.ReadFile("../.milvus-test/milvus23.metrics-port"); err == nil {
+	if port, err := os.ReadFile(filepath.Join(stateDir(), "milvus23.metrics-port")); err == nil {
 		e.gc = &native.GCPauser{URL: "http://127.0.0.1:" + string(trimNL(port))}
 	}
 	return e
@@ -76,15 +76,25 @@ func setup(t *testing.T) *env {
 // scripts/milvus-env.sh started with local storage (the default), or skips.
 func localStorage(t *testing.T) string {
 	t.Helper()
-	cfg, err := os.ReadFile("../.milvus-test/milvus23/configs/milvus.yaml")
+	cfg, err := os.ReadFile(filepath.Join(stateDir(), "milvus23", "configs", "milvus.yaml"))
 	if err != nil || !strings.Contains(string(cfg), "storageType: local") {
 		t.Skip("no Milvus storage: set MILVAULT_TEST_MILVUS23_STORAGE (start MinIO, then MILVUS23_STORAGE=minio scripts/milvus-env.sh start milvus23, and source .milvus-test/milvus23-storage.env), or start milvus23 with local storage")
 	}
-	dir, err := filepath.Abs("../.milvus-test/milvus23/data")
+	dir, err := filepath.Abs(filepath.Join(stateDir(), "milvus23", "data"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	return dir
+}
+
+// stateDir is the folder where scripts/milvus-env.sh keeps milvus23's
+// files: MILVUS_TEST_STATE when set (scripts/test.sh's second milvus23 for
+// the tests that restart it), else .milvus-test at the top of the tree.
+func stateDir() string {
+	if d := os.Getenv("MILVUS_TEST_STATE"); d != "" {
+		return d
+	}
+	return filepath.Join("..", ".milvus-test")
 }
 
 func trimNL(b []byte) []byte {

@@ -3,7 +3,6 @@ package restore_test
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -14,8 +13,6 @@ import (
 	"github.com/milvault/milvault/backup"
 	"github.com/milvault/milvault/internal/testenv"
 	"github.com/milvault/milvault/milvus"
-	"github.com/milvault/milvault/repo"
-	"github.com/milvault/milvault/repo/local"
 	"github.com/milvault/milvault/restore"
 )
 
@@ -27,20 +24,12 @@ import (
 func TestNullableWithDefaultKeepsNulls(t *testing.T) {
 	testenv.ForEach(t, func(t *testing.T, tg testenv.Target, c *milvus.Client) {
 		ctx := context.Background()
-		caps, err := c.Capabilities(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !caps.Nullable || !caps.DefaultValue {
-			t.Skipf("%s has no nullable fields with default values", caps.Server)
-		}
+		caps := testenv.RequireCapabilities(t, c, "nullable fields with default values", func(caps milvus.Capabilities) bool {
+			return caps.Nullable && caps.DefaultValue
+		})
 		name := fmt.Sprintf("nulldef_%d", time.Now().UnixNano()%1e9)
 		createNullDefault(t, c, name)
-		s, _ := local.New(filepath.Join(t.TempDir(), "repo"))
-		r, err := repo.OpenOrInit(ctx, s)
-		if err != nil {
-			t.Fatal(err)
-		}
+		r := testenv.LocalRepo(t)
 		res, err := backup.Run(ctx, backup.Deps{Milvus: c, Repo: r}, backup.Params{Collections: []string{name}})
 		if err != nil {
 			t.Fatal(err)

@@ -51,7 +51,7 @@ install() {
   say "building github.com/fsouza/fake-gcs-server@$FAKE_GCS_VERSION into $BIN"
   local start=$SECONDS tmp
   tmp=$(mktemp -d)
-  GOBIN="$tmp" CGO_ENABLED=0 GOFLAGS=-buildvcs=false go install "github.com/fsouza/fake-gcs-server@$FAKE_GCS_VERSION"
+  GOBIN="$tmp" CGO_ENABLED=0 GOFLAGS=-buildvcs=false go install -ldflags="-s -w" "github.com/fsouza/fake-gcs-server@$FAKE_GCS_VERSION"
   mkdir -p "$CACHE/bin"
   mv "$tmp/fake-gcs-server" "$BIN"
   rmdir "$tmp"

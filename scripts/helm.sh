@@ -29,7 +29,7 @@ install() {
   local start=$SECONDS tmp
   tmp=$(mktemp -d)
   trap 'rm -rf "$tmp"' RETURN
-  GOBIN="$tmp" CGO_ENABLED=0 GOFLAGS=-buildvcs=false go install "helm.sh/helm/v3/cmd/helm@$HELM_VERSION"
+  GOBIN="$tmp" CGO_ENABLED=0 GOFLAGS=-buildvcs=false go install -ldflags="-s -w" "helm.sh/helm/v3/cmd/helm@$HELM_VERSION"
   mkdir -p "$CACHE/bin"
   mv "$tmp/helm" "$BIN"
   say "built in $((SECONDS - start))s"

@@ -32,7 +32,7 @@ go vet ./...
 if [[ ! -x $staticcheck ]]; then
   step "building staticcheck $STATICCHECK_VERSION into $bin_dir"
   tmp=$(mktemp -d)
-  GOBIN=$tmp go install "honnef.co/go/tools/cmd/staticcheck@$STATICCHECK_VERSION"
+  GOBIN=$tmp go install -ldflags="-s -w" "honnef.co/go/tools/cmd/staticcheck@$STATICCHECK_VERSION"
   mkdir -p "$bin_dir"
   mv "$tmp/staticcheck" "$staticcheck"
   rmdir "$tmp"

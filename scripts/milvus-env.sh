@@ -42,7 +42,10 @@
 # MILVAULT_TEST_MILVUS23_STORAGE, the s3:// URL of that storage, for the
 # native-backup tests),
 # MILVUS23_KEEP_DATA=1 (start milvus23 on the data it had: a restart, as the
-# resume-after-restart test does).
+# resume-after-restart test does), MILVUS_TEST_STATE (an absolute folder used
+# instead of .milvus-test/ for data, logs, pid files and env: a second,
+# independent milvus23 on other ports, as scripts/test.sh starts for the tests
+# that restart it; MILVUS23_STORAGE=minio then reads minio.env from there).
 #
 # After `start`, .milvus-test/milvus23.metrics-port holds the metrics and
 # management HTTP port the launcher chose (9091 or the next free one).
@@ -50,7 +53,7 @@ set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 VENV=$ROOT/.venv
-STATE=$ROOT/.milvus-test
+STATE=${MILVUS_TEST_STATE:-$ROOT/.milvus-test}
 HOST=127.0.0.1
 MILVUS23_PORT=${MILVUS23_PORT:-19541}
 MILVUS_LITE_PORT=${MILVUS_LITE_PORT:-19542}

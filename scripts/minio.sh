@@ -51,7 +51,7 @@ install() {
   say "building github.com/minio/minio@$MINIO_VERSION into $BIN (takes minutes)"
   local start=$SECONDS
   mkdir -p "$CACHE/bin"
-  GOBIN="$CACHE/bin" CGO_ENABLED=0 GOFLAGS=-buildvcs=false go install "github.com/minio/minio@$MINIO_VERSION"
+  GOBIN="$CACHE/bin" CGO_ENABLED=0 GOFLAGS=-buildvcs=false go install -ldflags="-s -w" "github.com/minio/minio@$MINIO_VERSION"
   say "built in $((SECONDS - start))s"
 }
 

@@ -10,11 +10,13 @@
 # Then builds the example module in examples/ and runs it against the same
 # servers (scripts/example.sh): milvault used as a library from outside.
 #
-# When the native package is among the packages, Milvus 2.3.5 is restarted
-# with its object storage on MinIO for the native-backup tests. When the
-# milvus package is, it is restarted with TLS on (one-way, then mutual) for
-# the TLS tests, and last with authorization enabled for the authentication
-# test.
+# The tests that restart Milvus 2.3.5 with another configuration (resume
+# after a restart; native backups with its storage on MinIO; TLS one-way and
+# mutual; authorization) run meanwhile on a second milvus23 of their own
+# (scripts/test-restarts.sh).
+#
+# Ports: those of milvus-env.sh, minio.sh, fake-gcs.sh and azurite.sh, and
+# RESTART_MILVUS23_PORT / RESTART_MILVUS23_INTERNAL_PORT_BASE (test-restarts.sh).
 #
 # Exits with go test's status (or go vet's, or 1 if the servers do not start,
 # the example or the authentication test fails).
@@ -24,7 +26,11 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 env_sh=scripts/milvus-env.sh
 read -r -a pkgs <<<"${PKGS:-./...}"
 
-step() { printf '==> %s\n' "$*"; }
+# step prints a heading with the seconds since the script started, so every
+# log shows where the time goes.
+step() { printf '==> [%5ds] %s\n' "$SECONDS" "$*"; }
+TEST_SH_STARTED=$(date +%s)
+export TEST_SH_STARTED
 
 # Two runs in one tree would restart each other's servers; take turns.
 mkdir -p .milvus-test
@@ -40,13 +46,21 @@ minio_build=
 emulators_install=
 bulkwriter_install=
 helm_build=
+main_test=
+restart_tests=
+bg_pids=()
 stop_servers() {
+  local pid
+  for pid in "${bg_pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  [[ -z $main_test ]] || kill "$main_test" 2>/dev/null || true
+  [[ -z $restart_tests ]] || kill -- "-$restart_tests" 2>/dev/null || true
   [[ -z $bulkwriter_install ]] || kill -- "-$bulkwriter_install" 2>/dev/null || true
   [[ -z $minio_build ]] || kill -- "-$minio_build" 2>/dev/null || true
   [[ -z $emulators_install ]] || kill -- "-$emulators_install" 2>/dev/null || true
   [[ -z $helm_build ]] || kill -- "-$helm_build" 2>/dev/null || true
   step "stopping Milvus, MinIO and the GCS and Azure emulators"
   bash "$env_sh" stop every 8>&- || true
+  MILVUS_TEST_STATE=$PWD/.milvus-test/restart bash "$env_sh" stop milvus23 8>&- || true
   bash scripts/minio.sh stop 8>&- || true
   bash scripts/fake-gcs.sh stop 8>&- || true
   bash scripts/azurite.sh stop 8>&- || true
@@ -69,13 +83,15 @@ emulators_install=$!
 # pymilvus's BulkWriter (its own venv in the cache) writes the Parquet files
 # the import tests load; it installs meanwhile too (~1 minute the first time).
 step "installing the BulkWriter venv in the background (cached; log in .milvus-test/bulkwriter-install.log)"
-setsid bash scripts/bulkwriter-venv.sh install >.milvus-test/bulkwriter-install.log 2>&1 8>&- &
+setsid nice -n 10 bash scripts/bulkwriter-venv.sh install >.milvus-test/bulkwriter-install.log 2>&1 8>&- &
 bulkwriter_install=$!
 
 # helm checks deploy/helm/milvault (go test ./deploy/: helm lint, helm template
-# against golden files); its first build takes minutes, also in the background.
+# against golden files); its first build takes minutes, also in the background,
+# niced like the BulkWriter venv: only one short package waits for each, so
+# the MinIO build and the tests go first.
 step "building helm in the background (cached; log in .milvus-test/helm-install.log)"
-setsid bash scripts/helm.sh install >.milvus-test/helm-install.log 2>&1 8>&- &
+setsid nice -n 10 bash scripts/helm.sh install >.milvus-test/helm-install.log 2>&1 8>&- &
 helm_build=$!
 
 step "installing Milvus servers into .venv (and Milvus 2.2.16 and Lite 2.5.1 into ~/.cache/milvault/venvs, in parallel)"
@@ -93,6 +109,71 @@ export MILVAULT_TEST_TARGETS MILVAULT_MATRIX_TARGETS MILVAULT_MATRIX_UNAVAILABLE
 step "MILVAULT_MATRIX_TARGETS=$MILVAULT_MATRIX_TARGETS${MILVAULT_MATRIX_UNAVAILABLE:+ (unavailable: $MILVAULT_MATRIX_UNAVAILABLE)}"
 step "MILVAULT_TEST_TARGETS=$MILVAULT_TEST_TARGETS"
 
+# The packages run in groups, each in its own go test as soon as what it
+# needs is up (the tests mostly wait for Milvus, so the groups overlap):
+#   milvus   every package not named below: starts now (output shown live);
+#   storage  packages whose tests read MILVAULT_TEST_S3_ENDPOINT, _GCS_URL or
+#            _AZBLOB_URL: start once MinIO and the emulators are up;
+#   e2e      internal/e2e (the longest package), without go test flags in
+#            four shards: the two slowest tests (TestEndToEnd and
+#            TestResumeAfterKill, about 60% of it) on milvus23, the same on
+#            the other targets, four more slow tests, and all its other tests
+#            (a new test lands in the last);
+#   late     importer (BulkWriter venv) and deploy (helm): once those install.
+# Output of all but the first is in .milvus-test/go-test-NAME.log, shown at
+# the end. The tests that restart Milvus 2.3.5 run meanwhile on a milvus23 of
+# their own (scripts/test-restarts.sh).
+mod=github.com/milvault/milvault
+e2e_pkg=$mod/internal/e2e
+late_re="^$mod/(deploy|importer)\$"
+storage_pkgs=() late_pkgs=() milvus_pkgs=() e2e=
+while read -r ip dir; do
+  if [[ $ip == "$e2e_pkg" ]]; then
+    e2e=1
+  elif [[ $ip =~ $late_re ]]; then
+    late_pkgs+=("$ip")
+  elif grep -qsE 'MILVAULT_TEST_(S3_ENDPOINT|GCS_URL|AZBLOB_URL)' "$dir"/*.go; then
+    storage_pkgs+=("$ip")
+  else
+    milvus_pkgs+=("$ip")
+  fi
+done < <(go list -f '{{.ImportPath}} {{.Dir}}' "${pkgs[@]}")
+e2e_shards=()
+if [[ -n $e2e ]]; then
+  if (($#)); then
+    storage_pkgs+=("$e2e_pkg")
+  else
+    per_target='TestEndToEnd|TestResumeAfterKill'
+    heavy='TestEncryptedRepositories|TestPruneAndDeleteNeverDeleteUnderARestore|TestProofCommands|TestCloudRoundTrip'
+    e2e_shards=("-run=^($per_target)\$/^milvus23\$" "-run=^($per_target)\$ -skip=^($per_target)\$/^milvus23\$"
+      "-run=^($heavy)\$" "-skip=^($per_target|$heavy)\$")
+  fi
+fi
+short() { printf '%s ' "${@#"$mod"/}"; }
+
+step "go vet ${pkgs[*]}"
+go vet "${pkgs[@]}"
+
+status=0
+note() { [[ $status -ne 0 ]] || status=$1; }
+# bg_test NAME ARGS... starts go test ARGS in the background, its output in
+# .milvus-test/go-test-NAME.log.
+bg_names=() bg_pids=()
+bg_test() {
+  local name=$1
+  shift
+  step "go test $* in the background (log in .milvus-test/go-test-$name.log)"
+  go test "$@" >".milvus-test/go-test-$name.log" 2>&1 8>&- &
+  bg_names+=("$name") bg_pids+=($!)
+}
+
+main_test=
+if ((${#milvus_pkgs[@]})); then
+  step "go test -count=1 -timeout 25m ${*:+$* }(${#milvus_pkgs[@]} packages: all but internal/e2e and $(short "${storage_pkgs[@]}" "${late_pkgs[@]}")) in the background"
+  go test -count=1 -timeout 25m "$@" "${milvus_pkgs[@]}" 8>&- &
+  main_test=$!
+fi
+
 step "waiting for the MinIO build"
 wait "$minio_build" || { cat .milvus-test/minio-install.log; exit 1; }
 minio_build=
@@ -102,6 +183,13 @@ bash scripts/minio.sh start 8>&-
 # shellcheck source=/dev/null
 source .milvus-test/minio.env
 step "MILVAULT_TEST_S3_ENDPOINT=$MILVAULT_TEST_S3_ENDPOINT"
+
+# The tests that restart Milvus 2.3.5 (resume after a restart, native backups
+# on MinIO, TLS, authorization) on a milvus23 of their own (ports
+# RESTART_MILVUS23_PORT and RESTART_MILVUS23_INTERNAL_PORT_BASE).
+step "tests that restart Milvus 2.3.5, on their own milvus23 (127.0.0.1:${RESTART_MILVUS23_PORT:-19545}), in the background (log in .milvus-test/restart-tests.log)"
+setsid bash scripts/test-restarts.sh "${pkgs[@]}" >.milvus-test/restart-tests.log 2>&1 8>&- &
+restart_tests=$!
 
 step "waiting for the emulator installs, starting fake-gcs-server and Azurite"
 wait "$emulators_install" || { cat .milvus-test/emulators-install.log; exit 1; }
@@ -114,6 +202,12 @@ source .milvus-test/fake-gcs.env
 # shellcheck source=/dev/null
 source .milvus-test/azurite.env
 step "MILVAULT_TEST_GCS_URL=$MILVAULT_TEST_GCS_URL MILVAULT_TEST_AZBLOB_URL=$MILVAULT_TEST_AZBLOB_URL"
+
+((${#storage_pkgs[@]} == 0)) || bg_test storage -count=1 -timeout 25m "$@" "${storage_pkgs[@]}"
+for i in "${!e2e_shards[@]}"; do
+  read -r -a shard <<<"${e2e_shards[$i]}"
+  bg_test "e2e-$i" -count=1 -timeout 25m "${shard[@]}" "$e2e_pkg"
+done
 
 step "waiting for the BulkWriter venv"
 wait "$bulkwriter_install" || { cat .milvus-test/bulkwriter-install.log; exit 1; }
@@ -129,71 +223,34 @@ cat .milvus-test/helm-install.log
 HELM=$(bash scripts/helm.sh path)
 export HELM
 
-step "go vet ${pkgs[*]}"
-go vet "${pkgs[@]}"
+((${#late_pkgs[@]} == 0)) || bg_test late -count=1 -timeout 25m "$@" "${late_pkgs[@]}"
 
-step "go test -count=1 -timeout 25m ${*:+$* }${pkgs[*]}"
-status=0
-go test -count=1 -timeout 25m "$@" "${pkgs[@]}" || status=$?
-step "go test exited with status $status"
+if [[ -n $main_test ]]; then
+  step "waiting for the go test of the ${#milvus_pkgs[@]} packages"
+  rc=0
+  wait "$main_test" || rc=$?
+  main_test=
+  step "go test of the packages above exited with status $rc"
+  note "$rc"
+fi
+for i in "${!bg_pids[@]}"; do
+  step "waiting for go test ${bg_names[$i]}"
+  rc=0
+  wait "${bg_pids[$i]}" || rc=$?
+  cat ".milvus-test/go-test-${bg_names[$i]}.log"
+  step "go test ${bg_names[$i]} exited with status $rc"
+  note "$rc"
+done
+bg_pids=()
 
 step "example module: build examples/ and back up and restore through the library"
-bash scripts/example.sh 8>&- || { step "the example failed"; [[ $status -ne 0 ]] || status=1; }
+bash scripts/example.sh 8>&- || { step "the example failed"; note 1; }
 
-# Resume and in-process reconnect (backup --reconnect) after a Milvus restart
-# (issue 17): the tests stop and restart the shared Milvus 2.3.5, so they run
-# alone, after the suite.
-if [[ " ${pkgs[*]} " == *" ./... "* || " ${pkgs[*]} " == *" ./internal/e2e"* ]]; then
-  step "resume after a Milvus restart: Milvus 2.3.5 stopped and started by the test"
-  MILVAULT_TEST_RESTART_MILVUS=1 \
-    go test -count=1 -run '^(TestResumeAfterMilvusRestart|TestReconnectAfterMilvusRestart)$' -v ./internal/e2e/ 8>&- || { [[ $status -ne 0 ]] || status=1; }
-fi
-
-# Native backups (package native) ran above against milvus23's local
-# storage; the main ones run again with its storage on MinIO.
-if [[ " ${pkgs[*]} " == *" ./... "* || " ${pkgs[*]} " == *" ./native"* ]]; then
-  step "native backups: Milvus 2.3.5 restarted with its object storage on MinIO"
-  MILVUS23_STORAGE=minio bash "$env_sh" start milvus23 8>&-
-  (
-    # shellcheck source=/dev/null
-    source .milvus-test/milvus23-storage.env
-    export MILVAULT_TEST_MILVUS23_STORAGE
-    go test -count=1 -run '^TestNative(RoundTrip|FlippedByte|Incremental|ConvertToLite)$' -v ./native/ &&
-    # drills, quick/deep verifications and service policies of native
-    # backups (binlog import through the MinIO storage; skipped above)
-    go test -count=1 -run '^TestNative(Drill|DrillFlippedByte|DrillRefusedOnLite|QuickAndDeep|Policy)$' -v ./drill/ ./verify/ ./service/
-  ) || { [[ $status -ne 0 ]] || status=1; }
-fi
-
-# TLS: Milvus 2.3.5 restarted with TLS on, one-way (tlsMode 1) then mutual
-# (tlsMode 2), with certificates made by internal/testcert; the TLS tests of
-# the milvus package and the CLI run against each.
-if [[ " ${pkgs[*]} " == *" ./... "* || " ${pkgs[*]} " == *" ./milvus"* ]]; then
-  tls_dir=$PWD/.milvus-test/tls
-  go run ./internal/testcert/gencerts "$tls_dir"
-  for mode in 1 2; do
-    step "TLS: Milvus 2.3.5 restarted with common.security.tlsMode=$mode"
-    MILVUS23_EXTRA_ARGS="--tls-mode $mode --server-pem-path $tls_dir/server.pem --server-key-path $tls_dir/server.key --ca-pem-path $tls_dir/ca.pem" \
-      bash "$env_sh" start milvus23 8>&-
-    MILVAULT_TEST_TLS_MILVUS=127.0.0.1:${MILVUS23_PORT:-19541} MILVAULT_TEST_TLS_MODE=$mode MILVAULT_TEST_TLS_DIR=$tls_dir \
-      go test -count=1 -run '^(TestTLS|TestProbeTLS|TestTLSEndToEnd)$' -v ./milvus/ ./internal/e2e/ || { [[ $status -ne 0 ]] || status=1; }
-  done
-fi
-
-if [[ " ${pkgs[*]} " == *" ./... "* || " ${pkgs[*]} " == *" ./milvus"* || " ${pkgs[*]} " == *" ./guard"* ]]; then
-  step "authentication: Milvus 2.3.5 restarted with authorization enabled"
-  MILVUS23_EXTRA_ARGS='--authorization-enabled true' bash "$env_sh" start milvus23 8>&-
-  MILVAULT_TEST_AUTH_MILVUS=127.0.0.1:${MILVUS23_PORT:-19541} \
-    go test -count=1 -run '^(TestAuthentication|TestAuthenticationMilvus)$' -v ./milvus/ ./guard/ || { [[ $status -ne 0 ]] || status=1; }
-  # RBAC round trip: users, roles and grants backed up (and the least
-  # privilege tests) on this server, then restored into a fresh one (the
-  # restart wipes its data).
-  rbac_dir=$PWD/.milvus-test/rbac
-  rm -rf "$rbac_dir" && mkdir -p "$rbac_dir"
-  export MILVAULT_TEST_RBAC_MILVUS=127.0.0.1:${MILVUS23_PORT:-19541} MILVAULT_TEST_RBAC_DIR=$rbac_dir
-  go test -count=1 -run '^(TestRBACBackup|TestLeastPrivilege)$' -v ./internal/e2e/ || { [[ $status -ne 0 ]] || status=1; }
-  step "RBAC: Milvus 2.3.5 restarted empty with authorization enabled"
-  MILVUS23_EXTRA_ARGS='--authorization-enabled true' bash "$env_sh" start milvus23 8>&-
-  go test -count=1 -run '^TestRBACRestore$' -v ./internal/e2e/ || { [[ $status -ne 0 ]] || status=1; }
-fi
+step "waiting for the tests that restart Milvus 2.3.5"
+rc=0
+wait "$restart_tests" || rc=$?
+restart_tests=
+cat .milvus-test/restart-tests.log
+note "$rc"
+step "done, status $status"
 exit "$status"
