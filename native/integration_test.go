@@ -490,8 +490,11 @@ func TestNativeResume(t *testing.T) {
 	res := e.backup(t, r, name)
 	s := res.Stats
 	t.Logf("resumed run: %d files, %d reused without reading, %d read, %d stored", s.Files, s.Reused, s.Copied, s.Stored)
-	if s.Reused < 10 || s.Stored != s.Files-s.Reused {
-		t.Fatalf("resumed run %+v: want the 10 files of the interrupted run reused unread", s)
+	// Files are copied several at once, so the interrupted run may also
+	// have stored files whose source hints it did not record: the resumed
+	// run reads those again but finds them stored (Stored < Copied).
+	if s.Reused < 10 || s.Reused+s.Copied != s.Files || s.Stored > s.Copied {
+		t.Fatalf("resumed run %+v: want the 10 files of the interrupted run reused unread, the rest read", s)
 	}
 	if rep := checksumOK(t, r, res.Manifest); !rep.OK {
 		t.Fatalf("resumed backup fails verify: %+v", rep)
