@@ -225,9 +225,9 @@ func (o *observer) Lost(g capture.Gap, _ error) {
 
 func TestFailedCommitIsAGap(t *testing.T) {
 	ctx := context.Background()
-	// The 2nd put under capture/ fails: the open segment passes, the
-	// first write's segment does not.
-	st := faulty.New(mem.New(), 1, faulty.Rule{Ops: []faulty.Op{faulty.Put}, Prefix: repo.CapturePrefix, Nth: 2, Kind: faulty.Permanent})
+	// The 3rd put under capture/ fails: the open segment and the first
+	// heartbeat pass, the first write's segment does not.
+	st := faulty.New(mem.New(), 1, faulty.Rule{Ops: []faulty.Op{faulty.Put}, Prefix: repo.CapturePrefix, Nth: 3, Kind: faulty.Permanent})
 	r, err := repo.Init(ctx, st)
 	if err != nil {
 		t.Fatal(err)

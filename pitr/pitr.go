@@ -52,11 +52,11 @@ type Plan struct {
 	BackupID string             `json:"backup_id"`
 	// From is the timestamp the backup holds every write up to (its
 	// snapshot timestamp); writes in (From, At] are replayed.
-	From    uint64           `json:"from_ts"`
-	At      uint64           `json:"at_ts"`
-	Records []capture.Record `json:"-"`
-	Counts  map[string]int   `json:"replay"` // by method
-	Gaps    []capture.Gap    `json:"gaps,omitempty"`
+	From   uint64         `json:"from_ts"`
+	At     uint64         `json:"at_ts"`
+	Writes int            `json:"writes"` // to replay
+	Counts map[string]int `json:"replay"` // by method
+	Gaps   []capture.Gap  `json:"gaps,omitempty"`
 }
 
 // Result reports a point-in-time restore.
@@ -138,14 +138,17 @@ func MakePlan(ctx context.Context, r *repo.Repository, p Params) (*Plan, error) 
 	if pl.From >= pl.At {
 		return pl, nil
 	}
-	res, err := capture.Read(ctx, r, capture.Query{Database: db, Collection: coll, From: pl.From, To: pl.At})
+	// Counted here, replayed by Execute in a second pass: the log is never
+	// held in memory.
+	res, err := capture.Stream(ctx, r, logQuery(p, pl), func(rec capture.Record) error {
+		pl.Counts[rec.Kind.String()]++
+		pl.Writes++
+		return nil
+	})
 	if err != nil {
 		return nil, fmt.Errorf("read the capture log: %w", err)
 	}
-	pl.Records, pl.Gaps = res.Records, res.Gaps
-	for _, rec := range pl.Records {
-		pl.Counts[rec.Kind.String()]++
-	}
+	pl.Gaps = res.Gaps
 	if len(pl.Gaps) > 0 && !p.AllowGaps {
 		return pl, &GapError{Collection: db + "." + coll, Gaps: pl.Gaps}
 	}

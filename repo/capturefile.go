@@ -1,6 +1,7 @@
 package repo
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -37,6 +38,28 @@ func (r *Repository) PutCaptureFile(ctx context.Context, name string, data []byt
 		data = sealed
 	}
 	return r.putWhole(ctx, name, data)
+}
+
+// PutCaptureState stores a small state file of the capture log that is
+// rewritten in place (a guard's heartbeat, a prune mark): encrypted like a
+// segment, but without the object lock's retention, which would keep every
+// rewrite as a locked version (or, on a local store, make the file
+// read-only, so that the next rewrite fails).
+func (r *Repository) PutCaptureState(ctx context.Context, name string, data []byte) error {
+	if err := checkCaptureName(name); err != nil {
+		return err
+	}
+	if r.crypt != nil {
+		sealed, err := r.sealBytes(data)
+		if err != nil {
+			return fmt.Errorf("encrypt %s: %w", name, err)
+		}
+		data = sealed
+	}
+	if err := r.store.Put(ctx, name, bytes.NewReader(data)); err != nil {
+		return fmt.Errorf("write %s: %w", name, err)
+	}
+	return nil
 }
 
 // ReadCaptureFile returns a segment written with PutCaptureFile. A missing
