@@ -3,6 +3,7 @@ package repo
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"strings"
@@ -103,4 +104,70 @@ func (r *Repository) DeleteCaptureFile(ctx context.Context, name string) error {
 		return fmt.Errorf("delete %s: %w", name, err)
 	}
 	return nil
+}
+
+// CopyCaptureFile copies the capture file name from src to r as it is
+// stored (ciphertext stays ciphertext: CheckCopy's rules apply), then
+// checks that r holds the same bytes: it reads them back and compares
+// their SHA-256 or, with skipReadBack, compares the stored size. It
+// returns the bytes copied.
+func (r *Repository) CopyCaptureFile(ctx context.Context, src *Repository, name string, skipReadBack bool) (int64, error) {
+	if err := checkCaptureName(name); err != nil {
+		return 0, err
+	}
+	if err := CheckCopy(src, r); err != nil {
+		return 0, err
+	}
+	data, err := src.readWhole(ctx, name)
+	if err != nil {
+		return 0, fmt.Errorf("read %s from the source: %w", name, err)
+	}
+	if err := r.putWhole(ctx, name, data); err != nil {
+		return 0, err
+	}
+	if err := r.confirmCaptureFile(ctx, name, data, skipReadBack); err != nil {
+		return 0, err
+	}
+	return int64(len(data)), nil
+}
+
+func (r *Repository) confirmCaptureFile(ctx context.Context, name string, want []byte, sizeOnly bool) error {
+	if sizeOnly {
+		fi, err := r.store.Stat(ctx, name)
+		if err == nil && fi.Size != int64(len(want)) {
+			err = fmt.Errorf("it has %d bytes, expected %d", fi.Size, len(want))
+		}
+		if err != nil {
+			return fmt.Errorf("confirm %s at the destination: %w", name, err)
+		}
+		return nil
+	}
+	got, err := r.readWhole(ctx, name)
+	if err == nil && sha256.Sum256(got) != sha256.Sum256(want) {
+		err = errors.New("its SHA-256 differs from the source's")
+	}
+	if err != nil {
+		return fmt.Errorf("read back %s from the destination: %w", name, err)
+	}
+	return nil
+}
+
+// SameCaptureFile reports whether r stores the capture file name with the
+// same bytes as src (false when r has none).
+func (r *Repository) SameCaptureFile(ctx context.Context, src *Repository, name string) (bool, error) {
+	if err := checkCaptureName(name); err != nil {
+		return false, err
+	}
+	theirs, err := src.readWhole(ctx, name)
+	if err != nil {
+		return false, fmt.Errorf("read %s from the source: %w", name, err)
+	}
+	ours, err := r.readWhole(ctx, name)
+	if errors.Is(err, ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	return bytes.Equal(ours, theirs), nil
 }
