@@ -16,6 +16,12 @@ const (
 	ReasonPruned        = "pruned: older than every retained backup needs"
 )
 
+// Start reports whether g is where the log begins (before capture
+// started, or pruned) rather than a loss inside it.
+func (g Gap) Start() bool {
+	return g.From == 0 && (g.Reason == ReasonBeforeCapture || g.Reason == ReasonPruned)
+}
+
 // logReader reads the log guard by guard, one decoded segment at a time,
 // and collects the gaps it finds.
 type logReader struct {

@@ -28,17 +28,27 @@ func checkCaptureName(name string) error {
 // caller's: it must not reveal what the segment holds. The repository's
 // object-lock retention applies.
 func (r *Repository) PutCaptureFile(ctx context.Context, name string, data []byte) error {
-	if err := checkCaptureName(name); err != nil {
+	data, err := r.sealCapture(name, data)
+	if err != nil {
 		return err
 	}
-	if r.crypt != nil {
-		sealed, err := r.sealBytes(data)
-		if err != nil {
-			return fmt.Errorf("encrypt %s: %w", name, err)
-		}
-		data = sealed
-	}
 	return r.putWhole(ctx, name, data)
+}
+
+// sealCapture checks a capture file's name and encrypts its bytes in an
+// encrypted repository.
+func (r *Repository) sealCapture(name string, data []byte) ([]byte, error) {
+	if err := checkCaptureName(name); err != nil {
+		return nil, err
+	}
+	if r.crypt == nil {
+		return data, nil
+	}
+	sealed, err := r.sealBytes(data)
+	if err != nil {
+		return nil, fmt.Errorf("encrypt %s: %w", name, err)
+	}
+	return sealed, nil
 }
 
 // PutCaptureState stores a small state file of the capture log that is
@@ -47,15 +57,9 @@ func (r *Repository) PutCaptureFile(ctx context.Context, name string, data []byt
 // rewrite as a locked version (or, on a local store, make the file
 // read-only, so that the next rewrite fails).
 func (r *Repository) PutCaptureState(ctx context.Context, name string, data []byte) error {
-	if err := checkCaptureName(name); err != nil {
+	data, err := r.sealCapture(name, data)
+	if err != nil {
 		return err
-	}
-	if r.crypt != nil {
-		sealed, err := r.sealBytes(data)
-		if err != nil {
-			return fmt.Errorf("encrypt %s: %w", name, err)
-		}
-		data = sealed
 	}
 	if err := r.store.Put(ctx, name, bytes.NewReader(data)); err != nil {
 		return fmt.Errorf("write %s: %w", name, err)

@@ -2,17 +2,14 @@ package cli
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
-	"net/url"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/milvault/milvault/capture"
+	"github.com/milvault/milvault/internal/testbackup"
 	"github.com/milvault/milvault/manifest"
 	"github.com/milvault/milvault/pitr"
 	"github.com/milvault/milvault/repo"
@@ -25,18 +22,11 @@ import (
 func captureRepos(t *testing.T) map[string]string {
 	t.Helper()
 	locs := map[string]string{"local": filepath.Join(t.TempDir(), "repo")}
-	endpoint := os.Getenv("MILVAULT_TEST_S3_ENDPOINT")
-	if endpoint == "" {
-		t.Log("MILVAULT_TEST_S3_ENDPOINT is not set: the S3 case needs scripts/minio.sh start and .milvus-test/minio.env")
-		return locs
+	if u := testbackup.S3URL(t, "prune-capture"); u != "" {
+		locs["s3"] = u
+	} else {
+		t.Log("no S3 case: " + testbackup.S3Skip)
 	}
-	t.Setenv("AWS_ACCESS_KEY_ID", os.Getenv("MILVAULT_TEST_S3_ACCESS_KEY"))
-	t.Setenv("AWS_SECRET_ACCESS_KEY", os.Getenv("MILVAULT_TEST_S3_SECRET_KEY"))
-	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
-	b := make([]byte, 6)
-	rand.Read(b)
-	q := url.Values{"endpoint": {endpoint}, "region": {"us-east-1"}, "use_path_style": {"true"}}
-	locs["s3"] = "s3://" + os.Getenv("MILVAULT_TEST_S3_BUCKET") + "/prune-capture-" + hex.EncodeToString(b) + "?" + q.Encode()
 	return locs
 }
 
@@ -148,7 +138,7 @@ func checkLogStart(t *testing.T, loc string) {
 	}
 	pruned := false
 	for _, g := range sum.Gaps {
-		if g.From != 0 || g.Reason != capture.ReasonPruned && g.Reason != capture.ReasonBeforeCapture {
+		if !g.Start() {
 			t.Errorf("log reports gap %+v, want only the start of the log", g)
 		}
 		pruned = pruned || g.Reason == capture.ReasonPruned
