@@ -39,6 +39,7 @@ import (
 	"github.com/milvus-io/milvus-proto/go-api/v2/commonpb"
 	"github.com/milvus-io/milvus-proto/go-api/v2/milvuspb"
 	"github.com/milvus-io/milvus-proto/go-api/v2/schemapb"
+	"google.golang.org/grpc"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/milvault/milvault/guard"
@@ -85,6 +86,9 @@ type path struct {
 	calls  []time.Duration // one writer, each batch
 	conc   time.Duration   // several writers, all rounds
 	lat    []time.Duration // searches
+	// spans are the guarded calls of the one-writer and search phases
+	// by method, for the timeline.
+	spans map[string][]span
 }
 
 // cpu is the guard process's CPU time used by each phase (zero without
@@ -93,8 +97,10 @@ type cpu struct{ insert, conc, search time.Duration }
 
 func run(ctx context.Context, o options) error {
 	gaddr := o.guard
+	var tl *timeline
 	if gaddr == "" {
-		addr, stop, err := startGuard(o.milvus)
+		tl = newTimeline()
+		addr, stop, err := startGuard(o.milvus, tl)
 		if err != nil {
 			return err
 		}
@@ -117,17 +123,23 @@ func run(ctx context.Context, o options) error {
 		return err
 	}
 	defer paths[0].c.DropCollection(context.Background(), "default", coll)
+	for _, p := range paths {
+		p.spans = map[string][]span{}
+	}
 	var used cpu
+	tl.record(true)
 	if err := o.measure(&used.insert, func() error { return inserts(ctx, o, paths) }); err != nil {
 		return err
 	}
+	tl.record(false)
 	if err := o.measure(&used.conc, func() error { return concurrent(ctx, o, paths) }); err != nil {
 		return err
 	}
+	tl.record(true)
 	if err := o.measure(&used.search, func() error { return searches(ctx, o, paths) }); err != nil {
 		return err
 	}
-	return report(o, paths, used)
+	return report(o, paths, used, tl)
 }
 
 // measure runs f and adds the guard process's CPU time during it to d.
@@ -170,7 +182,7 @@ func processCPU(pid int) (time.Duration, error) {
 
 // startGuard serves a guard (default policies, a throw-away repository) on
 // a loopback port in front of upstream.
-func startGuard(upstream string) (string, func(), error) {
+func startGuard(upstream string, tl *timeline) (string, func(), error) {
 	dir, err := os.MkdirTemp("", "guardbench-")
 	if err != nil {
 		return "", nil, err
@@ -195,7 +207,7 @@ func startGuard(upstream string) (string, func(), error) {
 	if err != nil {
 		return "", nil, err
 	}
-	srv := g.Server()
+	srv := g.Server(grpc.StatsHandler(tl))
 	go srv.Serve(ln)
 	return ln.Addr().String(), func() { srv.Stop(); conn.Close(); os.RemoveAll(dir) }, nil
 }
@@ -233,9 +245,10 @@ func inserts(ctx context.Context, o options, paths []*path) error {
 			if err := p.c.Insert(ctx, "default", p.coll, "", fields, o.batchRow); err != nil {
 				return err
 			}
-			d := time.Since(start)
-			p.insert += d
-			p.calls = append(p.calls, d)
+			end := time.Now()
+			p.insert += end.Sub(start)
+			p.calls = append(p.calls, end.Sub(start))
+			p.spans["Insert"] = append(p.spans["Insert"], span{start, end})
 		}
 	}
 	return nil
@@ -311,7 +324,9 @@ func searches(ctx context.Context, o options, paths []*path) error {
 			if err := search(ctx, p, q); err != nil {
 				return err
 			}
-			p.lat = append(p.lat, time.Since(start))
+			end := time.Now()
+			p.lat = append(p.lat, end.Sub(start))
+			p.spans["Search"] = append(p.spans["Search"], span{start, end})
 		}
 	}
 	return nil
@@ -355,7 +370,7 @@ func msDiff(a, b time.Duration) float64 { return float64((a - b).Microseconds())
 
 func ms(d time.Duration) string { return fmt.Sprintf("%.2f ms", float64(d.Microseconds())/1000) }
 
-func report(o options, paths []*path, used cpu) error {
+func report(o options, paths []*path, used cpu, tl *timeline) error {
 	rows := float64(o.batches * o.batchRow)
 	where := "served in the bench process"
 	if o.guard != "" {
@@ -377,6 +392,13 @@ func report(o options, paths []*path, used cpu) error {
 	if o.guardPID != 0 {
 		table += fmt.Sprintf("\nGuard process CPU: %s per insert call (one writer), %s per insert call (%d writers), %s per search.\n",
 			ms(used.insert/time.Duration(o.batches)), ms(used.conc/time.Duration(o.batches*o.rounds)), o.writers, ms(used.search/time.Duration(o.searches)))
+	}
+	if tl != nil {
+		// Searches are timed by the client one by one; inserts only in
+		// the one-writer phase (the writers' phase is not recorded by call).
+		table += "\nWhere a guarded call's time goes (medians of the one-writer inserts and the searches; the guard's moments from its gRPC stats handler):\n\n" +
+			"| call | direct | through the guard | call start to whole request at the guard | whole request to response sent by the guard | response sent to call end at the client |\n|---|---:|---:|---:|---:|---:|\n" +
+			tl.report("Insert", d.calls, g.spans["Insert"]) + tl.report("Search", d.lat, g.spans["Search"])
 	}
 	fmt.Print(table)
 	if o.out == "" {
