@@ -141,17 +141,28 @@ func runPrune(ctx context.Context, g *GlobalOptions, o *PruneOptions) error {
 			return err
 		}
 		err := deletePruned(ctx, r, l, &rep)
-		if len(rep.Deleted) > 0 || err != nil {
-			g.recordAudit(ctx, r, pruneAuditEntry(g, o, plan, rep.Deleted), err)
+		if err == nil {
+			rep.Capture, err = o.pruneCapture(ctx, g, r, l, retention.Retained(all, plan))
+		}
+		if n := rep.captureSegments(); len(rep.Deleted) > 0 || n > 0 || err != nil {
+			e := pruneAuditEntry(g, o, plan, rep.Deleted)
+			e.Params["capture_segments"], e.Params["keep_capture"] = n, o.KeepCapture.String()
+			g.recordAudit(ctx, r, e, err)
 		}
 		if err != nil {
 			return err
 		}
-	}
-	if rep.Capture, err = o.pruneCapture(ctx, g, r, l, retention.Retained(all, plan)); err != nil {
+	} else if rep.Capture, err = o.pruneCapture(ctx, g, r, l, retention.Retained(all, plan)); err != nil {
 		return err
 	}
 	return printPrune(g, rep)
+}
+
+func (rep *pruneReport) captureSegments() int {
+	if rep.Capture == nil {
+		return 0
+	}
+	return len(rep.Capture.Segments)
 }
 
 // pruneCapture deletes the capture segments that the retained backups do

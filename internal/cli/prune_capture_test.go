@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/milvault/milvault/audit"
 	"github.com/milvault/milvault/capture"
 	"github.com/milvault/milvault/internal/testbackup"
 	"github.com/milvault/milvault/manifest"
@@ -119,6 +120,11 @@ func TestPruneDeletesCaptureNoBackupNeeds(t *testing.T) {
 				t.Fatalf("%d segments left, want 4 (minutes 6 to 8, close)", len(segs))
 			}
 			checkLogStart(t, loc)
+			out, _, err := run(t, nil, "--repo", loc, "--json", "audit")
+			var entries []audit.Entry
+			if err != nil || json.Unmarshal([]byte(out), &entries) != nil || len(entries) != 1 || entries[0].Params["capture_segments"] != float64(6) {
+				t.Errorf("audit --json = %s, %v; want the prune with its 6 capture segments", out, err)
+			}
 			pl, err := pitr.MakePlan(ctx, r, pitr.Params{Collection: "docs", At: capture.HybridTS(t0.Add(7 * time.Minute))})
 			if err != nil || pl.BackupID != "b2" || pl.Writes != 2 {
 				t.Fatalf("plan after prune: %v, %+v; want b2 and the writes of minutes 6 and 7", err, pl)
