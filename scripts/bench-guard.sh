@@ -11,6 +11,7 @@
 #   BENCH_GUARD_CAPTURE=fail-closed                     (the guard captures writes: off, fail-closed, fail-open)
 #   BENCH_GUARD_INPROCESS=1                             (serve the guard inside the bench instead; capture off)
 #   BENCH_GUARD_PORT=19570                              (the guard's port; the next one serves its metrics)
+#   BENCH_GUARD_GOMAXPROCS=1                            (GOMAXPROCS of the guard process; default: all cores)
 # Appends the table to docs/benchmarks.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -51,7 +52,7 @@ if [[ ${BENCH_GUARD_INPROCESS:-0} != 1 ]]; then
     sleep 0.1
   done
   args+=(-guard "127.0.0.1:$port" -guard-pid "$guard_pid")
-  where="the guard is a separate \`milvault guard\` process with default policies, capture $capture (local repository)"
+  where="the guard is a separate \`milvault guard\` process with default policies, capture $capture (local repository), GOMAXPROCS ${BENCH_GUARD_GOMAXPROCS:-= cores}"
 fi
 section=$(mktemp)
 {
