@@ -8,8 +8,10 @@
 #   scripts/bench-guard.sh                              (100 x 1000 rows, 2000 searches)
 #   BENCH_GUARD_BATCHES=20 BENCH_GUARD_SEARCHES=500 scripts/bench-guard.sh
 #   BENCH_GUARD_WRITERS=4 BENCH_GUARD_ROUNDS=3          (throughput phase; 0 writers skip it)
-#   BENCH_GUARD_INPROCESS=1                             (serve the guard inside the bench instead)
+#   BENCH_GUARD_CAPTURE=fail-closed                     (the guard captures writes: off, fail-closed, fail-open)
+#   BENCH_GUARD_INPROCESS=1                             (serve the guard inside the bench instead; capture off)
 #   BENCH_GUARD_PORT=19570                              (the guard's port; the next one serves its metrics)
+#   BENCH_GUARD_GOMAXPROCS=1                            (GOMAXPROCS of the guard process; default: all cores)
 # Appends the table to docs/benchmarks.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,6 +20,7 @@ searches=${BENCH_GUARD_SEARCHES:-2000}
 writers=${BENCH_GUARD_WRITERS:-4}
 rounds=${BENCH_GUARD_ROUNDS:-3}
 port=${BENCH_GUARD_PORT:-19570}
+capture=${BENCH_GUARD_CAPTURE:-off}
 addr=127.0.0.1:${MILVUS23_PORT:-19541}
 started=0
 work=$(mktemp -d)
@@ -41,7 +44,7 @@ where="the guard runs in the bench process"
 if [[ ${BENCH_GUARD_INPROCESS:-0} != 1 ]]; then
   bin/milvault init --repo "$work/repo" >/dev/null
   GOMAXPROCS=${BENCH_GUARD_GOMAXPROCS:-} MILVAULT_CPU_PROFILE=$work/guard.pprof bin/milvault guard --listen "127.0.0.1:$port" \
-    --http-listen "127.0.0.1:$((port + 1))" --milvus "$addr" --repo "$work/repo" 2>"$work/guard.log" &
+    --http-listen "127.0.0.1:$((port + 1))" --milvus "$addr" --repo "$work/repo" --capture "$capture" --guard-id bench 2>"$work/guard.log" &
   guard_pid=$!
   for _ in $(seq 100); do
     curl -fsS "http://127.0.0.1:$((port + 1))/healthz" >/dev/null 2>&1 && break
@@ -49,12 +52,12 @@ if [[ ${BENCH_GUARD_INPROCESS:-0} != 1 ]]; then
     sleep 0.1
   done
   args+=(-guard "127.0.0.1:$port" -guard-pid "$guard_pid")
-  where="the guard is a separate \`milvault guard\` process with default policies, capture off"
+  where="the guard is a separate \`milvault guard\` process with default policies, capture $capture (local repository), GOMAXPROCS ${BENCH_GUARD_GOMAXPROCS:-= cores}"
 fi
 section=$(mktemp)
 {
-  printf '\n## %s: `BENCH_GUARD_BATCHES=%s BENCH_GUARD_SEARCHES=%s BENCH_GUARD_WRITERS=%s BENCH_GUARD_ROUNDS=%s scripts/bench-guard.sh` (guard overhead)\n\n' \
-    "$(date -u +%Y-%m-%d)" "$batches" "$searches" "$writers" "$rounds"
+  printf '\n## %s: `BENCH_GUARD_BATCHES=%s BENCH_GUARD_SEARCHES=%s BENCH_GUARD_WRITERS=%s BENCH_GUARD_ROUNDS=%s BENCH_GUARD_CAPTURE=%s BENCH_GUARD_INPROCESS=%s scripts/bench-guard.sh` (guard overhead)\n\n' \
+    "$(date -u +%Y-%m-%d)" "$batches" "$searches" "$writers" "$rounds" "$capture" "${BENCH_GUARD_INPROCESS:-0}"
   printf 'Machine: %s cores, %s RAM, load average %s at the start; Milvus 2.3.5 on loopback; %s.\n\n' \
     "$(nproc)" "$(free -h | awk '/Mem:/{print $2}')" "$(cut -d' ' -f1-3 /proc/loadavg)" "$where"
 } > "$section"
