@@ -9,23 +9,43 @@ import (
 	"github.com/milvault/milvault/repo"
 )
 
-// CopyFiles lists what a copy of the log carries: every guard's prune
-// mark, then every segment. Heartbeats stay behind: they are a running
-// guard's own, and a copied log without them ends where the copy was
-// taken (see stoppedGap).
-func CopyFiles(ctx context.Context, st Store) (marks []string, segs []Segment, err error) {
+// LogFiles are the files of the log a copy carries. Heartbeats stay
+// behind: they are a running guard's own, and a copied log without them
+// ends where the copy was taken (see stoppedGap).
+type LogFiles struct {
+	// Marks maps a guard id to the name of its prune mark.
+	Marks map[string]string
+	// Segments are in ListSegments order (by guard and number).
+	Segments []Segment
+}
+
+// LastSeqs returns the highest segment number of each guard.
+func (lf *LogFiles) LastSeqs() map[string]uint64 {
+	last := map[string]uint64{}
+	for _, s := range lf.Segments {
+		last[s.Guard] = max(last[s.Guard], s.Seq)
+	}
+	return last
+}
+
+// CopyFiles lists the prune marks and segments of the log in st.
+func CopyFiles(ctx context.Context, st Store) (*LogFiles, error) {
+	segs, err := ListSegments(ctx, st)
+	if err != nil {
+		return nil, err
+	}
 	files, err := st.ListCaptureFiles(ctx, repo.CapturePrefix)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
+	lf := &LogFiles{Marks: map[string]string{}, Segments: segs}
 	for _, f := range files {
-		if s, ok := parseSegment(f); ok {
-			segs = append(segs, s)
-		} else if strings.HasSuffix(f.Name, "/"+pruneMarkName) {
-			marks = append(marks, f.Name)
+		rest := strings.TrimPrefix(f.Name, repo.CapturePrefix)
+		if guard, ok := strings.CutSuffix(rest, "/"+pruneMarkName); ok && ValidGuardID(guard) == nil {
+			lf.Marks[guard] = f.Name
 		}
 	}
-	return marks, segs, nil
+	return lf, nil
 }
 
 // CheckSegment reads and decodes segment name, returning a *DamagedError

@@ -12,43 +12,43 @@ import (
 
 // CaptureCopy counts the capture log files a copy carried.
 type CaptureCopy struct {
-	Copied  int   `json:"copied_files"`
-	Present int   `json:"present_files"` // already at the destination
+	Copied int `json:"copied_files"`
+	// Present counts the segments not copied because the destination
+	// holds them or a newer one of the same guard.
+	Present int   `json:"present_files"`
 	Bytes   int64 `json:"copied_bytes"`
 }
 
 // copyCapture carries src's capture log (milvault guard) to dst, so that a
-// point-in-time restore works from the copy: the prune marks that
-// changed, then the segments dst lacks, in order, each as stored and
-// checked (a segment the source can read is decoded first, so a damaged
-// one is never copied; every copy is read back, see
-// repo.CopyCaptureFile). Segments never change once written, so one of
-// the same name and size at dst is the same segment.
+// point-in-time restore works from the copy: per guard, the segments after
+// the newest one dst holds, in order, each as stored and checked (a
+// segment the source can read is decoded first, so a damaged one is never
+// copied; every copy is read back, see repo.CopyCaptureFile), and, for a
+// guard dst has no segment of yet, the source's prune mark first. Copies
+// go in order and stop at the first failure, so dst's segments of a guard
+// are always a run without holes; segments dst pruned itself are not
+// copied again, and its prune marks are its own.
 func copyCapture(ctx context.Context, src, dst *repo.Repository, o Options) (CaptureCopy, error) {
 	var res CaptureCopy
-	marks, segs, err := capture.CopyFiles(ctx, src)
-	if err != nil || len(marks)+len(segs) == 0 {
+	from, err := capture.CopyFiles(ctx, src)
+	if err != nil || len(from.Segments) == 0 {
 		return res, err
 	}
-	have, err := storedSizes(ctx, dst)
+	to, err := capture.CopyFiles(ctx, dst)
 	if err != nil {
 		return res, err
 	}
-	for _, name := range marks {
-		same, err := dst.SameCaptureFile(ctx, src, name)
-		if err != nil || same {
-			res.Present++
-			if err != nil {
-				return res, err
-			}
+	last := to.LastSeqs()
+	for guard, name := range from.Marks {
+		if last[guard] > 0 {
 			continue
 		}
 		if err := res.copy(ctx, src, dst, name, o); err != nil {
 			return res, err
 		}
 	}
-	for _, s := range segs {
-		if size, ok := have[s.Name]; ok && size == s.Size {
+	for _, s := range from.Segments {
+		if s.Seq <= last[s.Guard] {
 			res.Present++
 			continue
 		}
@@ -70,18 +70,6 @@ func (c *CaptureCopy) copy(ctx context.Context, src, dst *repo.Repository, name 
 	c.Copied++
 	c.Bytes += n
 	return nil
-}
-
-func storedSizes(ctx context.Context, r *repo.Repository) (map[string]int64, error) {
-	files, err := r.ListCaptureFiles(ctx, repo.CapturePrefix)
-	if err != nil {
-		return nil, err
-	}
-	sizes := map[string]int64{}
-	for _, f := range files {
-		sizes[f.Name] = f.Size
-	}
-	return sizes, nil
 }
 
 // checkSource decodes a source segment when the source can read it (an

@@ -146,3 +146,54 @@ func TestDamagedCaptureSegmentIsNotCopied(t *testing.T) {
 		t.Error("the damaged segment was copied")
 	}
 }
+
+// TestCopyRespectsPrunes: a fresh copy of a pruned log gets its prune mark
+// and reads the same; a destination that pruned its own copy does not get
+// the pruned segments again.
+func TestCopyRespectsPrunes(t *testing.T) {
+	ctx := context.Background()
+	src, dst := newRepo(t, mem.New()), newRepo(t, mem.New())
+	m := commitCaptureBase(t, src)
+	runGuard(t, src, 1, 3) // segments 1-5
+	runGuard(t, src, 5, 2) // segments 6-9: open, minutes 5 and 6, close
+	minute := func(f float64) uint64 { return capture.HybridTS(captureBase.Add(time.Duration(f * float64(time.Minute)))) }
+	if res, err := capture.Prune(ctx, src, capture.PrunePolicy{Needed: map[string]uint64{"default.c": minute(4.5)}}); err != nil || len(res.Segments) != 6 {
+		t.Fatalf("prune the source: %v, %+v; want segments 1 to 6", err, res)
+	}
+	res, err := offsite.Copy(ctx, src, dst, m, offsite.Options{})
+	if err != nil || res.Capture.Copied != 4 {
+		t.Fatalf("copy: %v, %+v; want the prune mark and segments 7 to 9", err, res.Capture)
+	}
+	q := capture.Query{Database: "default", Collection: "c"}
+	ra, errA := capture.Read(ctx, src, q)
+	rb, errB := capture.Read(ctx, dst, q)
+	if errA != nil || errB != nil || len(rb.Records) != 2 || len(ra.Gaps) != len(rb.Gaps) || rb.Gaps[0].Reason != capture.ReasonPruned && rb.Gaps[1].Reason != capture.ReasonPruned {
+		t.Fatalf("source %+v (%v), copy %+v (%v); want the same 2 writes and the pruned start", ra, errA, rb, errB)
+	}
+	if pr, err := capture.Prune(ctx, dst, capture.PrunePolicy{Needed: map[string]uint64{"default.c": minute(5.5)}}); err != nil || len(pr.Segments) != 1 {
+		t.Fatalf("prune the copy: %v, %+v; want segment 7", err, pr)
+	}
+	res, err = offsite.Copy(ctx, src, dst, m, offsite.Options{})
+	if err != nil || res.Capture.Copied != 0 || res.Capture.Present != 3 {
+		t.Fatalf("copy after the destination pruned: %v, %+v; want nothing copied again", err, res.Capture)
+	}
+	if _, err := dst.ReadCaptureFile(ctx, pr7(t, src)); err == nil {
+		t.Error("segment 7, pruned at the destination, was copied again")
+	}
+}
+
+// pr7 names segment 7 of guard g1 in r.
+func pr7(t *testing.T, r *repo.Repository) string {
+	t.Helper()
+	segs, err := capture.ListSegments(context.Background(), r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range segs {
+		if s.Seq == 7 {
+			return s.Name
+		}
+	}
+	t.Fatal("no segment 7")
+	return ""
+}

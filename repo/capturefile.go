@@ -155,23 +155,3 @@ func (r *Repository) confirmCaptureFile(ctx context.Context, name string, want [
 	}
 	return nil
 }
-
-// SameCaptureFile reports whether r stores the capture file name with the
-// same bytes as src (false when r has none).
-func (r *Repository) SameCaptureFile(ctx context.Context, src *Repository, name string) (bool, error) {
-	if err := checkCaptureName(name); err != nil {
-		return false, err
-	}
-	theirs, err := src.readWhole(ctx, name)
-	if err != nil {
-		return false, fmt.Errorf("read %s from the source: %w", name, err)
-	}
-	ours, err := r.readWhole(ctx, name)
-	if errors.Is(err, ErrNotFound) {
-		return false, nil
-	}
-	if err != nil {
-		return false, err
-	}
-	return bytes.Equal(ours, theirs), nil
-}
