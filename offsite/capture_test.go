@@ -156,7 +156,9 @@ func TestCopyRespectsPrunes(t *testing.T) {
 	m := commitCaptureBase(t, src)
 	runGuard(t, src, 1, 3) // segments 1-5
 	runGuard(t, src, 5, 2) // segments 6-9: open, minutes 5 and 6, close
-	minute := func(f float64) uint64 { return capture.HybridTS(captureBase.Add(time.Duration(f * float64(time.Minute)))) }
+	minute := func(f float64) uint64 {
+		return capture.HybridTS(captureBase.Add(time.Duration(f * float64(time.Minute))))
+	}
 	if res, err := capture.Prune(ctx, src, capture.PrunePolicy{Needed: map[string]uint64{"default.c": minute(4.5)}}); err != nil || len(res.Segments) != 6 {
 		t.Fatalf("prune the source: %v, %+v; want segments 1 to 6", err, res)
 	}
