@@ -12,6 +12,7 @@
 #   BENCH_GUARD_INPROCESS=1                             (serve the guard inside the bench instead; capture off)
 #   BENCH_GUARD_PORT=19570                              (the guard's port; the next one serves its metrics)
 #   BENCH_GUARD_GOMAXPROCS=1                            (GOMAXPROCS of the guard process; default: all cores)
+#   BENCH_GUARD_AA=1                                    (no guard: both paths direct, the noise floor of each measure)
 # Appends the table to docs/benchmarks.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -41,7 +42,10 @@ go build -o bin/guardbench ./internal/guardbench
 go build -o bin/milvault ./cmd/milvault
 args=(-milvus "$addr" -batches "$batches" -searches "$searches" -writers "$writers" -rounds "$rounds")
 where="the guard runs in the bench process"
-if [[ ${BENCH_GUARD_INPROCESS:-0} != 1 ]]; then
+if [[ ${BENCH_GUARD_AA:-0} == 1 ]]; then
+  args+=(-guard "$addr")
+  where="A/A run: no guard, the \"through the guard\" column goes to Milvus directly too (the noise floor of each measure)"
+elif [[ ${BENCH_GUARD_INPROCESS:-0} != 1 ]]; then
   bin/milvault init --repo "$work/repo" >/dev/null
   GOMAXPROCS=${BENCH_GUARD_GOMAXPROCS:-} MILVAULT_CPU_PROFILE=$work/guard.pprof bin/milvault guard --listen "127.0.0.1:$port" \
     --http-listen "127.0.0.1:$((port + 1))" --milvus "$addr" --repo "$work/repo" --capture "$capture" --guard-id bench 2>"$work/guard.log" &

@@ -6,10 +6,11 @@
 //   - one writer, alternating direct and guard batch by batch: the median
 //     call latency and the total time (which Milvus's own stalls, a flush
 //     or a segment seal of 20-100 ms landing on either path, dominate);
+//   - searches alternating call by call: p50 and p99 (on the rows of the
+//     first phase, flushed, indexed and loaded);
 //   - several writers at once (-writers), direct and guard in turn for
 //     several rounds (-rounds) whose order alternates: the throughput an
-//     application that keeps Milvus busy sees, summed over the rounds;
-//   - searches alternating call by call: p50 and p99.
+//     application that keeps Milvus busy sees, summed over the rounds.
 //
 // The guard is either served in this process (the default) or a separate
 // `milvault guard` process (-guard ADDR, as deployed); with -guard-pid its
@@ -131,12 +132,11 @@ func run(ctx context.Context, o options) error {
 	if err := o.measure(&used.insert, func() error { return inserts(ctx, o, paths) }); err != nil {
 		return err
 	}
-	tl.record(false)
-	if err := o.measure(&used.conc, func() error { return concurrent(ctx, o, paths) }); err != nil {
+	if err := o.measure(&used.search, func() error { return searches(ctx, o, paths) }); err != nil {
 		return err
 	}
-	tl.record(true)
-	if err := o.measure(&used.search, func() error { return searches(ctx, o, paths) }); err != nil {
+	tl.record(false)
+	if err := o.measure(&used.conc, func() error { return concurrent(ctx, o, paths) }); err != nil {
 		return err
 	}
 	return report(o, paths, used, tl)
@@ -377,8 +377,8 @@ func report(o options, paths []*path, used cpu, tl *timeline) error {
 		where = "a separate `milvault guard` process"
 	}
 	table := fmt.Sprintf("Workload: %d insert batches of %d rows (int64 pk, %d-d float vector) per path by one writer, alternating direct and guard call by call; "+
-		"then %d rounds of %d batches per path by %d writers at once, the paths in turn; then %d top-10 searches (FLAT, L2, bounded consistency) per path, alternating call by call. "+
-		"The guard is %s.\n\n", o.batches, o.batchRow, o.dim, o.rounds, o.batches, o.writers, o.searches, where)
+		"then %d top-10 searches (FLAT, L2, bounded consistency) per path on those rows, alternating call by call; then %d rounds of %d batches per path by %d writers at once, the paths in turn. "+
+		"The guard is %s.\n\n", o.batches, o.batchRow, o.dim, o.searches, o.rounds, o.batches, o.writers, where)
 	d, g := paths[0], paths[1]
 	table += "| measure | direct | through the guard | guard vs direct |\n|---|---:|---:|---:|\n"
 	table += fmt.Sprintf("| insert, one writer: median call | %s | %s | %+.2f ms |\n", ms(pct(d.calls, 0.5)), ms(pct(g.calls, 0.5)), msDiff(pct(g.calls, 0.5), pct(d.calls, 0.5)))
