@@ -37,6 +37,7 @@ type Milvus interface {
 	restore.Milvus
 	UpsertMessage(ctx context.Context, req *milvuspb.UpsertRequest) (uint64, error)
 	DeleteMessage(ctx context.Context, req *milvuspb.DeleteRequest) (uint64, error)
+	DropPartition(ctx context.Context, db, coll, partition string) error
 }
 
 // Deps are the services Run uses. Restore.Milvus is replaced by Milvus.
@@ -50,6 +51,9 @@ type Deps struct {
 type Plan struct {
 	Backup   *manifest.Manifest `json:"-"`
 	BackupID string             `json:"backup_id"`
+	// BackupCollection is "database.name" of the collection in the backup
+	// (an earlier name when it was renamed since).
+	BackupCollection string `json:"backup_collection"`
 	// From is the timestamp the backup holds every write up to (its
 	// snapshot timestamp); writes in (From, At] are replayed.
 	From    uint64           `json:"from_ts"`
@@ -57,6 +61,11 @@ type Plan struct {
 	Records []capture.Record `json:"-"`
 	Counts  map[string]int   `json:"replay"` // by method
 	Gaps    []capture.Gap    `json:"gaps,omitempty"`
+	// Notes are events of the collection's history a person should hear
+	// about (a move to the trash before At).
+	Notes []string `json:"notes,omitempty"`
+
+	lineage *lineage
 }
 
 // Result reports a point-in-time restore.
@@ -73,13 +82,19 @@ type Result struct {
 type NoBackupError struct {
 	Collection string
 	At         uint64
-	Skipped    []string // why the backups of the collection were not usable
+	// Created is when the collection was created anew (0: before the
+	// capture log): backups older than that hold an earlier collection.
+	Created uint64
+	Skipped []string // why the backups of the collection were not usable
 }
 
 func (e *NoBackupError) Error() string {
 	msg := fmt.Sprintf("no backup of %s was completed before %s (hybrid timestamp %d)", e.Collection, capture.WallTime(e.At).Format(time.RFC3339Nano), e.At)
 	if len(e.Skipped) > 0 {
 		msg += ": " + strings.Join(e.Skipped, "; ")
+	}
+	if e.Created != 0 {
+		return msg + fmt.Sprintf("; %s was created anew at %s (the capture log holds its schema change), and a restore starts from a backup of the new collection: take one (milvault backup -c %s), then restore to a time after it, or restore to a time before the old collection was dropped", e.Collection, wallText(e.Created), e.Collection)
 	}
 	return msg + "; take backups regularly while the guard captures, or choose a later time"
 }
@@ -121,7 +136,12 @@ func describeGap(g capture.Gap) string {
 	return s
 }
 
-// MakePlan chooses the backup and reads the writes to replay.
+// MakePlan chooses the backup and reads the writes to replay. It follows
+// the collection through the schema and namespace changes the guard
+// captured: writes made under an earlier name are replayed too, a
+// collection dropped before At is a *DroppedError, and a collection
+// created again after a backup is restored only from a backup of the new
+// one.
 func MakePlan(ctx context.Context, r *repo.Repository, p Params) (*Plan, error) {
 	db, coll := splitName(p.Collection)
 	if coll == "" || p.At == 0 {
@@ -130,26 +150,51 @@ func MakePlan(ctx context.Context, r *repo.Repository, p Params) (*Plan, error) 
 	if p.Restore.AutoID == restore.AutoIDRegenerate {
 		return nil, errkind.Wrap(errkind.Usage, errors.New("a point-in-time restore keeps the primary keys the captured writes refer to: --auto-id regenerate cannot be used"))
 	}
-	m, err := chooseBackup(ctx, r, db+"."+coll, p.At)
-	if err != nil {
-		return nil, err
-	}
-	pl := &Plan{Backup: m, BackupID: m.ID, From: m.Snapshot.Timestamp, At: p.At, Counts: map[string]int{}}
-	if pl.From >= pl.At {
-		return pl, nil
-	}
-	res, err := capture.Read(ctx, r, capture.Query{Database: db, Collection: coll, From: pl.From, To: pl.At})
+	hist, err := capture.History(ctx, r, p.At)
 	if err != nil {
 		return nil, fmt.Errorf("read the capture log: %w", err)
 	}
-	pl.Records, pl.Gaps = res.Records, res.Gaps
-	for _, rec := range pl.Records {
-		pl.Counts[rec.Kind.String()]++
+	lin, err := resolve(hist, db, coll, p.At)
+	if err != nil {
+		return nil, err
+	}
+	m, base, err := chooseBackup(ctx, r, db+"."+coll, lin, p.At)
+	if err != nil {
+		return nil, err
+	}
+	pl := &Plan{Backup: m, BackupID: m.ID, BackupCollection: base.ref(), From: m.Snapshot.Timestamp, At: p.At, Counts: map[string]int{}, Notes: lin.Notes, lineage: lin}
+	if pl.From >= pl.At {
+		return pl, nil
+	}
+	if err := readRecords(ctx, r, pl, lin); err != nil {
+		return nil, err
 	}
 	if len(pl.Gaps) > 0 && !p.AllowGaps {
 		return pl, &GapError{Collection: db + "." + coll, Gaps: pl.Gaps}
 	}
 	return pl, nil
+}
+
+// readRecords reads the captured changes of the collection in (From, At]
+// under every name it had.
+func readRecords(ctx context.Context, r *repo.Repository, pl *Plan, lin *lineage) error {
+	q := capture.Query{From: pl.From, To: pl.At}
+	if len(lin.Spans) == 1 {
+		q.Database, q.Collection = lin.Spans[0].Database, lin.Spans[0].Name
+	}
+	res, err := capture.Read(ctx, r, q)
+	if err != nil {
+		return fmt.Errorf("read the capture log: %w", err)
+	}
+	pl.Gaps = res.Gaps
+	for _, rec := range res.Records {
+		if !lin.holds(rec.Database, rec.Collection, rec.TS) {
+			continue
+		}
+		pl.Records = append(pl.Records, rec)
+		pl.Counts[rec.Kind.String()]++
+	}
+	return nil
 }
 
 // splitName reads "database.name" or "name".
@@ -160,19 +205,33 @@ func splitName(ref string) (db, coll string) {
 	return "default", ref
 }
 
-// chooseBackup returns the newest backup of ref that holds every write up
-// to its snapshot timestamp and none after At: a pinned backup whose
-// snapshot is at or before At, or an unpinned one (Milvus 2.3.5) that was
-// completed by At, since it may hold writes made while it was read.
-func chooseBackup(ctx context.Context, r *repo.Repository, ref string, at uint64) (*manifest.Manifest, error) {
+// chooseBackup returns the newest backup of the collection (under the
+// name it had at the backup's snapshot) that holds every write up to its
+// snapshot timestamp and none after At: a pinned backup whose snapshot is
+// at or before At, or an unpinned one (Milvus 2.3.5) that was completed by
+// At, since it may hold writes made while it was read. A backup taken
+// before the collection was created (lin.Born) holds an earlier
+// collection of that name and is not used.
+func chooseBackup(ctx context.Context, r *repo.Repository, ref string, lin *lineage, at uint64) (*manifest.Manifest, span, error) {
 	backups, _, err := r.List(ctx)
 	if err != nil {
-		return nil, err
+		return nil, span{}, err
 	}
-	nb := &NoBackupError{Collection: ref, At: at}
+	nb := &NoBackupError{Collection: ref, At: at, Created: lin.Born}
 	var best *manifest.Manifest
+	var base span
 	for _, m := range backups {
-		if m.Sealed || !m.Contains(ref) || m.IsNative() {
+		if m.Sealed || m.IsNative() {
+			continue
+		}
+		s, ok := lin.spanAt(m.Snapshot.Timestamp)
+		if m.Snapshot.Timestamp > at {
+			s, ok = lin.Spans[0], true // unusable says why
+		}
+		if !ok || !m.Contains(s.ref()) {
+			if why := earlier(m, lin); why != "" {
+				nb.Skipped = append(nb.Skipped, m.ID+": "+why)
+			}
 			continue
 		}
 		if why := unusable(m, at); why != "" {
@@ -180,13 +239,24 @@ func chooseBackup(ctx context.Context, r *repo.Repository, ref string, at uint64
 			continue
 		}
 		if best == nil || m.Snapshot.Timestamp > best.Snapshot.Timestamp {
-			best = m
+			best, base = m, s
 		}
 	}
 	if best == nil {
-		return nil, nb
+		return nil, span{}, nb
 	}
-	return best, nil
+	return best, base, nil
+}
+
+// earlier says why a backup that holds one of the collection's names was
+// skipped because it holds an earlier collection of that name.
+func earlier(m *manifest.Manifest, lin *lineage) string {
+	for _, s := range lin.Spans {
+		if m.Contains(s.ref()) && m.Snapshot.Timestamp <= lin.Born {
+			return fmt.Sprintf("it holds the earlier collection %s, which was dropped or replaced before %s", s.ref(), wallText(lin.Born))
+		}
+	}
+	return ""
 }
 
 // unusable says why m cannot be the base of a restore to at ("" when it

@@ -3,6 +3,7 @@ package pitr
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/milvus-io/milvus-proto/go-api/v2/milvuspb"
 	"github.com/milvus-io/milvus-proto/go-api/v2/schemapb"
@@ -28,6 +29,16 @@ func Execute(ctx context.Context, deps Deps, p Params, pl *Plan) (*Result, error
 	db, coll := splitName(p.Collection)
 	rp := p.Restore
 	rp.Collections, rp.Partitions = []string{db + "." + coll}, nil
+	if pl.BackupCollection != "" && pl.BackupCollection != db+"."+coll {
+		// Renamed since the backup: restore it under the name asked for.
+		rp.Collections = []string{pl.BackupCollection}
+		if rp.Target == "" && rp.Suffix == "" {
+			rp.Target = coll
+		}
+		if rp.Database == "" {
+			rp.Database = db
+		}
+	}
 	rd := deps.Restore
 	rd.Milvus, rd.Repo = deps.Milvus, deps.Repo
 	rr, err := restore.Run(ctx, rd, pl.Backup, rp)
@@ -35,7 +46,7 @@ func Execute(ctx context.Context, deps Deps, p Params, pl *Plan) (*Result, error
 		return nil, err
 	}
 	if len(rr.Collections) != 1 {
-		return nil, fmt.Errorf("restore of %s.%s from backup %s restored %d collections", db, coll, pl.BackupID, len(rr.Collections))
+		return nil, fmt.Errorf("restore of %s from backup %s restored %d collections", rp.Collections[0], pl.BackupID, len(rr.Collections))
 	}
 	res := &Result{Plan: *pl, Restore: rr, Database: rr.Collections[0].Database, Name: rr.Collections[0].Name}
 	n, err := Replay(ctx, deps.Milvus, pl.Records, res.Database, res.Name)
@@ -48,7 +59,9 @@ func Execute(ctx context.Context, deps Deps, p Params, pl *Plan) (*Result, error
 
 // Replay sends recs, in order, to collection db.coll of c: inserts as
 // upserts (so that a write the backup already holds is not doubled),
-// upserts and deletes as they were, each with its original partition. It
+// upserts and deletes as they were, each with its original partition, and
+// partitions created and dropped as they were. Renames, moves to the trash
+// and property changes need nothing (the target keeps its name). It
 // returns how many were applied.
 func Replay(ctx context.Context, c Milvus, recs []capture.Record, db, coll string) (int, error) {
 	if len(recs) == 0 {
@@ -71,6 +84,19 @@ func Replay(ctx context.Context, c Milvus, recs []capture.Record, db, coll strin
 }
 
 func replayOne(ctx context.Context, c Milvus, rec capture.Record, db, coll string, pk *schemapb.FieldSchema) error {
+	switch rec.Kind {
+	case capture.KindCreatePartition:
+		err := c.CreatePartition(ctx, db, coll, rec.Partition)
+		if err != nil && strings.Contains(err.Error(), "already exist") {
+			return nil // an unpinned backup may hold it already
+		}
+		return err
+	case capture.KindDropPartition:
+		return c.DropPartition(ctx, db, coll, rec.Partition)
+	}
+	if rec.Kind.IsDDL() {
+		return nil
+	}
 	if rec.Kind == capture.KindDelete {
 		var req milvuspb.DeleteRequest
 		if err := proto.Unmarshal(rec.Request, &req); err != nil {
