@@ -86,4 +86,3 @@ func TestDroppedErrorNamesTimes(t *testing.T) {
 		}
 	}
 }
-
