@@ -10,6 +10,9 @@ type Summary struct {
 	Segments    []SegmentSummary    `json:"segments"`
 	Collections []CollectionSummary `json:"collections"`
 	Gaps        []Gap               `json:"gaps"`
+	// Changes are the schema and namespace changes (DDL), in timestamp
+	// order.
+	Changes []Change `json:"changes,omitempty"`
 	Records     int64               `json:"records"`
 	Bytes       int64               `json:"bytes"`
 }
@@ -20,6 +23,15 @@ type SegmentSummary struct {
 	Segment
 	LastTS  uint64 `json:"last_ts"`
 	Records int    `json:"records"`
+}
+
+// Change is one captured schema or namespace change.
+type Change struct {
+	TS         uint64 `json:"ts"`
+	Method     string `json:"method"`
+	Database   string `json:"database"`
+	Collection string `json:"collection,omitempty"`
+	Detail     string `json:"detail,omitempty"` // e.g. "to db.newname"
 }
 
 // CollectionSummary counts one collection's writes.
@@ -47,6 +59,7 @@ func Summarize(ctx context.Context, st Store, q Query) (*Summary, error) {
 		return a.Database+"\x00"+a.Collection < b.Database+"\x00"+b.Collection
 	})
 	sort.SliceStable(s.sum.Gaps, func(i, j int) bool { return s.sum.Gaps[i].From < s.sum.Gaps[j].From })
+	sort.SliceStable(s.sum.Changes, func(i, j int) bool { return s.sum.Changes[i].TS < s.sum.Changes[j].TS })
 	return s.sum, nil
 }
 
@@ -65,6 +78,9 @@ func (s *summarizer) segment(seg Segment, recs []Record) {
 		}
 		ss.Records++
 		s.count(r)
+		if r.Kind.IsDDL() {
+			s.sum.Changes = append(s.sum.Changes, Change{TS: r.TS, Method: r.Kind.String(), Database: r.Database, Collection: r.Collection, Detail: r.Detail()})
+		}
 	}
 	s.sum.Segments = append(s.sum.Segments, ss)
 	s.sum.Records += int64(ss.Records)

@@ -64,8 +64,6 @@ type Plan struct {
 	// Notes are events of the collection's history a person should hear
 	// about (a move to the trash before At).
 	Notes []string `json:"notes,omitempty"`
-
-	lineage *lineage
 }
 
 // Result reports a point-in-time restore.
@@ -162,7 +160,7 @@ func MakePlan(ctx context.Context, r *repo.Repository, p Params) (*Plan, error) 
 	if err != nil {
 		return nil, err
 	}
-	pl := &Plan{Backup: m, BackupID: m.ID, BackupCollection: base.ref(), From: m.Snapshot.Timestamp, At: p.At, Counts: map[string]int{}, Notes: lin.Notes, lineage: lin}
+	pl := &Plan{Backup: m, BackupID: m.ID, BackupCollection: base.ref(), From: m.Snapshot.Timestamp, At: p.At, Counts: map[string]int{}, Notes: lin.Notes}
 	if pl.From >= pl.At {
 		return pl, nil
 	}

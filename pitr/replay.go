@@ -26,19 +26,7 @@ func Run(ctx context.Context, deps Deps, p Params) (*Result, error) {
 
 // Execute carries out a plan MakePlan made for p.
 func Execute(ctx context.Context, deps Deps, p Params, pl *Plan) (*Result, error) {
-	db, coll := splitName(p.Collection)
-	rp := p.Restore
-	rp.Collections, rp.Partitions = []string{db + "." + coll}, nil
-	if pl.BackupCollection != "" && pl.BackupCollection != db+"."+coll {
-		// Renamed since the backup: restore it under the name asked for.
-		rp.Collections = []string{pl.BackupCollection}
-		if rp.Target == "" && rp.Suffix == "" {
-			rp.Target = coll
-		}
-		if rp.Database == "" {
-			rp.Database = db
-		}
-	}
+	rp := RestoreParams(p, pl)
 	rd := deps.Restore
 	rd.Milvus, rd.Repo = deps.Milvus, deps.Repo
 	rr, err := restore.Run(ctx, rd, pl.Backup, rp)
@@ -55,6 +43,25 @@ func Execute(ctx context.Context, deps Deps, p Params, pl *Plan) (*Result, error
 		return res, fmt.Errorf("backup %s was restored into %s.%s, but replaying the captured writes stopped after %d of %d: %w", pl.BackupID, res.Database, res.Name, n, len(pl.Records), err)
 	}
 	return res, nil
+}
+
+// RestoreParams returns the parameters of the restore of the plan's
+// backup: p.Restore for the collection, under the name it had in the
+// backup, restored under the name asked for when it was renamed since.
+func RestoreParams(p Params, pl *Plan) restore.Params {
+	db, coll := splitName(p.Collection)
+	rp := p.Restore
+	rp.Collections, rp.Partitions = []string{db + "." + coll}, nil
+	if pl.BackupCollection != "" && pl.BackupCollection != db+"."+coll {
+		rp.Collections = []string{pl.BackupCollection}
+		if rp.Target == "" && rp.Suffix == "" {
+			rp.Target = coll
+		}
+		if rp.Database == "" {
+			rp.Database = db
+		}
+	}
+	return rp
 }
 
 // Replay sends recs, in order, to collection db.coll of c: inserts as

@@ -80,12 +80,15 @@ func runRestoreAt(ctx context.Context, g *GlobalOptions, o *RestoreOptions, args
 	for _, gap := range pl.Gaps {
 		g.warnf("capture log gap (restoring anyway, --allow-gaps): %s", describeCaptureGap(gap))
 	}
+	for _, note := range pl.Notes {
+		g.warnf("%s", note)
+	}
 	c, err := g.connect(ctx)
 	if err != nil {
 		return err
 	}
 	defer c.Close()
-	p.Collections = []string{o.Collections[0]}
+	p = pitr.RestoreParams(pp, pl)
 	if err := g.confirmDrop(ctx, c, pl.Backup, p, o.Yes); err != nil {
 		return err
 	}
@@ -115,8 +118,8 @@ func printPITRResult(g *GlobalOptions, res *pitr.Result) error {
 		kinds = append(kinds, fmt.Sprintf("%d %s", n, strings.ToLower(k)))
 	}
 	sort.Strings(kinds)
-	g.printf("restored backup %s (snapshot %s) into %s.%s: %s rows\n", res.BackupID, tsText(res.From), res.Database, res.Name, progress.HumanCount(res.Restore.Collections[0].Rows))
-	g.printf("replayed %d captured writes (%s) up to %s\n", res.Replayed, strings.Join(kinds, ", "), tsText(res.At))
+	g.printf("restored backup %s (%s, snapshot %s) into %s.%s: %s rows\n", res.BackupID, res.BackupCollection, tsText(res.From), res.Database, res.Name, progress.HumanCount(res.Restore.Collections[0].Rows))
+	g.printf("replayed %d captured changes (%s) up to %s\n", res.Replayed, strings.Join(kinds, ", "), tsText(res.At))
 	return nil
 }
 
