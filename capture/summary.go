@@ -10,11 +10,11 @@ type Summary struct {
 	Segments    []SegmentSummary    `json:"segments"`
 	Collections []CollectionSummary `json:"collections"`
 	Gaps        []Gap               `json:"gaps"`
+	Records     int64               `json:"records"`
+	Bytes       int64               `json:"bytes"`
 	// Changes are the schema and namespace changes (DDL), in timestamp
 	// order.
 	Changes []Change `json:"changes,omitempty"`
-	Records     int64               `json:"records"`
-	Bytes       int64               `json:"bytes"`
 }
 
 // SegmentSummary is one readable segment with what it holds (for the

@@ -141,4 +141,3 @@ func allocTS(t *testing.T, c *milvus.Client) uint64 {
 	}
 	return resp.GetTimestamp()
 }
-
