@@ -143,40 +143,35 @@ func noteTrash(ctx context.Context, db, coll, name string) {
 	}
 }
 
-// ddlRecord decodes the names of an acknowledged DDL request.
+// ddlRequests make an empty request message of each DDL kind.
+var ddlRequests = map[capture.Kind]func() proto.Message{
+	capture.KindCreateCollection: func() proto.Message { return &milvuspb.CreateCollectionRequest{} },
+	capture.KindDropCollection:   func() proto.Message { return &milvuspb.DropCollectionRequest{} },
+	capture.KindRenameCollection: func() proto.Message { return &milvuspb.RenameCollectionRequest{} },
+	capture.KindCreatePartition:  func() proto.Message { return &milvuspb.CreatePartitionRequest{} },
+	capture.KindDropPartition:    func() proto.Message { return &milvuspb.DropPartitionRequest{} },
+	capture.KindAlterCollection:  func() proto.Message { return &milvuspb.AlterCollectionRequest{} },
+	capture.KindDropDatabase:     func() proto.Message { return &milvuspb.DropDatabaseRequest{} },
+}
+
+// ddlRecord decodes the names of an acknowledged DDL request: its
+// database, its collection (a rename's old name) and its partition.
 func ddlRecord(ctx context.Context, kind capture.Kind, req []byte) (capture.Record, error) {
 	rec := capture.Record{Kind: kind, Request: req}
+	m := ddlRequests[kind]()
+	err := proto.Unmarshal(req, m)
 	var db string
-	var err error
-	switch kind {
-	case capture.KindCreateCollection:
-		var m milvuspb.CreateCollectionRequest
-		err = proto.Unmarshal(req, &m)
-		db, rec.Collection = m.GetDbName(), m.GetCollectionName()
-	case capture.KindDropCollection:
-		var m milvuspb.DropCollectionRequest
-		err = proto.Unmarshal(req, &m)
-		db, rec.Collection = m.GetDbName(), m.GetCollectionName()
-	case capture.KindRenameCollection:
-		var m milvuspb.RenameCollectionRequest
-		err = proto.Unmarshal(req, &m)
-		db, rec.Collection = m.GetDbName(), m.GetOldName()
-	case capture.KindCreatePartition:
-		var m milvuspb.CreatePartitionRequest
-		err = proto.Unmarshal(req, &m)
-		db, rec.Collection, rec.Partition = m.GetDbName(), m.GetCollectionName(), m.GetPartitionName()
-	case capture.KindDropPartition:
-		var m milvuspb.DropPartitionRequest
-		err = proto.Unmarshal(req, &m)
-		db, rec.Collection, rec.Partition = m.GetDbName(), m.GetCollectionName(), m.GetPartitionName()
-	case capture.KindAlterCollection:
-		var m milvuspb.AlterCollectionRequest
-		err = proto.Unmarshal(req, &m)
-		db, rec.Collection = m.GetDbName(), m.GetCollectionName()
-	case capture.KindDropDatabase:
-		var m milvuspb.DropDatabaseRequest
-		err = proto.Unmarshal(req, &m)
-		db = m.GetDbName()
+	if v, ok := m.(interface{ GetDbName() string }); ok {
+		db = v.GetDbName()
+	}
+	if v, ok := m.(interface{ GetCollectionName() string }); ok {
+		rec.Collection = v.GetCollectionName()
+	}
+	if v, ok := m.(interface{ GetOldName() string }); ok {
+		rec.Collection = v.GetOldName()
+	}
+	if v, ok := m.(interface{ GetPartitionName() string }); ok {
+		rec.Partition = v.GetPartitionName()
 	}
 	rec.Database = database(ctx, db)
 	return rec, err

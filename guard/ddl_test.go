@@ -15,6 +15,7 @@ import (
 
 	"github.com/milvault/milvault/capture"
 	"github.com/milvault/milvault/milvus"
+	"github.com/milvault/milvault/repo"
 )
 
 // ddlFake answers every method with success (a Status, a MutationResult
@@ -54,19 +55,28 @@ func (f *ddlFake) handle(_ any, ss grpc.ServerStream) error {
 	return ss.SendMsg(&frame{data: data})
 }
 
+// fakeCapturingGuard puts a guard with cfg (Upstream and Repo filled in),
+// capturing under mode, in front of a fake Milvus served by handler, and
+// returns a client of the guard, the repository and the capture writer.
+func fakeCapturingGuard(t *testing.T, handler grpc.StreamHandler, cfg Config, mode CaptureMode, interval time.Duration) (*milvus.Client, *repo.Repository, *capture.Writer) {
+	t.Helper()
+	up := serve(t, grpc.NewServer(grpc.ForceServerCodec(rawCodec{}), grpc.UnknownServiceHandler(handler)))
+	cfg.Upstream, cfg.Repo = dialRaw(t, up), testRepo(t)
+	g, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := capture.Open(context.Background(), cfg.Repo, capture.Options{GuardID: "unit", CommitInterval: interval})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g.Capture(w, mode)
+	return milvus.Wrap(dialRaw(t, serve(t, g.Server())), "guard"), cfg.Repo, w
+}
+
 func TestCaptureDDL(t *testing.T) {
-	up := serve(t, grpc.NewServer(grpc.ForceServerCodec(rawCodec{}), grpc.UnknownServiceHandler((&ddlFake{}).handle)))
-	r := testRepo(t)
-	g, err := New(Config{Upstream: dialRaw(t, up), Repo: r, Collections: PolicyAllow, Partitions: PolicyAllow, Logger: quiet()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	w, err := capture.Open(context.Background(), r, capture.Options{GuardID: "unit", CommitInterval: time.Hour})
-	if err != nil {
-		t.Fatal(err)
-	}
-	g.Capture(w, CaptureFailClosed)
-	svc := milvus.Wrap(dialRaw(t, serve(t, g.Server())), "guard").Service()
+	c, r, w := fakeCapturingGuard(t, (&ddlFake{}).handle, Config{Collections: PolicyAllow, Partitions: PolicyAllow, Logger: quiet()}, CaptureFailClosed, time.Hour)
+	svc := c.Service()
 	ctx := metadata.AppendToOutgoingContext(context.Background(), "dbname", "shop")
 	calls := []func() (*commonpb.Status, error){
 		func() (*commonpb.Status, error) {
@@ -117,19 +127,9 @@ func TestCaptureDDL(t *testing.T) {
 // TestCapturedCallsRelayHeaders proves that a captured write and a
 // captured DDL call reach the caller with Milvus's headers and trailers.
 func TestCapturedCallsRelayHeaders(t *testing.T) {
-	up := serve(t, grpc.NewServer(grpc.ForceServerCodec(rawCodec{}), grpc.UnknownServiceHandler((&ddlFake{}).handle)))
-	r := testRepo(t)
-	g, err := New(Config{Upstream: dialRaw(t, up), Repo: r, Collections: PolicyAllow, Logger: quiet()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	w, err := capture.Open(context.Background(), r, capture.Options{GuardID: "unit", CommitInterval: 10 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
+	c, _, w := fakeCapturingGuard(t, (&ddlFake{}).handle, Config{Collections: PolicyAllow, Logger: quiet()}, CaptureFailOpen, 10*time.Millisecond)
 	defer w.Close(context.Background())
-	g.Capture(w, CaptureFailOpen)
-	svc := milvus.Wrap(dialRaw(t, serve(t, g.Server())), "guard").Service()
+	svc := c.Service()
 	ctx := context.Background()
 	for name, call := range map[string]func(opts ...grpc.CallOption) error{
 		"Insert": func(opts ...grpc.CallOption) error {

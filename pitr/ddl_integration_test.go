@@ -14,8 +14,6 @@ import (
 
 	"github.com/milvault/milvault/milvus"
 	"github.com/milvault/milvault/pitr"
-	"github.com/milvault/milvault/repo"
-	"github.com/milvault/milvault/repo/local"
 	"github.com/milvault/milvault/restore"
 )
 
@@ -23,17 +21,8 @@ import (
 // capturing guard (fail-closed) in the middle of a workload, then drops it
 // and creates it again with another schema, and checks each restore.
 func TestPointInTimeAcrossRenameAndDrop(t *testing.T) {
-	addr := milvus23(t)
+	addr, r := guardedRepo(t)
 	ctx := context.Background()
-	st, err := local.New(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	r, err := repo.Init(ctx, st)
-	if err != nil {
-		t.Fatal(err)
-	}
-	startGuard(t, addr, r)
 	direct := connect(t, addr)
 	w := &world{t: t, app: connect(t, guardPort), coll: createCollection(t, direct), cur: state{}}
 	oldName, newName := w.coll, w.coll+"_renamed"
@@ -70,7 +59,7 @@ func TestPointInTimeAcrossRenameAndDrop(t *testing.T) {
 		}
 	}
 	check(newName, afterRename, newName+"_at1")
-	_, err = pitr.MakePlan(ctx, r, pitr.Params{Collection: oldName, At: afterRename})
+	_, err := pitr.MakePlan(ctx, r, pitr.Params{Collection: oldName, At: afterRename})
 	var re *pitr.RenamedError
 	if !errors.As(err, &re) || !strings.Contains(err.Error(), newName) {
 		t.Errorf("restore of the old name after the rename: got %v, want a RenamedError naming %s", err, newName)

@@ -6,7 +6,6 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -16,6 +15,7 @@ import (
 
 	"github.com/milvault/milvault/errkind"
 	"github.com/milvault/milvault/internal/testcert"
+	"github.com/milvault/milvault/internal/testenv"
 )
 
 // TestGuardMetricsTLS runs milvault guard with --metrics-tls-cert and
@@ -31,7 +31,7 @@ func TestGuardMetricsTLS(t *testing.T) {
 	if _, _, err := run(t, nil, "--repo", repoDir, "init"); err != nil {
 		t.Fatal(err)
 	}
-	httpAddr := freeAddr(t)
+	httpAddr := testenv.FreeAddr(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	var stderr bytes.Buffer
@@ -101,15 +101,4 @@ func TestGuardMetricsTLSUsage(t *testing.T) {
 			t.Errorf("milvault %v: %v (exit %d), want a usage error about the metrics TLS flags", args, err, ExitCode(err))
 		}
 	}
-}
-
-// freeAddr returns a loopback address no one listens on just now.
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
 }
