@@ -88,10 +88,18 @@ func benchGuard(b *testing.B, upstream string) string {
 // BenchmarkProxyLargeUnary sends ~512 KB unary requests (an insert's size)
 // that get a small reply, straight to a fake upstream and through the
 // guard, both over loopback TCP. Compare the MB/s of the two.
-func BenchmarkProxyLargeUnary(b *testing.B) {
+func BenchmarkProxyLargeUnary(b *testing.B) { benchProxy(b, "Insert", largeRequestBytes) }
+
+// BenchmarkProxySmallUnary does the same with 600-byte requests, about one
+// top-10 search of a 128-d vector: the cost per call rather than per byte.
+func BenchmarkProxySmallUnary(b *testing.B) { benchProxy(b, "Search", 600) }
+
+// benchProxy times unary calls of method with requests of size bytes,
+// direct and through the guard, with the process's CPU time per call.
+func benchProxy(b *testing.B, method string, size int) {
 	up := benchServe(b, grpc.NewServer(grpc.ForceServerCodec(rawCodec{}),
 		grpc.UnknownServiceHandler(smallReplyUpstream), grpc.MaxRecvMsgSize(maxMessageBytes)))
-	req := &frame{data: make([]byte, largeRequestBytes)}
+	req := &frame{data: make([]byte, size)}
 	for i := range req.data {
 		req.data[i] = byte(i)
 	}
@@ -104,13 +112,13 @@ func BenchmarkProxyLargeUnary(b *testing.B) {
 	} {
 		b.Run(path.name, func(b *testing.B) {
 			conn := benchClient(b, path.addr())
-			b.SetBytes(largeRequestBytes)
+			b.SetBytes(int64(size))
 			b.ReportAllocs()
 			b.ResetTimer()
 			cpu := cpuTime()
 			for i := 0; i < b.N; i++ {
 				var out frame
-				if err := conn.Invoke(context.Background(), methodPrefix+"Insert", req, &out); err != nil {
+				if err := conn.Invoke(context.Background(), methodPrefix+method, req, &out); err != nil {
 					b.Fatal(err)
 				}
 			}

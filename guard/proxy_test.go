@@ -156,6 +156,41 @@ func TestForwardError(t *testing.T) {
 	}
 }
 
+// TestForwardUnaryMilvusMethod proves that a Milvus method the protocol
+// declares unary (served by forwardUnary) reaches the server with the
+// caller's metadata and answers the server's response, header, trailer
+// and error status unchanged.
+func TestForwardUnaryMilvusMethod(t *testing.T) {
+	method := methodPrefix + "GetVersion"
+	if !unaryMethods[method] || unaryMethods[methodPrefix+"NoSuchMethod"] {
+		t.Fatalf("unary method table: GetVersion %v, NoSuchMethod %v", unaryMethods[method], unaryMethods[methodPrefix+"NoSuchMethod"])
+	}
+	conn := fakeGuard(t)
+	ctx := metadata.AppendToOutgoingContext(context.Background(), "authorization", "dXNlcjpwdw==")
+	var hdr, trl metadata.MD
+	var out frame
+	if err := conn.Invoke(ctx, method, &frame{data: []byte("version?")}, &out, grpc.ForceCodec(rawCodec{}), grpc.Header(&hdr), grpc.Trailer(&trl)); err != nil {
+		t.Fatal(err)
+	}
+	if string(out.data) != "VERSION?" {
+		t.Errorf("response: got %q, want VERSION?", out.data)
+	}
+	if got := firstOf(hdr.Get("x-auth")); got != "dXNlcjpwdw==" {
+		t.Errorf("authorization seen by the server: got %q", got)
+	}
+	if got := firstOf(trl.Get("x-done")); got != "yes" {
+		t.Errorf("trailer x-done: got %q, want yes", got)
+	}
+	trl = nil
+	err := conn.Invoke(ctx, method, &frame{data: []byte("fail")}, &out, grpc.ForceCodec(rawCodec{}), grpc.Trailer(&trl))
+	if status.Code(err) != codes.NotFound || status.Convert(err).Message() != "nope" {
+		t.Fatalf("error: got %v, want NotFound nope", err)
+	}
+	if got := firstOf(trl.Get("x-done")); got != "yes" {
+		t.Errorf("trailer of a failed call: got %q, want yes", got)
+	}
+}
+
 // quiet is a logger that discards.
 func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
 

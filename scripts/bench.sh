@@ -99,7 +99,9 @@ if [[ ${BENCH_NATIVE:-1} == 1 ]]; then
   BENCH_ROWS=${BENCH_NATIVE_ROWS:-50000} scripts/bench-native.sh
 fi
 # Guard overhead (issue 18): insert throughput and search p50/p99, direct vs
-# through milvault guard (BENCH_GUARD=0 skips).
+# through a milvault guard process, without capture and with fail-closed
+# capture (BENCH_GUARD=0 skips).
 if [[ ${BENCH_GUARD:-1} == 1 ]]; then
-  scripts/bench-guard.sh
+  BENCH_GUARD_CAPTURE=off scripts/bench-guard.sh
+  BENCH_GUARD_CAPTURE=fail-closed scripts/bench-guard.sh
 fi
