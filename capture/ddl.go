@@ -41,6 +41,16 @@ func (r Record) Detail() string {
 		if proto.Unmarshal(r.Request, &req) == nil {
 			return fmt.Sprintf("schema of %d bytes", len(req.GetSchema()))
 		}
+	case KindCreateIndex:
+		var req milvuspb.CreateIndexRequest
+		if proto.Unmarshal(r.Request, &req) == nil {
+			return fmt.Sprintf("index %s on %s", req.GetIndexName(), req.GetFieldName())
+		}
+	case KindDropIndex:
+		var req milvuspb.DropIndexRequest
+		if proto.Unmarshal(r.Request, &req) == nil {
+			return fmt.Sprintf("index %s on %s", req.GetIndexName(), req.GetFieldName())
+		}
 	case KindAlterCollection:
 		var req milvuspb.AlterCollectionRequest
 		if proto.Unmarshal(r.Request, &req) == nil {

@@ -41,6 +41,10 @@ const (
 	KindAlterCollection Kind = 26
 	// KindDropDatabase is an empty database dropped (Collection is "").
 	KindDropDatabase Kind = 27
+	// KindCreateIndex and KindDropIndex hold the CreateIndexRequest and
+	// DropIndexRequest.
+	KindCreateIndex Kind = 28
+	KindDropIndex   Kind = 29
 )
 
 // ddlNames are the Milvus methods of the DDL kinds.
@@ -53,6 +57,8 @@ var ddlNames = map[Kind]string{
 	KindDropPartition:    "DropPartition",
 	KindAlterCollection:  "AlterCollection",
 	KindDropDatabase:     "DropDatabase",
+	KindCreateIndex:      "CreateIndex",
+	KindDropIndex:        "DropIndex",
 }
 
 // String names the kind as the Milvus method (for writes) or the marker.

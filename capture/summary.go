@@ -73,18 +73,25 @@ func (s *summarizer) segment(seg Segment, recs []Record) {
 	ss := SegmentSummary{Segment: seg}
 	for _, r := range recs {
 		ss.LastTS = max(ss.LastTS, r.TS)
-		if !r.Kind.IsWrite() || !(&collector{q: s.q}).matches(r) {
+		matches := (&collector{q: s.q}).matches(r)
+		if r.Kind.IsDDL() && (matches || s.renamedInto(r)) {
+			s.sum.Changes = append(s.sum.Changes, Change{TS: r.TS, Method: r.Kind.String(), Database: r.Database, Collection: r.Collection, Detail: r.Detail()})
+		}
+		if !r.Kind.IsWrite() || !matches {
 			continue
 		}
 		ss.Records++
 		s.count(r)
-		if r.Kind.IsDDL() {
-			s.sum.Changes = append(s.sum.Changes, Change{TS: r.TS, Method: r.Kind.String(), Database: r.Database, Collection: r.Collection, Detail: r.Detail()})
-		}
 	}
 	s.sum.Segments = append(s.sum.Segments, ss)
 	s.sum.Records += int64(ss.Records)
 	s.sum.Bytes += seg.Size
+}
+
+// renamedInto reports whether r renamed a collection to the filtered one.
+func (s *summarizer) renamedInto(r Record) bool {
+	db, name, ok := r.RenamedTo()
+	return ok && s.q.Collection != "" && name == s.q.Collection && (s.q.Database == "" || db == s.q.Database)
 }
 
 func (s *summarizer) count(r Record) {

@@ -25,6 +25,8 @@ var ddlMethods = map[string]capture.Kind{
 	"DropPartition":    capture.KindDropPartition,
 	"AlterCollection":  capture.KindAlterCollection,
 	"DropDatabase":     capture.KindDropDatabase,
+	"CreateIndex":      capture.KindCreateIndex,
+	"DropIndex":        capture.KindDropIndex,
 }
 
 // captureDDL wraps the DDL methods (and the drop policies already there)
@@ -152,6 +154,8 @@ var ddlRequests = map[capture.Kind]func() proto.Message{
 	capture.KindDropPartition:    func() proto.Message { return &milvuspb.DropPartitionRequest{} },
 	capture.KindAlterCollection:  func() proto.Message { return &milvuspb.AlterCollectionRequest{} },
 	capture.KindDropDatabase:     func() proto.Message { return &milvuspb.DropDatabaseRequest{} },
+	capture.KindCreateIndex:      func() proto.Message { return &milvuspb.CreateIndexRequest{} },
+	capture.KindDropIndex:        func() proto.Message { return &milvuspb.DropIndexRequest{} },
 }
 
 // ddlRecord decodes the names of an acknowledged DDL request: its

@@ -76,19 +76,33 @@ func TestPlanDroppedAndRecreated(t *testing.T) {
 	if !errors.As(err, &de) || de.DroppedAt != capture.HybridTS(minute(2)) {
 		t.Errorf("after the drop: got %v, want a DroppedError at minute 2", err)
 	}
-	_, err = pitr.MakePlan(ctx, r, pitr.Params{Collection: "docs", At: capture.HybridTS(minute(5))})
-	var nb *pitr.NoBackupError
-	if !errors.As(err, &nb) || nb.Created != capture.HybridTS(minute(3)) || !strings.Contains(err.Error(), "earlier collection") {
-		t.Errorf("after the re-creation: got %v, want a NoBackupError saying b0 holds the earlier collection", err)
+	// b0 holds the earlier collection: the new one is restored from its
+	// captured creation, with the changes since the drop.
+	pl, err := pitr.MakePlan(ctx, r, pitr.Params{Collection: "docs", At: capture.HybridTS(minute(5))})
+	if err != nil || pl.Backup != nil || pl.Created == nil || pl.Created.TS != capture.HybridTS(minute(3)) || pl.From != capture.HybridTS(minute(2)) ||
+		pl.Counts["Delete"] != 1 || len(pl.Gaps) != 0 {
+		t.Errorf("after the re-creation: %v, %+v; want a plan from the creation at minute 3 replaying the delete", err, pl)
 	}
-	pl, err := pitr.MakePlan(ctx, r, pitr.Params{Collection: "docs", At: capture.HybridTS(minute(2)) - 1})
+	pl, err = pitr.MakePlan(ctx, r, pitr.Params{Collection: "docs", At: capture.HybridTS(minute(2)) - 1})
 	if err != nil || pl.BackupID != "b0" {
 		t.Errorf("just before the drop: %v, %+v", err, pl)
 	}
-	// A backup of the new collection is a base for times after it.
+	// A backup of the new collection is the base for times after it.
 	commitBackup(t, r, 1, minute(6), minute(7), false)
 	pl, err = pitr.MakePlan(ctx, r, pitr.Params{Collection: "docs", At: capture.HybridTS(minute(8))})
 	if err != nil || pl.BackupID != "b1" {
 		t.Errorf("after a backup of the new collection: %v, %+v", err, pl)
+	}
+}
+
+func TestPlanRecreatedWithoutItsCreation(t *testing.T) {
+	// a is renamed to docs at minute 4; a had been dropped at minute 2 and
+	// made again without the guard: backups of a before 2 are not a base.
+	rec := rename(4, "a", "docs")
+	r := ddlLog(t, at(2, capture.KindDropCollection, "a"), rec)
+	_, err := pitr.MakePlan(context.Background(), r, pitr.Params{Collection: "docs", At: capture.HybridTS(minute(5))})
+	var nb *pitr.NoBackupError
+	if !errors.As(err, &nb) || nb.Created != capture.HybridTS(minute(2)) || !strings.Contains(err.Error(), "created anew") {
+		t.Errorf("got %v, want a NoBackupError saying it was created anew at minute 2", err)
 	}
 }

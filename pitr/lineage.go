@@ -27,6 +27,14 @@ type lineage struct {
 	// freed before an unrecorded creation); 0 when that is older than
 	// the log. Backups older than Born hold an earlier collection.
 	Born uint64
+	// Created is the CreateCollection record of this collection, when the
+	// guard captured it: a restore can start from it instead of a backup.
+	Created *capture.Record
+	// Floor is the time of the last change that freed the name before
+	// the collection was created (0: none known): a write to the name
+	// after it belongs to this collection, even one acknowledged between
+	// the creation and its record's timestamp.
+	Floor uint64
 	// Notes are events a person should hear about (a move to the trash).
 	Notes []string
 }
@@ -89,6 +97,9 @@ func resolve(hist []capture.Record, db, name string, at uint64) (*lineage, error
 			continue
 		}
 		done, err := l.step(r, &cur, settled, at)
+		if done && err == nil && l.Created != nil {
+			l.Floor = freed(hist[:i], cur)
+		}
 		if err != nil || done {
 			return l, err
 		}
@@ -102,6 +113,7 @@ func resolve(hist []capture.Record, db, name string, at uint64) (*lineage, error
 func (l *lineage) step(r capture.Record, cur *span, settled bool, at uint64) (bool, error) {
 	switch r.Kind {
 	case capture.KindCreateCollection:
+		l.Created = &r
 		l.born(r.TS, cur)
 		return true, nil
 	case capture.KindDropCollection, capture.KindDropDatabase:
@@ -128,9 +140,24 @@ func (l *lineage) step(r capture.Record, cur *span, settled bool, at uint64) (bo
 }
 
 func (l *lineage) born(ts uint64, cur *span) {
-	l.Born = ts
+	l.Born, l.Floor = ts, ts
 	cur.From = ts
 	l.Spans = append(l.Spans, *cur)
+}
+
+// freed returns the time of the newest record of hist that took the name
+// of s away from an earlier collection (0 when none).
+func freed(hist []capture.Record, s span) uint64 {
+	for i := len(hist) - 1; i >= 0; i-- {
+		r := hist[i]
+		switch {
+		case r.Kind == capture.KindDropDatabase && r.Database == s.Database,
+			r.Database == s.Database && r.Collection == s.Name && (r.Kind == capture.KindDropCollection ||
+				r.Kind == capture.KindTrashCollection || r.Kind == capture.KindRenameCollection):
+			return r.TS
+		}
+	}
+	return 0
 }
 
 // spanAt returns the name the collection had at ts.
@@ -144,8 +171,19 @@ func (l *lineage) spanAt(ts uint64) (span, bool) {
 }
 
 // holds reports whether a write of db.coll at ts was made to this
-// collection.
+// collection. A DDL record's timestamp is taken just after Milvus
+// acknowledged the change, so a write under a name may come a moment
+// before the record that gave the collection that name: each name is
+// matched from the start of the span before it.
 func (l *lineage) holds(db, coll string, ts uint64) bool {
-	s, ok := l.spanAt(ts)
-	return ok && s.Database == db && s.Name == coll
+	for i, s := range l.Spans {
+		lower := l.Floor
+		if i+1 < len(l.Spans) {
+			lower = l.Spans[i+1].From
+		}
+		if s.Database == db && s.Name == coll && ts > lower && ts <= s.To {
+			return true
+		}
+	}
+	return false
 }

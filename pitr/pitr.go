@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -38,6 +39,7 @@ type Milvus interface {
 	UpsertMessage(ctx context.Context, req *milvuspb.UpsertRequest) (uint64, error)
 	DeleteMessage(ctx context.Context, req *milvuspb.DeleteRequest) (uint64, error)
 	DropPartition(ctx context.Context, db, coll, partition string) error
+	DropIndex(ctx context.Context, db, coll, field, name string) error
 }
 
 // Deps are the services Run uses. Restore.Milvus is replaced by Milvus.
@@ -50,12 +52,18 @@ type Deps struct {
 // Plan is the backup and the writes to replay.
 type Plan struct {
 	Backup   *manifest.Manifest `json:"-"`
-	BackupID string             `json:"backup_id"`
+	BackupID string             `json:"backup_id,omitempty"`
 	// BackupCollection is "database.name" of the collection in the backup
 	// (an earlier name when it was renamed since).
-	BackupCollection string `json:"backup_collection"`
+	BackupCollection string `json:"backup_collection,omitempty"`
+	// Created, when Backup is nil, is the captured CreateCollection the
+	// restore starts from: the collection was created through the guard
+	// and no backup of it is usable, so it is created from its captured
+	// request and every captured change since is replayed.
+	Created *capture.Record `json:"-"`
 	// From is the timestamp the backup holds every write up to (its
-	// snapshot timestamp); writes in (From, At] are replayed.
+	// snapshot timestamp), or the start of a collection restored from its
+	// creation; writes in (From, At] are replayed.
 	From    uint64           `json:"from_ts"`
 	At      uint64           `json:"at_ts"`
 	Records []capture.Record `json:"-"`
@@ -138,8 +146,9 @@ func describeGap(g capture.Gap) string {
 // the collection through the schema and namespace changes the guard
 // captured: writes made under an earlier name are replayed too, a
 // collection dropped before At is a *DroppedError, and a collection
-// created again after a backup is restored only from a backup of the new
-// one.
+// created again after a backup is restored from a backup of the new one,
+// or, when there is none, from its captured creation and every change
+// since.
 func MakePlan(ctx context.Context, r *repo.Repository, p Params) (*Plan, error) {
 	db, coll := splitName(p.Collection)
 	if coll == "" || p.At == 0 {
@@ -157,15 +166,29 @@ func MakePlan(ctx context.Context, r *repo.Repository, p Params) (*Plan, error) 
 		return nil, err
 	}
 	m, base, err := chooseBackup(ctx, r, db+"."+coll, lin, p.At)
-	if err != nil {
+	var nb *NoBackupError
+	pl := &Plan{At: p.At, Counts: map[string]int{}, Notes: lin.Notes}
+	switch {
+	case errors.As(err, &nb) && lin.Created != nil:
+		// Created through the guard and not backed up since: the
+		// captured creation is the base.
+		pl.Created, pl.From = lin.Created, lin.Floor
+	case err != nil:
 		return nil, err
+	default:
+		pl.Backup, pl.BackupID, pl.BackupCollection, pl.From = m, m.ID, base.ref(), m.Snapshot.Timestamp
 	}
-	pl := &Plan{Backup: m, BackupID: m.ID, BackupCollection: base.ref(), From: m.Snapshot.Timestamp, At: p.At, Counts: map[string]int{}, Notes: lin.Notes}
 	if pl.From >= pl.At {
 		return pl, nil
 	}
 	if err := readRecords(ctx, r, pl, lin); err != nil {
 		return nil, err
+	}
+	if pl.Created != nil {
+		// A guard captured the creation, so the collection was created
+		// after capture started: the time before it misses none of its
+		// writes.
+		pl.Gaps = slices.DeleteFunc(pl.Gaps, func(g capture.Gap) bool { return g.From == 0 })
 	}
 	if len(pl.Gaps) > 0 && !p.AllowGaps {
 		return pl, &GapError{Collection: db + "." + coll, Gaps: pl.Gaps}

@@ -26,6 +26,9 @@ func Run(ctx context.Context, deps Deps, p Params) (*Result, error) {
 
 // Execute carries out a plan MakePlan made for p.
 func Execute(ctx context.Context, deps Deps, p Params, pl *Plan) (*Result, error) {
+	if pl.Backup == nil {
+		return executeFromCapture(ctx, deps, p, pl)
+	}
 	rp := RestoreParams(p, pl)
 	rd := deps.Restore
 	rd.Milvus, rd.Repo = deps.Milvus, deps.Repo
@@ -67,8 +70,9 @@ func RestoreParams(p Params, pl *Plan) restore.Params {
 // Replay sends recs, in order, to collection db.coll of c: inserts as
 // upserts (so that a write the backup already holds is not doubled),
 // upserts and deletes as they were, each with its original partition, and
-// partitions created and dropped as they were. Renames, moves to the trash
-// and property changes need nothing (the target keeps its name). It
+// partitions and indexes created and dropped as they were. Renames, moves
+// to the trash and property changes need nothing (the target keeps its
+// name). It
 // returns how many were applied.
 func Replay(ctx context.Context, c Milvus, recs []capture.Record, db, coll string) (int, error) {
 	if len(recs) == 0 {
@@ -100,6 +104,8 @@ func replayOne(ctx context.Context, c Milvus, rec capture.Record, db, coll strin
 		return err
 	case capture.KindDropPartition:
 		return c.DropPartition(ctx, db, coll, rec.Partition)
+	case capture.KindCreateIndex, capture.KindDropIndex:
+		return replayIndex(ctx, c, rec, db, coll)
 	}
 	if rec.Kind.IsDDL() {
 		return nil
@@ -168,4 +174,28 @@ func keyColumn(pk *schemapb.FieldSchema, ids *schemapb.IDs) *schemapb.FieldData 
 	}
 	return &schemapb.FieldData{Type: pk.GetDataType(), FieldName: pk.GetName(), FieldId: pk.GetFieldID(),
 		Field: &schemapb.FieldData_Scalars{Scalars: sf}}
+}
+
+// replayIndex creates or drops an index as the captured request did.
+func replayIndex(ctx context.Context, c Milvus, rec capture.Record, db, coll string) error {
+	if rec.Kind == capture.KindDropIndex {
+		var req milvuspb.DropIndexRequest
+		if err := proto.Unmarshal(rec.Request, &req); err != nil {
+			return fmt.Errorf("decode the captured request: %w", err)
+		}
+		return c.DropIndex(ctx, db, coll, req.GetFieldName(), req.GetIndexName())
+	}
+	var req milvuspb.CreateIndexRequest
+	if err := proto.Unmarshal(rec.Request, &req); err != nil {
+		return fmt.Errorf("decode the captured request: %w", err)
+	}
+	params := map[string]string{}
+	for _, kv := range req.GetExtraParams() {
+		params[kv.GetKey()] = kv.GetValue()
+	}
+	err := c.CreateIndex(ctx, db, coll, req.GetFieldName(), req.GetIndexName(), params)
+	if err != nil && strings.Contains(err.Error(), "already exist") {
+		return nil // an unpinned backup may hold it already
+	}
+	return err
 }

@@ -21,3 +21,17 @@ func (c *Client) DropPartition(ctx context.Context, db, coll, partition string) 
 	}
 	return nil
 }
+
+// DropIndex drops the index name of field (either may be empty when the
+// collection has one index). Milvus 2.3 drops only the index of a
+// released collection, so it is released first.
+func (c *Client) DropIndex(ctx context.Context, db, coll, field, name string) error {
+	if err := c.Release(ctx, db, coll); err != nil {
+		return err
+	}
+	st, err := c.svc.DropIndex(ctx, &milvuspb.DropIndexRequest{DbName: db, CollectionName: coll, FieldName: field, IndexName: name})
+	if err := check(wrapStatus(st), err); err != nil {
+		return fmt.Errorf("drop index %s of %s.%s: %w", name, db, coll, err)
+	}
+	return nil
+}
