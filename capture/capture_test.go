@@ -225,9 +225,10 @@ func (o *observer) Lost(g capture.Gap, _ error) {
 
 func TestFailedCommitIsAGap(t *testing.T) {
 	ctx := context.Background()
-	// The 2nd put under capture/ fails: the open segment passes, the
+	// The 2nd segment put fails (segment names start with their 20-digit
+	// first timestamp, heartbeats do not): the open segment passes, the
 	// first write's segment does not.
-	st := faulty.New(mem.New(), 1, faulty.Rule{Ops: []faulty.Op{faulty.Put}, Prefix: repo.CapturePrefix, Nth: 2, Kind: faulty.Permanent})
+	st := faulty.New(mem.New(), 1, faulty.Rule{Ops: []faulty.Op{faulty.Put}, Prefix: repo.CapturePrefix + "g1/0", Nth: 2, Kind: faulty.Permanent})
 	r, err := repo.Init(ctx, st)
 	if err != nil {
 		t.Fatal(err)

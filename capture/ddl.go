@@ -69,7 +69,7 @@ func (r Record) Detail() string {
 // needs to follow a collection's names and incarnations.
 func History(ctx context.Context, st Store, to uint64) ([]Record, error) {
 	h := &history{to: to}
-	if err := walk(ctx, st, h); err != nil {
+	if _, err := walk(ctx, st, Query{}, func(Gap) bool { return false }, h); err != nil {
 		return nil, err
 	}
 	sort.SliceStable(h.recs, func(i, j int) bool { return h.recs[i].TS < h.recs[j].TS })
@@ -88,5 +88,3 @@ func (h *history) segment(_ Segment, recs []Record) {
 		}
 	}
 }
-
-func (h *history) gap(Gap) {}

@@ -1,32 +1,51 @@
 package capture
 
 import (
+	"container/heap"
 	"context"
-	"fmt"
 	"math"
 	"sort"
-
-	"github.com/klauspost/compress/zstd"
+	"time"
 
 	"github.com/milvault/milvault/repo"
 )
 
 // Query selects records: those of one collection (both names empty: all)
-// with From < TS <= To.
+// with From < TS <= To (To 0: no upper bound).
 type Query struct {
 	Database, Collection string
 	From, To             uint64
+	// Now is the reader's clock, which judges whether a guard whose log is
+	// still open is alive (see the heartbeat); nil means time.Now.
+	Now func() time.Time
 }
 
-// Result is what Read found.
+func (q Query) now() time.Time {
+	if q.Now == nil {
+		return time.Now()
+	}
+	return q.Now()
+}
+
+// matches reports whether r is a write of q's collection.
+func (q Query) matches(r Record) bool {
+	return (q.Collection == "" || r.Collection == q.Collection) && (q.Database == "" || r.Database == q.Database)
+}
+
+// Result is what Read or Stream found.
 type Result struct {
-	// Records are the matching writes in timestamp order.
+	// Records are the matching writes in timestamp order (Read only).
 	Records []Record
 	// Gaps are the stretches overlapping (From, To] whose writes may be
-	// missing from the log.
+	// missing from the log, by start.
 	Gaps []Gap
 	// Segments is the number of segments read.
 	Segments int
+	// Delivered is the number of records Stream delivered.
+	Delivered int
+	// MaxBuffered is the most records Stream held at once: those of the
+	// segments whose time ranges overlap, not the whole log.
+	MaxBuffered int
 }
 
 // ListSegments returns the committed segments of every guard, by guard
@@ -51,125 +70,138 @@ func ListSegments(ctx context.Context, st Store) ([]Segment, error) {
 	return segs, nil
 }
 
-// visit is what the walk over one guard's segments reports.
+// visitor hears about every readable segment of a walk.
 type visitor interface {
 	segment(s Segment, recs []Record)
-	gap(g Gap)
 }
 
-// walk reads every segment in order and reports its records and the gaps
-// found between them: missing or damaged segments, runs that stopped
-// without a Close record, and recorded gaps.
-func walk(ctx context.Context, st Store, v visitor) error {
-	segs, err := ListSegments(ctx, st)
+// walk reads every segment, guard by guard in order, and reports its
+// records to v; it returns the gaps that keep accepts.
+func walk(ctx context.Context, st Store, q Query, keep func(Gap) bool, v visitor) ([]Gap, error) {
+	lr, err := openLog(ctx, st, q, keep)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	dec, err := zstd.NewReader(nil, zstd.WithDecoderConcurrency(1))
-	if err != nil {
-		return err
-	}
-	defer dec.Close()
-	var earliest uint64 = math.MaxUint64
-	w := guardWalk{}
-	for i, s := range segs {
-		if i == 0 || segs[i-1].Guard != s.Guard {
-			w = guardWalk{}
-		}
-		data, err := st.ReadCaptureFile(ctx, s.Name)
-		var recs []Record
-		if err == nil {
-			recs, err = decodeSegment(s.Name, data, dec)
-		}
-		if err != nil {
-			if ctx.Err() != nil {
-				return ctx.Err()
+	defer lr.close()
+	for _, g := range lr.guards {
+		for !g.done() {
+			s, recs, ok, err := g.read(ctx, lr)
+			if err != nil {
+				return nil, err
 			}
-			v.gap(Gap{From: w.last, To: nextFirst(segs, i), Reason: fmt.Sprintf("segment %s unreadable: %v", s.Name, err)})
-			w.seq = s.Seq
-			continue
+			if ok {
+				v.segment(s, recs)
+			}
 		}
-		if w.seq != 0 && s.Seq != w.seq+1 {
-			v.gap(Gap{From: w.last, To: s.FirstTS, Reason: fmt.Sprintf("segments %d to %d of guard %s are missing", w.seq+1, s.Seq-1, s.Guard)})
-		}
-		w.seq = s.Seq
-		for _, r := range recs {
-			earliest = w.record(r, v, earliest)
-		}
-		v.segment(s, recs)
 	}
-	if earliest != math.MaxUint64 {
-		v.gap(Gap{From: 0, To: earliest, Reason: "before capture started"})
+	if err := lr.finish(ctx, q.now()); err != nil {
+		return nil, err
 	}
-	return nil
+	return lr.gaps, nil
 }
 
-// guardWalk follows one guard's segments.
-type guardWalk struct {
-	seq     uint64
-	last    uint64 // newest timestamp seen
-	running bool   // an Open record without its Close yet
-}
-
-func (w *guardWalk) record(r Record, v visitor, earliest uint64) uint64 {
-	switch r.Kind {
-	case KindOpen:
-		if w.running {
-			v.gap(Gap{From: w.last, To: max(r.TS, w.last+1), Reason: "the guard stopped without closing its log (killed or crashed); writes acknowledged in its last commit interval may be missing"})
-		}
-		w.running = true
-		earliest = min(earliest, r.Gap.From)
-	case KindClose:
-		w.running = false
-	case KindGap:
-		v.gap(r.Gap)
-	}
-	w.last = max(w.last, r.TS)
-	return earliest
-}
-
-func nextFirst(segs []Segment, i int) uint64 {
-	if i+1 < len(segs) && segs[i+1].Guard == segs[i].Guard {
-		return segs[i+1].FirstTS
-	}
-	return math.MaxUint64
-}
-
-// Read returns the records and gaps of q.
+// Read returns the records and gaps of q, all in memory: for small
+// results (tests, tools); a replay uses Stream.
 func Read(ctx context.Context, st Store, q Query) (*Result, error) {
+	var recs []Record
+	res, err := Stream(ctx, st, q, func(r Record) error {
+		recs = append(recs, r)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	res.Records = recs
+	return res, nil
+}
+
+// Stream delivers the records of q to fn in timestamp order and returns
+// the gaps that overlap q's range once the log is read (a caller that must
+// refuse a gapped log before acting streams twice: once to count, once to
+// act). The guards' segment lists are merged: a segment is decoded only
+// when the next record to deliver could be in it (its first timestamp is
+// not later), so that memory holds the records of the segments whose time
+// ranges overlap, one or two per guard, never the whole log. An error from
+// fn stops the stream and is returned.
+func Stream(ctx context.Context, st Store, q Query, fn func(Record) error) (*Result, error) {
 	if q.To == 0 {
 		q.To = math.MaxUint64
 	}
-	c := &collector{q: q, res: &Result{}}
-	if err := walk(ctx, st, c); err != nil {
+	lr, err := openLog(ctx, st, q, func(g Gap) bool { return g.To > q.From && g.From < q.To })
+	if err != nil {
 		return nil, err
 	}
-	// Concurrent writes are acknowledged, and so appended, in any order.
-	sort.SliceStable(c.res.Records, func(i, j int) bool { return c.res.Records[i].TS < c.res.Records[j].TS })
-	sort.SliceStable(c.res.Gaps, func(i, j int) bool { return c.res.Gaps[i].From < c.res.Gaps[j].From })
-	return c.res, nil
+	defer lr.close()
+	res := &Result{}
+	h := &recordHeap{}
+	var order uint64
+	for {
+		g, bound := lr.lowest()
+		for h.Len() > 0 && (*h)[0].rec.TS <= bound {
+			if err := fn(heap.Pop(h).(pending).rec); err != nil {
+				return nil, err
+			}
+			res.Delivered++
+		}
+		if g == nil {
+			break
+		}
+		_, recs, _, err := g.read(ctx, lr)
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range recs {
+			if r.Kind.IsWrite() && r.TS > q.From && r.TS <= q.To && q.matches(r) {
+				order++
+				heap.Push(h, pending{rec: r, order: order})
+			}
+		}
+		res.MaxBuffered = max(res.MaxBuffered, h.Len())
+	}
+	if err := lr.finish(ctx, q.now()); err != nil {
+		return nil, err
+	}
+	res.Gaps, res.Segments = lr.gaps, lr.segments
+	sort.SliceStable(res.Gaps, func(i, j int) bool { return res.Gaps[i].From < res.Gaps[j].From })
+	return res, nil
 }
 
-type collector struct {
-	q   Query
-	res *Result
-}
-
-func (c *collector) segment(_ Segment, recs []Record) {
-	c.res.Segments++
-	for _, r := range recs {
-		if r.Kind.IsWrite() && r.TS > c.q.From && r.TS <= c.q.To && c.matches(r) {
-			c.res.Records = append(c.res.Records, r)
+// lowest returns the guard whose unread segments may hold the lowest
+// timestamp, and that timestamp (nil and MaxUint64 when all are read).
+func (lr *logReader) lowest() (*guardLog, uint64) {
+	var best *guardLog
+	bound := uint64(math.MaxUint64)
+	for _, g := range lr.guards {
+		if !g.done() && (best == nil || g.bound() < bound) {
+			best, bound = g, g.bound()
 		}
 	}
+	return best, bound
 }
 
-func (c *collector) matches(r Record) bool {
-	return (c.q.Collection == "" || r.Collection == c.q.Collection) && (c.q.Database == "" || r.Database == c.q.Database)
+// pending is a decoded record waiting for its turn; order keeps records
+// of equal timestamps in the order they were read.
+type pending struct {
+	rec   Record
+	order uint64
 }
 
-func (c *collector) gap(g Gap) {
-	if g.To > c.q.From && g.From < c.q.To {
-		c.res.Gaps = append(c.res.Gaps, g)
+// recordHeap is a min-heap of records by timestamp.
+type recordHeap []pending
+
+func (h recordHeap) Len() int { return len(h) }
+func (h recordHeap) Less(i, j int) bool {
+	if h[i].rec.TS != h[j].rec.TS {
+		return h[i].rec.TS < h[j].rec.TS
 	}
+	return h[i].order < h[j].order
+}
+func (h recordHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
+func (h *recordHeap) Push(x any)   { *h = append(*h, x.(pending)) }
+func (h *recordHeap) Pop() any {
+	old := *h
+	x := old[len(old)-1]
+	old[len(old)-1] = pending{}
+	*h = old[:len(old)-1]
+	return x
 }

@@ -48,9 +48,11 @@ type CollectionSummary struct {
 // collections (its time range is ignored).
 func Summarize(ctx context.Context, st Store, q Query) (*Summary, error) {
 	s := &summarizer{q: q, sum: &Summary{}, colls: map[[2]string]*CollectionSummary{}}
-	if err := walk(ctx, st, s); err != nil {
+	gaps, err := walk(ctx, st, q, func(Gap) bool { return true }, s)
+	if err != nil {
 		return nil, err
 	}
+	s.sum.Gaps = gaps
 	for _, c := range s.colls {
 		s.sum.Collections = append(s.sum.Collections, *c)
 	}
@@ -73,7 +75,7 @@ func (s *summarizer) segment(seg Segment, recs []Record) {
 	ss := SegmentSummary{Segment: seg}
 	for _, r := range recs {
 		ss.LastTS = max(ss.LastTS, r.TS)
-		matches := (&collector{q: s.q}).matches(r)
+		matches := s.q.matches(r)
 		if r.Kind.IsDDL() && (matches || s.renamedInto(r)) {
 			s.sum.Changes = append(s.sum.Changes, Change{TS: r.TS, Method: r.Kind.String(), Database: r.Database, Collection: r.Collection, Detail: r.Detail()})
 		}
@@ -105,5 +107,3 @@ func (s *summarizer) count(r Record) {
 	c.Writes[r.Kind.String()]++
 	c.Bytes += int64(len(r.Request))
 }
-
-func (s *summarizer) gap(g Gap) { s.sum.Gaps = append(s.sum.Gaps, g) }

@@ -16,6 +16,8 @@ import (
 // repository's encryption, checksums and retention apply.
 type Store interface {
 	PutCaptureFile(ctx context.Context, name string, data []byte) error
+	// PutCaptureState rewrites a small state file (heartbeat, prune mark).
+	PutCaptureState(ctx context.Context, name string, data []byte) error
 	ReadCaptureFile(ctx context.Context, name string) ([]byte, error)
 	ListCaptureFiles(ctx context.Context, prefix string) ([]repo.FileInfo, error)
 }
@@ -130,6 +132,7 @@ func Open(ctx context.Context, st Store, opt Options) (*Writer, error) {
 	if err := w.commit(ctx); err != nil {
 		return nil, fmt.Errorf("start the capture log: %w", err)
 	}
+	w.beat(ctx)
 	go w.loop()
 	return w, nil
 }
@@ -183,7 +186,8 @@ func (w *Writer) append(r Record, now bool) Ticket {
 	return Ticket{b}
 }
 
-// loop commits every interval and on each roll until Close.
+// loop commits and beats (see heartbeat) every interval, and commits on
+// each roll, until Close.
 func (w *Writer) loop() {
 	defer close(w.done)
 	t := time.NewTicker(w.opt.CommitInterval)
@@ -193,6 +197,9 @@ func (w *Writer) loop() {
 		case <-w.stop:
 			return
 		case <-t.C:
+			w.commit(context.Background())
+			w.beat(context.Background())
+			continue
 		case <-w.kick:
 		}
 		w.commit(context.Background())

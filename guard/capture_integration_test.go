@@ -47,7 +47,9 @@ func startCapturingGuard(t *testing.T, mode CaptureMode) *capturingGuard {
 		t.Skip("MILVAULT_TEST_TARGETS has no milvus23 target (capture needs Milvus 2.3)")
 	}
 	ctx := context.Background()
-	st := faulty.New(mem.New(), 1, faulty.Rule{Ops: []faulty.Op{faulty.Put}, Prefix: repo.CapturePrefix, Nth: 2, Kind: faulty.Permanent})
+	// The 2nd segment fails (segment names start with their 20-digit
+	// first timestamp; the writer's heartbeats do not count).
+	st := faulty.New(mem.New(), 1, faulty.Rule{Ops: []faulty.Op{faulty.Put}, Prefix: repo.CapturePrefix + "t/0", Nth: 2, Kind: faulty.Permanent})
 	r, err := repo.Init(ctx, st)
 	if err != nil {
 		t.Fatal(err)

@@ -47,6 +47,9 @@ type Result struct {
 	Present          int           `json:"present_files"` // found intact at the destination
 	Bytes            int64         `json:"copied_bytes"`
 	Duration         time.Duration `json:"duration_ns"`
+	// Capture counts the capture log files (milvault guard) carried with
+	// the backup.
+	Capture CaptureCopy `json:"capture"`
 }
 
 // SourceDamagedError reports a source file whose content does not match
@@ -65,7 +68,9 @@ func (e *SourceDamagedError) Error() string {
 // and, unless SkipReadBack, read back from dst and checked again. The manifest is written last, so the
 // backup appears in dst only complete. Copy is idempotent and resumable:
 // files already at dst are kept when their size and checksum match, and a
-// backup already committed at dst is left alone.
+// backup already committed at dst is left alone. Then the capture log
+// of milvault guard is carried too (its new segments), so that a
+// point-in-time restore works from dst.
 //
 // An interrupted copy leaves its files and a pending marker at dst; a rerun
 // continues it. A backup into dst run meanwhile removes them as leftovers
@@ -84,6 +89,9 @@ func Copy(ctx context.Context, src, dst *repo.Repository, m *manifest.Manifest, 
 	}
 	defer unlock()
 	res, err := copyLocked(lctx, src, dst, m, o)
+	if err == nil {
+		res.Capture, err = copyCapture(lctx, src, dst, o)
+	}
 	if err != nil && lctx.Err() != nil && ctx.Err() == nil {
 		err = fmt.Errorf("copy stopped: %w", context.Cause(lctx))
 	}

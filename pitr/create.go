@@ -83,10 +83,10 @@ func executeFromCapture(ctx context.Context, deps Deps, p Params, pl *Plan) (*Re
 		return nil, err
 	}
 	res := &Result{Plan: *pl, Database: db, Name: name}
-	n, err := Replay(ctx, deps.Milvus, pl.Records, db, name)
+	n, err := replayPlan(ctx, deps.Milvus, deps.Repo, pl, db, name)
 	res.Replayed = n
 	if err != nil {
-		return res, fmt.Errorf("%s.%s was created from the capture log, but replaying the captured changes stopped after %d of %d: %w", db, name, n, len(pl.Records), err)
+		return res, fmt.Errorf("%s.%s was created from the capture log, but replaying the captured changes stopped after %d of %d: %w", db, name, n, pl.Writes, err)
 	}
 	if p.Restore.Load == restore.LoadAlways {
 		if err := deps.Milvus.Load(ctx, db, name, nil); err != nil {

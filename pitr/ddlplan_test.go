@@ -58,8 +58,8 @@ func TestPlanFollowsRename(t *testing.T) {
 	if pl.BackupID != "b0" || pl.BackupCollection != "default.docs" {
 		t.Errorf("base %s of %s, want b0 of default.docs", pl.BackupID, pl.BackupCollection)
 	}
-	if pl.Counts["Delete"] != 2 || pl.Counts["RenameCollection"] != 1 || len(pl.Records) != 3 {
-		t.Errorf("replay %v (%d records), want the deletes under both names and the rename", pl.Counts, len(pl.Records))
+	if pl.Counts["Delete"] != 2 || pl.Counts["RenameCollection"] != 1 || pl.Writes != 3 {
+		t.Errorf("replay %v (%d records), want the deletes under both names and the rename", pl.Counts, pl.Writes)
 	}
 	_, err = pitr.MakePlan(context.Background(), r, pitr.Params{Collection: "docs", At: capture.HybridTS(minute(5))})
 	var re *pitr.RenamedError

@@ -64,14 +64,16 @@ type Plan struct {
 	// From is the timestamp the backup holds every write up to (its
 	// snapshot timestamp), or the start of a collection restored from its
 	// creation; writes in (From, At] are replayed.
-	From    uint64           `json:"from_ts"`
-	At      uint64           `json:"at_ts"`
-	Records []capture.Record `json:"-"`
-	Counts  map[string]int   `json:"replay"` // by method
-	Gaps    []capture.Gap    `json:"gaps,omitempty"`
+	From   uint64         `json:"from_ts"`
+	At     uint64         `json:"at_ts"`
+	Writes int            `json:"writes"` // to replay
+	Counts map[string]int `json:"replay"` // by method
+	Gaps   []capture.Gap  `json:"gaps,omitempty"`
 	// Notes are events of the collection's history a person should hear
 	// about (a move to the trash before At).
 	Notes []string `json:"notes,omitempty"`
+
+	lineage *lineage // the names whose writes are replayed, and when
 }
 
 // Result reports a point-in-time restore.
@@ -167,7 +169,7 @@ func MakePlan(ctx context.Context, r *repo.Repository, p Params) (*Plan, error) 
 	}
 	m, base, err := chooseBackup(ctx, r, db+"."+coll, lin, p.At)
 	var nb *NoBackupError
-	pl := &Plan{At: p.At, Counts: map[string]int{}, Notes: lin.Notes}
+	pl := &Plan{At: p.At, Counts: map[string]int{}, Notes: lin.Notes, lineage: lin}
 	switch {
 	case errors.As(err, &nb) && lin.Created != nil:
 		// Created through the guard and not backed up since: the
@@ -181,41 +183,26 @@ func MakePlan(ctx context.Context, r *repo.Repository, p Params) (*Plan, error) 
 	if pl.From >= pl.At {
 		return pl, nil
 	}
-	if err := readRecords(ctx, r, pl, lin); err != nil {
-		return nil, err
+	// Counted here, replayed by Execute in a second pass: the log is never
+	// held in memory.
+	res, err := streamPlan(ctx, r, pl, func(capture.Record) error {
+		pl.Writes++
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read the capture log: %w", err)
 	}
+	pl.Gaps = res.Gaps
 	if pl.Created != nil {
 		// A guard captured the creation, so the collection was created
-		// after capture started: the time before it misses none of its
-		// writes.
-		pl.Gaps = slices.DeleteFunc(pl.Gaps, func(g capture.Gap) bool { return g.From == 0 })
+		// after capture started (and after any pruning): the log's start
+		// misses none of its writes.
+		pl.Gaps = slices.DeleteFunc(pl.Gaps, capture.Gap.Start)
 	}
 	if len(pl.Gaps) > 0 && !p.AllowGaps {
 		return pl, &GapError{Collection: db + "." + coll, Gaps: pl.Gaps}
 	}
 	return pl, nil
-}
-
-// readRecords reads the captured changes of the collection in (From, At]
-// under every name it had.
-func readRecords(ctx context.Context, r *repo.Repository, pl *Plan, lin *lineage) error {
-	q := capture.Query{From: pl.From, To: pl.At}
-	if len(lin.Spans) == 1 {
-		q.Database, q.Collection = lin.Spans[0].Database, lin.Spans[0].Name
-	}
-	res, err := capture.Read(ctx, r, q)
-	if err != nil {
-		return fmt.Errorf("read the capture log: %w", err)
-	}
-	pl.Gaps = res.Gaps
-	for _, rec := range res.Records {
-		if !lin.holds(rec.Database, rec.Collection, rec.TS) {
-			continue
-		}
-		pl.Records = append(pl.Records, rec)
-		pl.Counts[rec.Kind.String()]++
-	}
-	return nil
 }
 
 // splitName reads "database.name" or "name".

@@ -89,7 +89,7 @@ func TestGapRefusesRestore(t *testing.T) {
 		t.Fatalf("got %v, want a GapError naming the time before capture and --allow-gaps", err)
 	}
 	pl, err := pitr.MakePlan(ctx, r, pitr.Params{Collection: "docs", At: capture.HybridTS(minute(5)), AllowGaps: true})
-	if err != nil || len(pl.Records) != 1 || len(pl.Gaps) != 1 || pl.Counts["Delete"] != 1 {
+	if err != nil || pl.Writes != 1 || len(pl.Gaps) != 1 || pl.Counts["Delete"] != 1 {
 		t.Fatalf("with AllowGaps: %v, %+v", err, pl)
 	}
 }

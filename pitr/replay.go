@@ -10,7 +10,6 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/milvault/milvault/capture"
-	"github.com/milvault/milvault/milvus"
 	"github.com/milvault/milvault/restore"
 )
 
@@ -40,10 +39,10 @@ func Execute(ctx context.Context, deps Deps, p Params, pl *Plan) (*Result, error
 		return nil, fmt.Errorf("restore of %s from backup %s restored %d collections", rp.Collections[0], pl.BackupID, len(rr.Collections))
 	}
 	res := &Result{Plan: *pl, Restore: rr, Database: rr.Collections[0].Database, Name: rr.Collections[0].Name}
-	n, err := Replay(ctx, deps.Milvus, pl.Records, res.Database, res.Name)
+	n, err := replayPlan(ctx, deps.Milvus, deps.Repo, pl, res.Database, res.Name)
 	res.Replayed = n
 	if err != nil {
-		return res, fmt.Errorf("backup %s was restored into %s.%s, but replaying the captured writes stopped after %d of %d: %w", pl.BackupID, res.Database, res.Name, n, len(pl.Records), err)
+		return res, fmt.Errorf("backup %s was restored into %s.%s, but replaying the captured writes stopped after %d of %d: %w", pl.BackupID, res.Database, res.Name, n, pl.Writes, err)
 	}
 	return res, nil
 }
@@ -75,23 +74,13 @@ func RestoreParams(p Params, pl *Plan) restore.Params {
 // name). It
 // returns how many were applied.
 func Replay(ctx context.Context, c Milvus, recs []capture.Record, db, coll string) (int, error) {
-	if len(recs) == 0 {
-		return 0, nil
-	}
-	desc, err := c.Describe(ctx, db, coll)
-	if err != nil {
-		return 0, err
-	}
-	pk := milvus.PrimaryField(desc.GetSchema())
-	for i, rec := range recs {
-		if err := ctx.Err(); err != nil {
-			return i, err
-		}
-		if err := replayOne(ctx, c, rec, db, coll, pk); err != nil {
-			return i, fmt.Errorf("%s at timestamp %d: %w", rec.Kind, rec.TS, err)
+	rp := &replayer{c: c, db: db, coll: coll}
+	for _, rec := range recs {
+		if err := rp.apply(ctx, rec); err != nil {
+			return rp.n, err
 		}
 	}
-	return len(recs), nil
+	return rp.n, nil
 }
 
 func replayOne(ctx context.Context, c Milvus, rec capture.Record, db, coll string, pk *schemapb.FieldSchema) error {

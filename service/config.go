@@ -185,6 +185,10 @@ type RetentionConfig struct {
 	KeepWeekly  int    `yaml:"keep_weekly"`
 	KeepMonthly int    `yaml:"keep_monthly"`
 	MinKeep     *int   `yaml:"min_keep"` // default 3
+	// KeepCapture keeps capture log segments younger than this; older
+	// ones go once no retained backup needs them (see
+	// retention.PruneCapture).
+	KeepCapture string `yaml:"keep_capture"`
 }
 
 // ConfigError is one problem in the configuration, at a line of the file.

@@ -135,6 +135,8 @@ func newestOf(ctx context.Context, r *repo.Repository, name string, pol PolicyCo
 // PruneResult is the result of a prune job.
 type PruneResult struct {
 	Deleted []string `json:"deleted"`
+	// CaptureSegments counts the capture log segments deleted.
+	CaptureSegments int `json:"capture_segments"`
 }
 
 // RunPrune starts a prune of the backups of policy name by its retention
@@ -168,7 +170,11 @@ func (s *Service) RunPruneAs(name, principal string) (jobs.Job, error) {
 			if len(deleted) > 0 || err != nil {
 				s.audit(lctx, r, principal, pruneEntry(name, deleted), err)
 			}
-			return &PruneResult{Deleted: deleted}, l.Stopped("prune", err)
+			res := &PruneResult{Deleted: deleted}
+			if err == nil {
+				res.CaptureSegments, err = pruneCaptureLog(lctx, r, l, pol.Retention, s.now())
+			}
+			return res, l.Stopped("prune", err)
 		})
 }
 

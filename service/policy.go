@@ -34,7 +34,9 @@ type PolicyResult struct {
 	Collections  []string      `json:"collections"`
 	Verification *VerifyResult `json:"verification,omitempty"`
 	Pruned       []string      `json:"pruned"`
-	Copies       []CopyResult  `json:"copies,omitempty"`
+	// PrunedCapture counts the capture log segments the prune deleted.
+	PrunedCapture int          `json:"pruned_capture_segments"`
+	Copies        []CopyResult `json:"copies,omitempty"`
 }
 
 // VerifyResult summarizes the verification of a backup.
@@ -102,6 +104,9 @@ func (s *Service) policySteps(ctx context.Context, r *repo.Repository, l *repo.L
 		s.audit(ctx, r, principal, pruneEntry(name, res.Pruned), err)
 	}
 	if err != nil {
+		return res, err
+	}
+	if res.PrunedCapture, err = pruneCaptureLog(ctx, r, l, pol.Retention, s.now()); err != nil {
 		return res, err
 	}
 	for _, to := range pol.CopyTo {
@@ -254,6 +259,30 @@ func pruneBackups(ctx context.Context, r *repo.Repository, l *repo.Lock, rc Rete
 		deleted = append(deleted, v.Manifest.ID)
 	}
 	return deleted, nil
+}
+
+// pruneCaptureLog deletes the capture log segments that no backup left in
+// r needs (retention.PruneCapture, as `milvault prune`), once the policy
+// prunes at all; it returns how many it deleted. An encrypted repository
+// whose key the service lacks keeps its log.
+func pruneCaptureLog(ctx context.Context, r *repo.Repository, l *repo.Lock, rc RetentionConfig, now time.Time) (int, error) {
+	pol, err := rc.policy()
+	if err != nil || pol.Empty() || !r.Unlocked() {
+		return 0, err
+	}
+	keep, err := rc.keepCapture()
+	if err != nil {
+		return 0, err
+	}
+	all, err := listAll(ctx, r)
+	if err != nil {
+		return 0, err
+	}
+	res, err := retention.PruneCapture(ctx, r, l, all, retention.CaptureOptions{KeepWithin: keep, Now: now})
+	if err != nil {
+		return 0, fmt.Errorf("prune the capture log: %w", err)
+	}
+	return len(res.Segments), nil
 }
 
 // copyTo copies m to the configured repository to (which must exist).

@@ -181,6 +181,9 @@ func (c *checker) policy(cfg *Config, key string, p PolicyConfig) PolicyConfig {
 	if _, err := p.Retention.policy(); err != nil {
 		c.errorAt(key+".retention", "%v", err)
 	}
+	if _, err := p.Retention.keepCapture(); err != nil {
+		c.errorAt(key+".retention.keep_capture", "%v", err)
+	}
 	if p.RPO != "" {
 		p.rpo = c.duration(key+".rpo", p.RPO, 0)
 	}
@@ -238,6 +241,18 @@ func (r RetentionConfig) policy() (retention.Policy, error) {
 		p.KeepWithin = d
 	}
 	return p, p.Validate()
+}
+
+// keepCapture returns the keep window of the capture log (0: none).
+func (r RetentionConfig) keepCapture() (time.Duration, error) {
+	if r.KeepCapture == "" {
+		return 0, nil
+	}
+	d, err := config.ParseDuration(r.KeepCapture)
+	if err == nil && d < 0 {
+		err = fmt.Errorf("%s: must be positive", r.KeepCapture)
+	}
+	return d, err
 }
 
 // backupOptions checks a policy's scan workers and backup mode, and the

@@ -85,6 +85,7 @@ func runCopy(ctx context.Context, g *GlobalOptions, o *CopyOptions, ref string) 
 			Destination string `json:"destination"`
 		}{res, m.Name, dst.Location()})
 	}
+	defer printCaptureCopy(g, res.Capture)
 	if res.AlreadyCommitted {
 		g.printf("backup %s%s is already in %s: nothing to copy\n", m.ID, nameSuffix(m.Name), dst.Location())
 		return nil
@@ -115,4 +116,11 @@ func (g *GlobalOptions) initLike(ctx context.Context, loc string, src *repo.Repo
 	}
 	r, err := repo.InitLike(ctx, s, src)
 	return r, explainNoRepo(loc, err)
+}
+
+// printCaptureCopy reports the capture log files a copy carried.
+func printCaptureCopy(g *GlobalOptions, c offsite.CaptureCopy) {
+	if c.Copied > 0 {
+		g.printf("capture log: %d new files (%s) copied, %d already there\n", c.Copied, progress.HumanBytes(c.Bytes), c.Present)
+	}
 }

@@ -86,7 +86,11 @@ func printLog(g *GlobalOptions, sum *capture.Summary, segments bool) {
 	}
 	printChanges(g, sum.Changes)
 	for _, gap := range sum.Gaps {
-		if gap.From == 0 {
+		switch {
+		case gap.From == 0 && gap.Reason == capture.ReasonPruned:
+			g.printf("capture log pruned before %s (no retained backup needs older writes)\n", wall(gap.To))
+			continue
+		case gap.From == 0 && gap.Reason == capture.ReasonBeforeCapture:
 			g.printf("capture began at %s\n", wall(gap.To))
 			continue
 		}

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"text/tabwriter"
@@ -10,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/milvault/milvault/backup"
+	"github.com/milvault/milvault/capture"
 	"github.com/milvault/milvault/config"
 	"github.com/milvault/milvault/manifest"
 	"github.com/milvault/milvault/progress"
@@ -20,7 +22,7 @@ import (
 // PruneOptions are the flags of `milvault prune`.
 type PruneOptions struct {
 	KeepLast, KeepDaily, KeepWeekly, KeepMonthly, MinKeep int
-	KeepWithin                                            time.Duration
+	KeepWithin, KeepCapture                               time.Duration
 	Collection                                            string
 	DryRun, Yes                                           bool
 	LockWait                                              time.Duration
@@ -34,6 +36,7 @@ func (o *PruneOptions) AddFlags(cmd *cobra.Command) {
 	f.IntVar(&o.KeepDaily, "keep-daily", 0, "keep the newest backup of each of the last N days that have one")
 	f.IntVar(&o.KeepWeekly, "keep-weekly", 0, "keep the newest backup of each of the last N ISO weeks that have one")
 	f.IntVar(&o.KeepMonthly, "keep-monthly", 0, "keep the newest backup of each of the last N months that have one")
+	config.DurationVar(f, &o.KeepCapture, "keep-capture", 0, "also keep capture log segments (milvault guard) newer than this age; older ones go once no retained backup needs them")
 	f.IntVar(&o.MinKeep, "min-keep", 3, "always keep at least the N newest backups, whatever the other rules say")
 	f.StringVarP(&o.Collection, "collection", "c", "", "only consider backups that contain this collection (name or database.name)")
 	f.BoolVar(&o.DryRun, "dry-run", false, "print what would be deleted and the space freed, delete nothing")
@@ -48,7 +51,10 @@ func newPruneCommand(g *GlobalOptions) *cobra.Command {
 		Short: "Delete backups that the retention policy does not keep",
 		Long: `prune applies a retention policy per selection (backups of the same set of
 collections are judged together). A backup is kept when any rule keeps it;
---min-keep newest backups are always kept.`,
+--min-keep newest backups are always kept. Then the segments of the capture
+log (milvault guard) that no retained backup needs are deleted: those whose
+every write is older than the oldest retained backup of its collection (and
+than --keep-capture); writes of collections without a backup are kept.`,
 		Example: `  milvault prune --keep-daily 7 --keep-weekly 4 --keep-monthly 6 --dry-run
   milvault prune --keep-within 30d --min-keep 3 -c docs`,
 		Args: noArgs,
@@ -86,6 +92,9 @@ type pruneReport struct {
 	Backups    []pruneRow `json:"backups"`
 	Deleted    []string   `json:"deleted"`
 	FreedBytes int64      `json:"freed_bytes"`
+	// Capture lists the capture log segments deleted (or, in a dry run,
+	// that would be); nil when the log could not be read (no key).
+	Capture *capture.PruneResult `json:"capture,omitempty"`
 }
 
 func runPrune(ctx context.Context, g *GlobalOptions, o *PruneOptions) error {
@@ -132,14 +141,43 @@ func runPrune(ctx context.Context, g *GlobalOptions, o *PruneOptions) error {
 			return err
 		}
 		err := deletePruned(ctx, r, l, &rep)
-		if len(rep.Deleted) > 0 || err != nil {
-			g.recordAudit(ctx, r, pruneAuditEntry(g, o, plan, rep.Deleted), err)
+		if err == nil {
+			rep.Capture, err = o.pruneCapture(ctx, g, r, l, retention.Retained(all, plan))
+		}
+		if n := rep.captureSegments(); len(rep.Deleted) > 0 || n > 0 || err != nil {
+			e := pruneAuditEntry(g, o, plan, rep.Deleted)
+			e.Params["capture_segments"], e.Params["keep_capture"] = n, o.KeepCapture.String()
+			g.recordAudit(ctx, r, e, err)
 		}
 		if err != nil {
 			return err
 		}
+	} else if rep.Capture, err = o.pruneCapture(ctx, g, r, l, retention.Retained(all, plan)); err != nil {
+		return err
 	}
 	return printPrune(g, rep)
+}
+
+func (rep *pruneReport) captureSegments() int {
+	if rep.Capture == nil {
+		return 0
+	}
+	return len(rep.Capture.Segments)
+}
+
+// pruneCapture deletes the capture segments that the retained backups do
+// not need; without the key of an encrypted repository it warns and skips.
+func (o *PruneOptions) pruneCapture(ctx context.Context, g *GlobalOptions, r *repo.Repository, l *repo.Lock, retained []*manifest.Manifest) (*capture.PruneResult, error) {
+	res, err := retention.PruneCapture(ctx, r, l, retained, retention.CaptureOptions{KeepWithin: o.KeepCapture, Now: time.Now(), DryRun: o.DryRun})
+	var ke *repo.KeyError
+	if errors.As(err, &ke) {
+		g.warnf("capture log not pruned: %v", err)
+		return nil, nil
+	}
+	if err != nil {
+		return res, fmt.Errorf("prune the capture log: %w", l.Stopped("prune", err))
+	}
+	return res, nil
 }
 
 // deletePruned deletes the backups rep does not keep, recording each in
@@ -210,6 +248,13 @@ func printPrune(g *GlobalOptions, rep pruneReport) error {
 		g.printf("dry run: would delete %d backups and free %s\n", removed, progress.HumanBytes(rep.FreedBytes))
 	} else {
 		g.printf("deleted %d backups, freed %s\n", len(rep.Deleted), progress.HumanBytes(rep.FreedBytes))
+	}
+	if c := rep.Capture; c != nil && len(c.Segments) > 0 {
+		verb := "deleted"
+		if rep.DryRun {
+			verb = "dry run: would delete"
+		}
+		g.printf("%s %d capture log segments (%s) that no retained backup needs\n", verb, len(c.Segments), progress.HumanBytes(c.Bytes))
 	}
 	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net"
+	"os"
 	"os/exec"
 	"strconv"
 	"strings"
@@ -21,9 +22,15 @@ import (
 	"github.com/milvault/milvault/repo/local"
 )
 
-// killGuardPort is the guard process's listener in TestGuardCaptureKill
-// (the test ports 23950-23999).
-const killGuardPort = "127.0.0.1:23955"
+// killGuardAddr returns the guard process's listener in
+// TestGuardCaptureKill: MILVAULT_TEST_GUARD_ADDR, else one of the test
+// ports 23950-23999 (sessions that share a machine give each its own).
+func killGuardAddr() string {
+	if a := os.Getenv("MILVAULT_TEST_GUARD_ADDR"); a != "" {
+		return a
+	}
+	return "127.0.0.1:23955"
+}
 
 func milvus23Target(t *testing.T) string {
 	t.Helper()
@@ -82,7 +89,8 @@ func createCaptureCollection(t *testing.T, e *env) string {
 
 // TestGuardCaptureKill kills a fail-closed guard process with SIGKILL in
 // the middle of a stream of inserts: every insert the application saw
-// acknowledged must be in the capture log, the restart must show the gap,
+// acknowledged must be in the capture log, its stale heartbeat and then
+// the restart must show the gap,
 // and restore --at-ts to the last acknowledged write must bring back
 // exactly the acknowledged rows.
 func TestGuardCaptureKill(t *testing.T) {
@@ -91,10 +99,10 @@ func TestGuardCaptureKill(t *testing.T) {
 	repoDir := newRepo(t)
 	bin := binary(t, e.root)
 	coll := createCaptureCollection(t, e)
-	guardCmd := startGuardProcess(t, bin, addr, repoDir, killGuardPort)
+	guardCmd := startGuardProcess(t, bin, addr, repoDir, killGuardAddr())
 	e.mustRun(t, repoDir, "backup", "-c", coll)
 	time.Sleep(300 * time.Millisecond) // Milvus's timestamps lag the wall clock a little
-	app, err := milvus.Connect(testContext(t), milvus.Config{Address: killGuardPort})
+	app, err := milvus.Connect(testContext(t), milvus.Config{Address: killGuardAddr()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -141,15 +149,28 @@ func TestGuardCaptureKill(t *testing.T) {
 			t.Errorf("acknowledged insert %d (timestamp %d) is not in the capture log", i+1, ts)
 		}
 	}
+	checkStoppedGap(t, e, repoDir)
 	checkRestartGap(t, e, bin, addr, repoDir)
 	restoreAtLastAck(t, e, repoDir, coll, acked)
+}
+
+// checkStoppedGap: once three commit intervals (200 ms) passed without a
+// heartbeat, the log reports the killed guard as stopped, although its id
+// has not started again.
+func checkStoppedGap(t *testing.T, e *env, repoDir string) {
+	t.Helper()
+	time.Sleep(700 * time.Millisecond)
+	out := e.mustRun(t, repoDir, "log")
+	if !strings.Contains(out.stdout, "guard kill-test stopped without closing its log at ~") {
+		t.Errorf("milvault log does not report the killed guard as stopped:\n%s", out.stdout)
+	}
 }
 
 // checkRestartGap restarts the guard and stops it cleanly: the log must
 // report the unclean stop of the killed run as a gap.
 func checkRestartGap(t *testing.T, e *env, bin, addr, repoDir string) {
 	t.Helper()
-	cmd := startGuardProcess(t, bin, addr, repoDir, killGuardPort)
+	cmd := startGuardProcess(t, bin, addr, repoDir, killGuardAddr())
 	cmd.Process.Signal(syscall.SIGTERM)
 	cmd.Wait()
 	out := e.mustRun(t, repoDir, "log")
