@@ -1,8 +1,9 @@
 // Package capture is the continuous capture log of milvault guard: every
-// insert, upsert and delete Milvus acknowledged, in order, with the
-// server's hybrid timestamp and the request message exactly as the
-// application sent it, so that a restore can replay them on top of a backup
-// (point-in-time recovery).
+// insert, upsert and delete Milvus acknowledged, and every schema or
+// namespace change (DDL: create, drop, rename, partitions, indexes; see
+// the Kind constants), in order, with the server's hybrid timestamp and
+// the request message exactly as the application sent it, so that a
+// restore can replay them on top of a backup (point-in-time recovery).
 //
 // The log knows nothing about gRPC. A Writer collects records in memory and
 // commits them as one segment file at least every commit interval and as

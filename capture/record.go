@@ -11,7 +11,9 @@ type Kind uint8
 
 // Record kinds. Insert, Upsert and Delete are acknowledged writes; Open and
 // Close mark a writer's start and clean stop; Gap says that writes may be
-// missing from the log; End closes every segment.
+// missing from the log; End closes every segment. The kinds from
+// KindCreateCollection on are acknowledged schema and namespace changes
+// (DDL), which a replay must follow (see ddl.go).
 const (
 	KindInsert Kind = 1
 	KindUpsert Kind = 2
@@ -20,7 +22,44 @@ const (
 	KindClose  Kind = 11
 	KindGap    Kind = 12
 	kindEnd    Kind = 13
+
+	// KindCreateCollection holds the CreateCollectionRequest (with its
+	// schema bytes) as the application sent it.
+	KindCreateCollection Kind = 20
+	// KindDropCollection is a collection dropped for real.
+	KindDropCollection Kind = 21
+	// KindTrashCollection is a DropCollection the guard turned into a move
+	// to its trash: Request is a RenameCollectionRequest from the name to
+	// the trash name. The rows are kept (milvault trash restore).
+	KindTrashCollection Kind = 22
+	// KindRenameCollection holds the RenameCollectionRequest; Database and
+	// Collection are the old names.
+	KindRenameCollection Kind = 23
+	KindCreatePartition  Kind = 24
+	KindDropPartition    Kind = 25
+	// KindAlterCollection holds the AlterCollectionRequest (properties).
+	KindAlterCollection Kind = 26
+	// KindDropDatabase is an empty database dropped (Collection is "").
+	KindDropDatabase Kind = 27
+	// KindCreateIndex and KindDropIndex hold the CreateIndexRequest and
+	// DropIndexRequest.
+	KindCreateIndex Kind = 28
+	KindDropIndex   Kind = 29
 )
+
+// ddlNames are the Milvus methods of the DDL kinds.
+var ddlNames = map[Kind]string{
+	KindCreateCollection: "CreateCollection",
+	KindDropCollection:   "DropCollection",
+	KindTrashCollection:  "DropCollection (to the trash)",
+	KindRenameCollection: "RenameCollection",
+	KindCreatePartition:  "CreatePartition",
+	KindDropPartition:    "DropPartition",
+	KindAlterCollection:  "AlterCollection",
+	KindDropDatabase:     "DropDatabase",
+	KindCreateIndex:      "CreateIndex",
+	KindDropIndex:        "DropIndex",
+}
 
 // String names the kind as the Milvus method (for writes) or the marker.
 func (k Kind) String() string {
@@ -40,11 +79,22 @@ func (k Kind) String() string {
 	case kindEnd:
 		return "end"
 	}
+	if name, ok := ddlNames[k]; ok {
+		return name
+	}
 	return fmt.Sprintf("kind(%d)", uint8(k))
 }
 
-// IsWrite reports whether k is an acknowledged write.
-func (k Kind) IsWrite() bool { return k == KindInsert || k == KindUpsert || k == KindDelete }
+// IsWrite reports whether k is an acknowledged change of a collection: a
+// row write (Insert, Upsert, Delete) or a schema or namespace change
+// (IsDDL). Readers return both, in timestamp order, since a replay must
+// apply them in that order.
+func (k Kind) IsWrite() bool {
+	return k == KindInsert || k == KindUpsert || k == KindDelete || k.IsDDL()
+}
+
+// IsDDL reports whether k is an acknowledged schema or namespace change.
+func (k Kind) IsDDL() bool { _, ok := ddlNames[k]; return ok }
 
 // Record is one entry of the log.
 type Record struct {
@@ -54,10 +104,11 @@ type Record struct {
 	// hybrid timestamp.
 	TS uint64
 	// Database, Collection and Partition locate a write ("" partition:
-	// the request named none).
+	// the request named none) or a DDL change.
 	Database, Collection, Partition string
 	// Request is the milvuspb InsertRequest, UpsertRequest or DeleteRequest
-	// exactly as the application sent it.
+	// exactly as the application sent it; for a DDL kind, the request
+	// message of its method (see the kinds).
 	Request []byte
 	// IDs is, for an Insert, the primary keys Milvus reported (schemapb.IDs),
 	// which a replay needs when the server generated them (auto_id).

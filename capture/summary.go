@@ -12,6 +12,9 @@ type Summary struct {
 	Gaps        []Gap               `json:"gaps"`
 	Records     int64               `json:"records"`
 	Bytes       int64               `json:"bytes"`
+	// Changes are the schema and namespace changes (DDL), in timestamp
+	// order.
+	Changes []Change `json:"changes,omitempty"`
 }
 
 // SegmentSummary is one readable segment with what it holds (for the
@@ -20,6 +23,15 @@ type SegmentSummary struct {
 	Segment
 	LastTS  uint64 `json:"last_ts"`
 	Records int    `json:"records"`
+}
+
+// Change is one captured schema or namespace change.
+type Change struct {
+	TS         uint64 `json:"ts"`
+	Method     string `json:"method"`
+	Database   string `json:"database"`
+	Collection string `json:"collection,omitempty"`
+	Detail     string `json:"detail,omitempty"` // e.g. "to db.newname"
 }
 
 // CollectionSummary counts one collection's writes.
@@ -49,6 +61,7 @@ func Summarize(ctx context.Context, st Store, q Query) (*Summary, error) {
 		return a.Database+"\x00"+a.Collection < b.Database+"\x00"+b.Collection
 	})
 	sort.SliceStable(s.sum.Gaps, func(i, j int) bool { return s.sum.Gaps[i].From < s.sum.Gaps[j].From })
+	sort.SliceStable(s.sum.Changes, func(i, j int) bool { return s.sum.Changes[i].TS < s.sum.Changes[j].TS })
 	return s.sum, nil
 }
 
@@ -62,7 +75,11 @@ func (s *summarizer) segment(seg Segment, recs []Record) {
 	ss := SegmentSummary{Segment: seg}
 	for _, r := range recs {
 		ss.LastTS = max(ss.LastTS, r.TS)
-		if !r.Kind.IsWrite() || !s.q.matches(r) {
+		matches := s.q.matches(r)
+		if r.Kind.IsDDL() && (matches || s.renamedInto(r)) {
+			s.sum.Changes = append(s.sum.Changes, Change{TS: r.TS, Method: r.Kind.String(), Database: r.Database, Collection: r.Collection, Detail: r.Detail()})
+		}
+		if !r.Kind.IsWrite() || !matches {
 			continue
 		}
 		ss.Records++
@@ -71,6 +88,12 @@ func (s *summarizer) segment(seg Segment, recs []Record) {
 	s.sum.Segments = append(s.sum.Segments, ss)
 	s.sum.Records += int64(ss.Records)
 	s.sum.Bytes += seg.Size
+}
+
+// renamedInto reports whether r renamed a collection to the filtered one.
+func (s *summarizer) renamedInto(r Record) bool {
+	db, name, ok := r.RenamedTo()
+	return ok && s.q.Collection != "" && name == s.q.Collection && (s.q.Database == "" || db == s.q.Database)
 }
 
 func (s *summarizer) count(r Record) {

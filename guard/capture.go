@@ -8,7 +8,6 @@ import (
 
 	"github.com/milvus-io/milvus-proto/go-api/v2/commonpb"
 	"github.com/milvus-io/milvus-proto/go-api/v2/milvuspb"
-	"google.golang.org/grpc"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
@@ -47,14 +46,17 @@ var captureMethods = map[string]capture.Kind{
 }
 
 // Capture makes the guard append every Insert, Upsert and Delete that
-// Milvus acknowledges to w, under mode. Call it once, before serving;
-// the caller closes w after the server stopped. A Delete limit set in
-// the guard's Config is checked first, as before.
+// Milvus acknowledges to w, under mode, and every schema or namespace
+// change (ddlMethods, including a drop moved to the trash). Call it once,
+// before serving; the caller closes w after the server stopped. A Delete
+// limit and the drop policies set in the guard's Config apply first, as
+// before.
 func (g *Guard) Capture(w *capture.Writer, mode CaptureMode) {
 	for name, kind := range captureMethods {
 		method := methodPrefix + name
 		g.intercepts[method] = g.captured(method, kind, w, mode, g.intercepts[method])
 	}
+	g.captureDDL(w, mode)
 }
 
 // captured forwards a write's bytes unchanged, decodes only the answer
@@ -67,15 +69,13 @@ func (g *Guard) captured(method string, kind capture.Kind, w *capture.Writer, mo
 				return resp, forward, err
 			}
 		}
-		var out frame
-		err := g.cfg.Upstream.Invoke(ctx, method, &frame{data: req}, &out, grpc.ForceCodec(rawCodec{}),
-			grpc.MaxCallRecvMsgSize(maxMessageBytes), grpc.MaxCallSendMsgSize(maxMessageBytes))
+		out, err := g.invoke(ctx, method, req)
 		if err != nil {
 			return nil, false, err
 		}
-		rec, ok := g.captureRecord(ctx, kind, req, out.data)
+		rec, ok := g.captureRecord(ctx, kind, req, out)
 		if !ok {
-			return out.data, false, nil // refused by Milvus: nothing happened
+			return out, false, nil // refused by Milvus: nothing happened
 		}
 		if mode == CaptureFailClosed {
 			t := w.AppendNow(rec)
@@ -86,10 +86,10 @@ func (g *Guard) captured(method string, kind capture.Kind, w *capture.Writer, mo
 				g.cfg.Metrics.intercepted(kind.String(), "uncaptured")
 				return captureFailure(rec, err)
 			}
-			return out.data, false, nil
+			return out, false, nil
 		}
 		w.Append(rec)
-		return out.data, false, nil
+		return out, false, nil
 	}
 }
 

@@ -3,7 +3,6 @@ package guard
 import (
 	"bytes"
 	"context"
-	"net"
 	"testing"
 	"time"
 
@@ -39,32 +38,9 @@ func (f *fakeMilvus) handle(_ any, ss grpc.ServerStream) error {
 	return ss.SendMsg(&frame{data: data})
 }
 
-// listenOn serves srv on a free loopback port and returns its address.
-func listenOn(t *testing.T, srv *grpc.Server) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go srv.Serve(ln)
-	t.Cleanup(srv.Stop)
-	return ln.Addr().String()
-}
-
 func TestCaptureForwardsBytesAndRecordsAnswers(t *testing.T) {
 	fake := &fakeMilvus{}
-	up := listenOn(t, grpc.NewServer(grpc.ForceServerCodec(rawCodec{}), grpc.UnknownServiceHandler(fake.handle)))
-	r := testRepo(t)
-	g, err := New(Config{Upstream: dialRaw(t, up), Repo: r})
-	if err != nil {
-		t.Fatal(err)
-	}
-	w, err := capture.Open(context.Background(), r, capture.Options{GuardID: "unit", CommitInterval: time.Hour})
-	if err != nil {
-		t.Fatal(err)
-	}
-	g.Capture(w, CaptureFailClosed)
-	c := milvus.Wrap(dialRaw(t, listenOn(t, g.Server())), "guard")
+	c, r, w := fakeCapturingGuard(t, fake.handle, Config{}, CaptureFailClosed, time.Hour)
 	ctx := metadata.AppendToOutgoingContext(context.Background(), "dbname", "shop")
 	ins := &milvuspb.InsertRequest{CollectionName: "docs", PartitionName: "p1", NumRows: 1, FieldsData: []*schemapb.FieldData{milvus.Int64Column("n", []int64{5})}}
 	resp, err := c.Service().Insert(ctx, ins)

@@ -32,7 +32,7 @@ type realGuard struct {
 // startRealGuard starts a guard with cfg (Upstream and Repo filled in) in
 // front of milvus23, or skips. At the end of the test it purges whatever
 // the test left in the trash, directly on Milvus.
-func startRealGuard(t *testing.T, cfg Config) realGuard {
+func startRealGuard(t *testing.T, cfg Config, setup ...func(*Guard)) realGuard {
 	t.Helper()
 	var addr string
 	for _, tg := range testenv.Targets(t) {
@@ -43,12 +43,12 @@ func startRealGuard(t *testing.T, cfg Config) realGuard {
 	if addr == "" {
 		t.Skip("MILVAULT_TEST_TARGETS has no milvus23 target (RenameCollection needs Milvus 2.3)")
 	}
-	return startGuardAt(t, addr, "", cfg)
+	return startGuardAt(t, addr, "", cfg, setup...)
 }
 
 // startGuardAt is startRealGuard for the server at addr, which the test
-// itself reaches with token.
-func startGuardAt(t *testing.T, addr, token string, cfg Config) realGuard {
+// itself reaches with token; setup runs on the guard before it serves.
+func startGuardAt(t *testing.T, addr, token string, cfg Config, setup ...func(*Guard)) realGuard {
 	t.Helper()
 	ctx := context.Background()
 	direct, err := milvus.Connect(ctx, milvus.Config{Address: addr, Token: token})
@@ -69,6 +69,9 @@ func startGuardAt(t *testing.T, addr, token string, cfg Config) realGuard {
 	g, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)
+	}
+	for _, f := range setup {
+		f(g)
 	}
 	rg.addr = serve(t, g.Server())
 	return rg
@@ -229,7 +232,13 @@ func python(t *testing.T) string {
 // runApp runs testdata/pymilvus_app.py against the guard.
 func runApp(t *testing.T, py, addr, name, phase string) {
 	t.Helper()
-	out, err := exec.Command(py, "testdata/pymilvus_app.py", "http://"+addr, name, phase).CombinedOutput()
+	runAppAt(t, py, "http://"+addr, name, phase)
+}
+
+// runAppAt runs testdata/pymilvus_app.py against uri with extra args.
+func runAppAt(t *testing.T, py, uri, name, phase string, args ...string) {
+	t.Helper()
+	out, err := exec.Command(py, append([]string{"testdata/pymilvus_app.py", uri, name, phase}, args...)...).CombinedOutput()
 	if err != nil {
 		t.Fatalf("pymilvus %s through the guard: %v\n%s", phase, err, out)
 	}

@@ -103,6 +103,7 @@ func (g *Guard) trash(ctx context.Context, db, coll, who string) ([]byte, bool, 
 		g.cfg.Metrics.intercepted("DropCollection", "failed")
 		return failure(commonpb.ErrorCode_UnexpectedError, fmt.Sprintf("milvault guard: could not move %s.%s to the trash, so it was not dropped: %v", db, coll, err))
 	}
+	noteTrash(ctx, db, coll, it.Name)
 	g.cfg.Metrics.intercepted("DropCollection", "trash")
 	g.logger().Info("collection moved to the trash", "database", db, "collection", coll, "trash_name", it.Name, "principal", who)
 	return success()

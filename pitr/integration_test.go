@@ -90,6 +90,23 @@ func startGuard(t *testing.T, addr string, r *repo.Repository) *capture.Writer {
 	return w
 }
 
+// guardedRepo returns the milvus23 address and a new repository that a
+// capturing guard (fail-closed, at guardPort) records into, or skips.
+func guardedRepo(t *testing.T) (string, *repo.Repository) {
+	t.Helper()
+	addr := milvus23(t)
+	st, err := local.New(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := repo.Init(context.Background(), st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	startGuard(t, addr, r)
+	return addr, r
+}
+
 func columns(ids []int64, val int64) []*schemapb.FieldData {
 	vals := make([]int64, len(ids))
 	vecs := make([]float32, 4*len(ids))
@@ -285,17 +302,8 @@ func connect(t *testing.T, addr string) *milvus.Client {
 // while it is read), then restores the collection at several times and
 // compares every row with what the application had seen acknowledged.
 func TestPointInTimeRestore(t *testing.T) {
-	addr := milvus23(t)
+	addr, r := guardedRepo(t)
 	ctx := context.Background()
-	st, err := local.New(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	r, err := repo.Init(ctx, st)
-	if err != nil {
-		t.Fatal(err)
-	}
-	startGuard(t, addr, r)
 	direct := connect(t, addr)
 	w := &world{t: t, app: connect(t, guardPort), coll: createCollection(t, direct), cur: state{}}
 
@@ -416,17 +424,8 @@ func checkPartition(t *testing.T, c *milvus.Client, coll, partition string, want
 // the captured requests carry no keys, so the replay must use the keys
 // Milvus answered, and the restored collection holds the same keys.
 func TestPointInTimeRestoreAutoID(t *testing.T) {
-	addr := milvus23(t)
+	addr, r := guardedRepo(t)
 	ctx := context.Background()
-	st, err := local.New(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	r, err := repo.Init(ctx, st)
-	if err != nil {
-		t.Fatal(err)
-	}
-	startGuard(t, addr, r)
 	direct, app := connect(t, addr), connect(t, guardPort)
 	coll := fmt.Sprintf("pitr_auto_%d", rand.Uint32())
 	schema := &schemapb.CollectionSchema{Name: coll, Fields: []*schemapb.FieldSchema{

@@ -14,7 +14,6 @@ import (
 	"github.com/milvault/milvault/milvus"
 	"github.com/milvault/milvault/pitr"
 	"github.com/milvault/milvault/repo"
-	"github.com/milvault/milvault/repo/local"
 	"github.com/milvault/milvault/restore"
 )
 
@@ -40,18 +39,9 @@ func longWorkload(t *testing.T) time.Duration {
 // whole run (before the middle backup, after it, between two deletes, at
 // the end) and compares every row with what the application saw.
 func TestPointInTimeRestoreLongWorkload(t *testing.T) {
-	addr := milvus23(t)
+	addr, r := guardedRepo(t)
 	dur := longWorkload(t)
 	ctx := context.Background()
-	st, err := local.New(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	r, err := repo.Init(ctx, st)
-	if err != nil {
-		t.Fatal(err)
-	}
-	startGuard(t, addr, r)
 	direct := connect(t, addr)
 	w := &world{t: t, app: connect(t, guardPort), coll: createCollection(t, direct), cur: state{}}
 	w.insert(ids(1, 50), 1)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -37,6 +38,8 @@ type Milvus interface {
 	restore.Milvus
 	UpsertMessage(ctx context.Context, req *milvuspb.UpsertRequest) (uint64, error)
 	DeleteMessage(ctx context.Context, req *milvuspb.DeleteRequest) (uint64, error)
+	DropPartition(ctx context.Context, db, coll, partition string) error
+	DropIndex(ctx context.Context, db, coll, field, name string) error
 }
 
 // Deps are the services Run uses. Restore.Milvus is replaced by Milvus.
@@ -49,14 +52,28 @@ type Deps struct {
 // Plan is the backup and the writes to replay.
 type Plan struct {
 	Backup   *manifest.Manifest `json:"-"`
-	BackupID string             `json:"backup_id"`
+	BackupID string             `json:"backup_id,omitempty"`
+	// BackupCollection is "database.name" of the collection in the backup
+	// (an earlier name when it was renamed since).
+	BackupCollection string `json:"backup_collection,omitempty"`
+	// Created, when Backup is nil, is the captured CreateCollection the
+	// restore starts from: the collection was created through the guard
+	// and no backup of it is usable, so it is created from its captured
+	// request and every captured change since is replayed.
+	Created *capture.Record `json:"-"`
 	// From is the timestamp the backup holds every write up to (its
-	// snapshot timestamp); writes in (From, At] are replayed.
+	// snapshot timestamp), or the start of a collection restored from its
+	// creation; writes in (From, At] are replayed.
 	From   uint64         `json:"from_ts"`
 	At     uint64         `json:"at_ts"`
 	Writes int            `json:"writes"` // to replay
 	Counts map[string]int `json:"replay"` // by method
 	Gaps   []capture.Gap  `json:"gaps,omitempty"`
+	// Notes are events of the collection's history a person should hear
+	// about (a move to the trash before At).
+	Notes []string `json:"notes,omitempty"`
+
+	lineage *lineage // the names whose writes are replayed, and when
 }
 
 // Result reports a point-in-time restore.
@@ -73,13 +90,19 @@ type Result struct {
 type NoBackupError struct {
 	Collection string
 	At         uint64
-	Skipped    []string // why the backups of the collection were not usable
+	// Created is when the collection was created anew (0: before the
+	// capture log): backups older than that hold an earlier collection.
+	Created uint64
+	Skipped []string // why the backups of the collection were not usable
 }
 
 func (e *NoBackupError) Error() string {
 	msg := fmt.Sprintf("no backup of %s was completed before %s (hybrid timestamp %d)", e.Collection, capture.WallTime(e.At).Format(time.RFC3339Nano), e.At)
 	if len(e.Skipped) > 0 {
 		msg += ": " + strings.Join(e.Skipped, "; ")
+	}
+	if e.Created != 0 {
+		return msg + fmt.Sprintf("; %s was created anew at %s (the capture log holds its schema change), and a restore starts from a backup of the new collection: take one (milvault backup -c %s), then restore to a time after it, or restore to a time before the old collection was dropped", e.Collection, wallText(e.Created), e.Collection)
 	}
 	return msg + "; take backups regularly while the guard captures, or choose a later time"
 }
@@ -121,7 +144,13 @@ func describeGap(g capture.Gap) string {
 	return s
 }
 
-// MakePlan chooses the backup and reads the writes to replay.
+// MakePlan chooses the backup and reads the writes to replay. It follows
+// the collection through the schema and namespace changes the guard
+// captured: writes made under an earlier name are replayed too, a
+// collection dropped before At is a *DroppedError, and a collection
+// created again after a backup is restored from a backup of the new one,
+// or, when there is none, from its captured creation and every change
+// since.
 func MakePlan(ctx context.Context, r *repo.Repository, p Params) (*Plan, error) {
 	db, coll := splitName(p.Collection)
 	if coll == "" || p.At == 0 {
@@ -130,18 +159,33 @@ func MakePlan(ctx context.Context, r *repo.Repository, p Params) (*Plan, error) 
 	if p.Restore.AutoID == restore.AutoIDRegenerate {
 		return nil, errkind.Wrap(errkind.Usage, errors.New("a point-in-time restore keeps the primary keys the captured writes refer to: --auto-id regenerate cannot be used"))
 	}
-	m, err := chooseBackup(ctx, r, db+"."+coll, p.At)
+	hist, err := capture.History(ctx, r, p.At)
+	if err != nil {
+		return nil, fmt.Errorf("read the capture log: %w", err)
+	}
+	lin, err := resolve(hist, db, coll, p.At)
 	if err != nil {
 		return nil, err
 	}
-	pl := &Plan{Backup: m, BackupID: m.ID, From: m.Snapshot.Timestamp, At: p.At, Counts: map[string]int{}}
+	m, base, err := chooseBackup(ctx, r, db+"."+coll, lin, p.At)
+	var nb *NoBackupError
+	pl := &Plan{At: p.At, Counts: map[string]int{}, Notes: lin.Notes, lineage: lin}
+	switch {
+	case errors.As(err, &nb) && lin.Created != nil:
+		// Created through the guard and not backed up since: the
+		// captured creation is the base.
+		pl.Created, pl.From = lin.Created, lin.Floor
+	case err != nil:
+		return nil, err
+	default:
+		pl.Backup, pl.BackupID, pl.BackupCollection, pl.From = m, m.ID, base.ref(), m.Snapshot.Timestamp
+	}
 	if pl.From >= pl.At {
 		return pl, nil
 	}
 	// Counted here, replayed by Execute in a second pass: the log is never
 	// held in memory.
-	res, err := capture.Stream(ctx, r, logQuery(p, pl), func(rec capture.Record) error {
-		pl.Counts[rec.Kind.String()]++
+	res, err := streamPlan(ctx, r, pl, func(capture.Record) error {
 		pl.Writes++
 		return nil
 	})
@@ -149,6 +193,12 @@ func MakePlan(ctx context.Context, r *repo.Repository, p Params) (*Plan, error) 
 		return nil, fmt.Errorf("read the capture log: %w", err)
 	}
 	pl.Gaps = res.Gaps
+	if pl.Created != nil {
+		// A guard captured the creation, so the collection was created
+		// after capture started (and after any pruning): the log's start
+		// misses none of its writes.
+		pl.Gaps = slices.DeleteFunc(pl.Gaps, capture.Gap.Start)
+	}
 	if len(pl.Gaps) > 0 && !p.AllowGaps {
 		return pl, &GapError{Collection: db + "." + coll, Gaps: pl.Gaps}
 	}
@@ -163,19 +213,33 @@ func splitName(ref string) (db, coll string) {
 	return "default", ref
 }
 
-// chooseBackup returns the newest backup of ref that holds every write up
-// to its snapshot timestamp and none after At: a pinned backup whose
-// snapshot is at or before At, or an unpinned one (Milvus 2.3.5) that was
-// completed by At, since it may hold writes made while it was read.
-func chooseBackup(ctx context.Context, r *repo.Repository, ref string, at uint64) (*manifest.Manifest, error) {
+// chooseBackup returns the newest backup of the collection (under the
+// name it had at the backup's snapshot) that holds every write up to its
+// snapshot timestamp and none after At: a pinned backup whose snapshot is
+// at or before At, or an unpinned one (Milvus 2.3.5) that was completed by
+// At, since it may hold writes made while it was read. A backup taken
+// before the collection was created (lin.Born) holds an earlier
+// collection of that name and is not used.
+func chooseBackup(ctx context.Context, r *repo.Repository, ref string, lin *lineage, at uint64) (*manifest.Manifest, span, error) {
 	backups, _, err := r.List(ctx)
 	if err != nil {
-		return nil, err
+		return nil, span{}, err
 	}
-	nb := &NoBackupError{Collection: ref, At: at}
+	nb := &NoBackupError{Collection: ref, At: at, Created: lin.Born}
 	var best *manifest.Manifest
+	var base span
 	for _, m := range backups {
-		if m.Sealed || !m.Contains(ref) || m.IsNative() {
+		if m.Sealed || m.IsNative() {
+			continue
+		}
+		s, ok := lin.spanAt(m.Snapshot.Timestamp)
+		if m.Snapshot.Timestamp > at {
+			s, ok = lin.Spans[0], true // unusable says why
+		}
+		if !ok || !m.Contains(s.ref()) {
+			if why := earlier(m, lin); why != "" {
+				nb.Skipped = append(nb.Skipped, m.ID+": "+why)
+			}
 			continue
 		}
 		if why := unusable(m, at); why != "" {
@@ -183,13 +247,24 @@ func chooseBackup(ctx context.Context, r *repo.Repository, ref string, at uint64
 			continue
 		}
 		if best == nil || m.Snapshot.Timestamp > best.Snapshot.Timestamp {
-			best = m
+			best, base = m, s
 		}
 	}
 	if best == nil {
-		return nil, nb
+		return nil, span{}, nb
 	}
-	return best, nil
+	return best, base, nil
+}
+
+// earlier says why a backup that holds one of the collection's names was
+// skipped because it holds an earlier collection of that name.
+func earlier(m *manifest.Manifest, lin *lineage) string {
+	for _, s := range lin.Spans {
+		if m.Contains(s.ref()) && m.Snapshot.Timestamp <= lin.Born {
+			return fmt.Sprintf("it holds the earlier collection %s, which was dropped or replaced before %s", s.ref(), wallText(lin.Born))
+		}
+	}
+	return ""
 }
 
 // unusable says why m cannot be the base of a restore to at ("" when it

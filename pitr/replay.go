@@ -3,6 +3,7 @@ package pitr
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/milvus-io/milvus-proto/go-api/v2/milvuspb"
 	"github.com/milvus-io/milvus-proto/go-api/v2/schemapb"
@@ -24,9 +25,10 @@ func Run(ctx context.Context, deps Deps, p Params) (*Result, error) {
 
 // Execute carries out a plan MakePlan made for p.
 func Execute(ctx context.Context, deps Deps, p Params, pl *Plan) (*Result, error) {
-	db, coll := splitName(p.Collection)
-	rp := p.Restore
-	rp.Collections, rp.Partitions = []string{db + "." + coll}, nil
+	if pl.Backup == nil {
+		return executeFromCapture(ctx, deps, p, pl)
+	}
+	rp := RestoreParams(p, pl)
 	rd := deps.Restore
 	rd.Milvus, rd.Repo = deps.Milvus, deps.Repo
 	rr, err := restore.Run(ctx, rd, pl.Backup, rp)
@@ -34,10 +36,10 @@ func Execute(ctx context.Context, deps Deps, p Params, pl *Plan) (*Result, error
 		return nil, err
 	}
 	if len(rr.Collections) != 1 {
-		return nil, fmt.Errorf("restore of %s.%s from backup %s restored %d collections", db, coll, pl.BackupID, len(rr.Collections))
+		return nil, fmt.Errorf("restore of %s from backup %s restored %d collections", rp.Collections[0], pl.BackupID, len(rr.Collections))
 	}
 	res := &Result{Plan: *pl, Restore: rr, Database: rr.Collections[0].Database, Name: rr.Collections[0].Name}
-	n, err := ReplayLog(ctx, deps.Milvus, deps.Repo, logQuery(p, pl), res.Database, res.Name)
+	n, err := replayPlan(ctx, deps.Milvus, deps.Repo, pl, res.Database, res.Name)
 	res.Replayed = n
 	if err != nil {
 		return res, fmt.Errorf("backup %s was restored into %s.%s, but replaying the captured writes stopped after %d of %d: %w", pl.BackupID, res.Database, res.Name, n, pl.Writes, err)
@@ -45,9 +47,31 @@ func Execute(ctx context.Context, deps Deps, p Params, pl *Plan) (*Result, error
 	return res, nil
 }
 
+// RestoreParams returns the parameters of the restore of the plan's
+// backup: p.Restore for the collection, under the name it had in the
+// backup, restored under the name asked for when it was renamed since.
+func RestoreParams(p Params, pl *Plan) restore.Params {
+	db, coll := splitName(p.Collection)
+	rp := p.Restore
+	rp.Collections, rp.Partitions = []string{db + "." + coll}, nil
+	if pl.BackupCollection != "" && pl.BackupCollection != db+"."+coll {
+		rp.Collections = []string{pl.BackupCollection}
+		if rp.Target == "" && rp.Suffix == "" {
+			rp.Target = coll
+		}
+		if rp.Database == "" {
+			rp.Database = db
+		}
+	}
+	return rp
+}
+
 // Replay sends recs, in order, to collection db.coll of c: inserts as
 // upserts (so that a write the backup already holds is not doubled),
-// upserts and deletes as they were, each with its original partition. It
+// upserts and deletes as they were, each with its original partition, and
+// partitions and indexes created and dropped as they were. Renames, moves
+// to the trash and property changes need nothing (the target keeps its
+// name). It
 // returns how many were applied.
 func Replay(ctx context.Context, c Milvus, recs []capture.Record, db, coll string) (int, error) {
 	rp := &replayer{c: c, db: db, coll: coll}
@@ -60,6 +84,21 @@ func Replay(ctx context.Context, c Milvus, recs []capture.Record, db, coll strin
 }
 
 func replayOne(ctx context.Context, c Milvus, rec capture.Record, db, coll string, pk *schemapb.FieldSchema) error {
+	switch rec.Kind {
+	case capture.KindCreatePartition:
+		err := c.CreatePartition(ctx, db, coll, rec.Partition)
+		if err != nil && strings.Contains(err.Error(), "already exist") {
+			return nil // an unpinned backup may hold it already
+		}
+		return err
+	case capture.KindDropPartition:
+		return c.DropPartition(ctx, db, coll, rec.Partition)
+	case capture.KindCreateIndex, capture.KindDropIndex:
+		return replayIndex(ctx, c, rec, db, coll)
+	}
+	if rec.Kind.IsDDL() {
+		return nil
+	}
 	if rec.Kind == capture.KindDelete {
 		var req milvuspb.DeleteRequest
 		if err := proto.Unmarshal(rec.Request, &req); err != nil {
@@ -124,4 +163,28 @@ func keyColumn(pk *schemapb.FieldSchema, ids *schemapb.IDs) *schemapb.FieldData 
 	}
 	return &schemapb.FieldData{Type: pk.GetDataType(), FieldName: pk.GetName(), FieldId: pk.GetFieldID(),
 		Field: &schemapb.FieldData_Scalars{Scalars: sf}}
+}
+
+// replayIndex creates or drops an index as the captured request did.
+func replayIndex(ctx context.Context, c Milvus, rec capture.Record, db, coll string) error {
+	if rec.Kind == capture.KindDropIndex {
+		var req milvuspb.DropIndexRequest
+		if err := proto.Unmarshal(rec.Request, &req); err != nil {
+			return fmt.Errorf("decode the captured request: %w", err)
+		}
+		return c.DropIndex(ctx, db, coll, req.GetFieldName(), req.GetIndexName())
+	}
+	var req milvuspb.CreateIndexRequest
+	if err := proto.Unmarshal(rec.Request, &req); err != nil {
+		return fmt.Errorf("decode the captured request: %w", err)
+	}
+	params := map[string]string{}
+	for _, kv := range req.GetExtraParams() {
+		params[kv.GetKey()] = kv.GetValue()
+	}
+	err := c.CreateIndex(ctx, db, coll, req.GetFieldName(), req.GetIndexName(), params)
+	if err != nil && strings.Contains(err.Error(), "already exist") {
+		return nil // an unpinned backup may hold it already
+	}
+	return err
 }

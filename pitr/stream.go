@@ -11,10 +11,36 @@ import (
 )
 
 // logQuery selects the writes a plan replays: those of the source
-// collection after the backup's snapshot, up to At.
-func logQuery(p Params, pl *Plan) capture.Query {
-	db, coll := splitName(p.Collection)
-	return capture.Query{Database: db, Collection: coll, From: pl.From, To: pl.At}
+// collection after the backup's snapshot, up to At (of every collection
+// when it had several names then: streamPlan keeps its own).
+func logQuery(pl *Plan) capture.Query {
+	q := capture.Query{From: pl.From, To: pl.At}
+	if spans := pl.lineage.Spans; len(spans) == 1 {
+		q.Database, q.Collection = spans[0].Database, spans[0].Name
+	}
+	return q
+}
+
+// streamPlan streams the plan's changes, in timestamp order, to fn: those
+// made to the collection under any of its names in (From, At].
+func streamPlan(ctx context.Context, st capture.Store, pl *Plan, fn func(capture.Record) error) (*capture.Result, error) {
+	return capture.Stream(ctx, st, logQuery(pl), func(rec capture.Record) error {
+		if !pl.lineage.holds(rec.Database, rec.Collection, rec.TS) {
+			return nil
+		}
+		pl.Counts[rec.Kind.String()]++
+		return fn(rec)
+	})
+}
+
+// replayPlan streams the plan's changes into collection db.coll of c.
+func replayPlan(ctx context.Context, c Milvus, st capture.Store, pl *Plan, db, coll string) (int, error) {
+	rp := &replayer{c: c, db: db, coll: coll}
+	counts := pl.Counts
+	pl.Counts = map[string]int{} // counted again, not twice
+	_, err := streamPlan(ctx, st, pl, func(rec capture.Record) error { return rp.apply(ctx, rec) })
+	pl.Counts = counts
+	return rp.n, err
 }
 
 // ReplayLog streams the writes of q from the capture log st, in timestamp

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -41,7 +40,7 @@ func TestKilledServeResumes(t *testing.T) {
 	if out, err := exec.Command("go", "build", "-o", bin, "../cmd/milvault").CombinedOutput(); err != nil {
 		t.Fatalf("build milvault: %v\n%s", err, out)
 	}
-	listen := freeAddr(t)
+	listen := testenv.FreeAddr(t)
 	cmd := exec.Command(bin, "serve", "--config", cfgPath, "--listen", listen)
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 	if err := cmd.Start(); err != nil {
@@ -87,17 +86,6 @@ func TestKilledServeResumes(t *testing.T) {
 		t.Fatalf("deep verification of the resumed backup: %s %s %s", v.State, v.Error, v.Result)
 	}
 	t.Logf("serve killed with %d data files stored; the next run resumed %s reusing %d", stored, res.BackupID, n)
-}
-
-// freeAddr returns a loopback address with a port free a moment ago.
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
 }
 
 // dataFiles counts the data files stored in the local repository dir.

@@ -1,11 +1,13 @@
 """An application that uses pymilvus through milvault guard.
 
-usage: pymilvus_app.py URI NAME create|check
+usage: pymilvus_app.py URI NAME create|check [CA.pem]
 
 create: creates NAME (500 rows, an index, an alias NAME_alias), loads it,
 searches and queries it, then drops it. check: asserts that NAME is back
 with its 500 rows, its index and its alias, searchable. Every call goes
 to URI with user root, so the authorization header passes the guard.
+With CA.pem, URI is https:// and the guard's certificate (for localhost)
+is checked against that CA.
 """
 import sys
 
@@ -50,7 +52,10 @@ def check(c, name):
 
 def main():
     uri, name, phase = sys.argv[1:4]
-    c = MilvusClient(uri=uri, token="root:Milvus")
+    tls = {}
+    if len(sys.argv) > 4:
+        tls = {"server_pem_path": sys.argv[4], "server_name": "localhost"}
+    c = MilvusClient(uri=uri, token="root:Milvus", **tls)
     {"create": create, "check": check}[phase](c, name)
     print(phase, "ok")
 

@@ -7,6 +7,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/milvus-io/milvus-proto/go-api/v2/milvuspb"
+	"google.golang.org/protobuf/proto"
+
 	"github.com/milvault/milvault/capture"
 	"github.com/milvault/milvault/errkind"
 	"github.com/milvault/milvault/repo"
@@ -71,16 +74,19 @@ func TestLogCommand(t *testing.T) {
 	ts := capture.HybridTS(time.Now())
 	w.Append(capture.Record{Kind: capture.KindInsert, TS: ts, Database: "default", Collection: "docs", Request: []byte("xyz")})
 	w.Append(capture.Record{Kind: capture.KindDelete, TS: ts + 1, Database: "default", Collection: "other", Request: []byte("d")})
+	rename, _ := proto.Marshal(&milvuspb.RenameCollectionRequest{DbName: "default", OldName: "docs", NewName: "docs2", NewDBName: "default"})
+	w.Append(capture.Record{Kind: capture.KindRenameCollection, TS: ts + 2, Database: "default", Collection: "docs", Request: rename})
 	if err := w.Close(t.Context()); err != nil {
 		t.Fatal(err)
 	}
 	out, _, err = run(t, nil, "--repo", repoDir, "log", "--segments")
-	if err != nil || !strings.Contains(out, "default.docs") || !strings.Contains(out, "1 insert") || !strings.Contains(out, "capture began") || !strings.Contains(out, "capture/g/") {
+	if err != nil || !strings.Contains(out, "default.docs") || !strings.Contains(out, "1 insert") || !strings.Contains(out, "capture began") || !strings.Contains(out, "capture/g/") ||
+		!strings.Contains(out, "RenameCollection  default.docs  to default.docs2") {
 		t.Errorf("log:\n%s\n%v", out, err)
 	}
 	out, _, err = run(t, nil, "--repo", repoDir, "--json", "log", "-c", "docs")
 	var sum capture.Summary
-	if err != nil || json.Unmarshal([]byte(out), &sum) != nil || sum.Records != 1 || len(sum.Collections) != 1 {
+	if err != nil || json.Unmarshal([]byte(out), &sum) != nil || sum.Records != 2 || len(sum.Collections) != 1 || len(sum.Changes) != 1 || sum.Changes[0].Detail != "to default.docs2" {
 		t.Errorf("log --json -c docs: %s, %v", out, err)
 	}
 }

@@ -27,6 +27,9 @@ type GuardOptions struct {
 	ListenTLSCert    string
 	ListenTLSKey     string
 	ListenTLSCA      string
+	MetricsTLSCert   string
+	MetricsTLSKey    string
+	metricsTLS       *tls.Config       // read from the two above by runGuard
 	capture          guardCaptureFlags // --capture and its settings (cmd_guard_capture.go)
 }
 
@@ -42,6 +45,8 @@ func (o *GuardOptions) AddFlags(cmd *cobra.Command) {
 	f.StringVar(&o.ListenTLSCert, "listen-tls-cert", "", "PEM certificate the guard shows applications: serve --listen over TLS (needs --listen-tls-key; Milvus's own TLS is --tls-ca/--tls-cert)")
 	f.StringVar(&o.ListenTLSKey, "listen-tls-key", "", "PEM private key of --listen-tls-cert")
 	f.StringVar(&o.ListenTLSCA, "listen-tls-client-ca", "", "PEM CA whose client certificates the guard requires on --listen (mutual TLS; needs --listen-tls-cert)")
+	f.StringVar(&o.MetricsTLSCert, "metrics-tls-cert", "", "PEM certificate of --http-listen: serve /healthz and /metrics over HTTPS (needs --metrics-tls-key)")
+	f.StringVar(&o.MetricsTLSKey, "metrics-tls-key", "", "PEM private key of --metrics-tls-cert")
 	o.capture.addFlags(f)
 	f.StringVar(&o.DeletePolicy, "delete-policy", "refuse", "what a Delete above --max-delete-share does: refuse (the caller may confirm with the header x-milvault-confirm: delete) or backup (back up, then delete)")
 }
@@ -93,6 +98,9 @@ func runGuard(ctx context.Context, g *GlobalOptions, o *GuardOptions) error {
 	if cfg.TLS, err = o.listenerTLS(); err != nil {
 		return err
 	}
+	if o.metricsTLS, err = o.httpTLS(); err != nil {
+		return err
+	}
 	tlsConf, err := g.milvusFlags.TLS.Config()
 	if err != nil {
 		return err
@@ -133,6 +141,24 @@ func (o *GuardOptions) listenerTLS() (*tls.Config, error) {
 	return conf, nil
 }
 
+// httpTLS reads --metrics-tls-*: nil when /metrics is plain HTTP.
+func (o *GuardOptions) httpTLS() (*tls.Config, error) {
+	if o.MetricsTLSCert == "" && o.MetricsTLSKey == "" {
+		return nil, nil
+	}
+	if o.MetricsTLSCert == "" || o.MetricsTLSKey == "" {
+		return nil, usageErrorf("--metrics-tls-cert and --metrics-tls-key go together")
+	}
+	if o.HTTPListen == "" {
+		return nil, usageErrorf("--metrics-tls-cert serves --http-listen over HTTPS, but --http-listen is \"\" (off)")
+	}
+	conf, err := guard.ListenerTLS(o.MetricsTLSCert, o.MetricsTLSKey, "")
+	if err != nil {
+		return nil, usageErrorf("guard metrics TLS: %v", err)
+	}
+	return conf, nil
+}
+
 // serveGuard opens the listeners and serves until ctx ends.
 func serveGuard(ctx context.Context, gd *guard.Guard, o *GuardOptions, upstream string, log *slog.Logger, reg *prometheus.Registry) error {
 	ln, err := net.Listen("tcp", o.Listen)
@@ -144,6 +170,9 @@ func serveGuard(ctx context.Context, gd *guard.Guard, o *GuardOptions, upstream 
 		if hln, err = net.Listen("tcp", o.HTTPListen); err != nil {
 			ln.Close()
 			return fmt.Errorf("listen on %s: %w", o.HTTPListen, err)
+		}
+		if o.metricsTLS != nil {
+			hln = tls.NewListener(hln, o.metricsTLS)
 		}
 	}
 	log.Info("milvault guard started", "listen", ln.Addr().String(), "http", o.HTTPListen, "milvus", upstream)

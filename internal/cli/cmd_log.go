@@ -22,7 +22,7 @@ type LogOptions struct {
 
 // AddFlags registers the flags.
 func (o *LogOptions) AddFlags(cmd *cobra.Command) {
-	cmd.Flags().StringVarP(&o.Collection, "collection", "c", "", "only this collection's writes (name in the default database, or database.name)")
+	cmd.Flags().StringVarP(&o.Collection, "collection", "c", "", "only this collection's writes and schema changes (name in the default database, or database.name)")
 	cmd.Flags().BoolVar(&o.Segments, "segments", false, "list every segment file")
 }
 
@@ -30,7 +30,7 @@ func newLogCommand(g *GlobalOptions) *cobra.Command {
 	o := &LogOptions{}
 	cmd := &cobra.Command{
 		Use:   "log",
-		Short: "Show what milvault guard --capture recorded: collections, time ranges, writes, sizes and gaps",
+		Short: "Show what milvault guard --capture recorded: collections, time ranges, writes, schema changes, sizes and gaps",
 		Example: `  milvault log
   milvault log -c docs --segments
   milvault log --json`,
@@ -84,6 +84,7 @@ func printLog(g *GlobalOptions, sum *capture.Summary, segments bool) {
 		}
 		tw.Flush()
 	}
+	printChanges(g, sum.Changes)
 	for _, gap := range sum.Gaps {
 		switch {
 		case gap.From == 0 && gap.Reason == capture.ReasonPruned:
@@ -95,6 +96,19 @@ func printLog(g *GlobalOptions, sum *capture.Summary, segments bool) {
 		}
 		g.printf("gap: %s\n", describeCaptureGap(gap))
 	}
+}
+
+// printChanges lists the captured schema and namespace changes.
+func printChanges(g *GlobalOptions, changes []capture.Change) {
+	if len(changes) == 0 {
+		return
+	}
+	tw := tabwriter.NewWriter(g.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "TIME\tCHANGE\tCOLLECTION\tDETAIL")
+	for _, c := range changes {
+		fmt.Fprintf(tw, "%s\t%s\t%s.%s\t%s\n", wall(c.TS), c.Method, c.Database, c.Collection, c.Detail)
+	}
+	tw.Flush()
 }
 
 func wall(ts uint64) string { return capture.WallTime(ts).Format(time.RFC3339Nano) }

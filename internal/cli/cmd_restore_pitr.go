@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/milvault/milvault/audit"
 	"github.com/milvault/milvault/capture"
 	"github.com/milvault/milvault/pitr"
 	"github.com/milvault/milvault/progress"
@@ -80,13 +81,18 @@ func runRestoreAt(ctx context.Context, g *GlobalOptions, o *RestoreOptions, args
 	for _, gap := range pl.Gaps {
 		g.warnf("capture log gap (restoring anyway, --allow-gaps): %s", describeCaptureGap(gap))
 	}
+	for _, note := range pl.Notes {
+		g.warnf("%s", note)
+	}
 	c, err := g.connect(ctx)
 	if err != nil {
 		return err
 	}
 	defer c.Close()
-	p.Collections = []string{o.Collections[0]}
-	if err := g.confirmDrop(ctx, c, pl.Backup, p, o.Yes); err != nil {
+	p = pitr.RestoreParams(pp, pl)
+	if pl.Backup == nil {
+		g.warnf("no backup of %s is usable at that time; it is built from its creation in the capture log and every captured change since", o.Collections[0])
+	} else if err := g.confirmDrop(ctx, c, pl.Backup, p, o.Yes); err != nil {
 		return err
 	}
 	l, ctx, unlock, err := g.lockRepo(ctx, r, "restore", false, o.LockWait)
@@ -99,6 +105,8 @@ func runRestoreAt(ctx context.Context, g *GlobalOptions, o *RestoreOptions, args
 	prog.Done()
 	if res != nil && res.Restore != nil {
 		g.recordAudit(ctx, r, restoreAuditEntry(g, pl.Backup, p, res.Restore), err)
+	} else if pl.Backup == nil {
+		g.recordAudit(ctx, r, captureRestoreAuditEntry(g, p, res), err)
 	}
 	if err != nil {
 		return err
@@ -115,12 +123,28 @@ func printPITRResult(g *GlobalOptions, res *pitr.Result) error {
 		kinds = append(kinds, fmt.Sprintf("%d %s", n, strings.ToLower(k)))
 	}
 	sort.Strings(kinds)
-	g.printf("restored backup %s (snapshot %s) into %s.%s: %s rows\n", res.BackupID, tsText(res.From), res.Database, res.Name, progress.HumanCount(res.Restore.Collections[0].Rows))
-	g.printf("replayed %d captured writes (%s) up to %s\n", res.Replayed, strings.Join(kinds, ", "), tsText(res.At))
+	if res.Restore == nil {
+		g.printf("created %s.%s from its creation in the capture log (%s)\n", res.Database, res.Name, tsText(res.Created.TS))
+	} else {
+		g.printf("restored backup %s (%s, snapshot %s) into %s.%s: %s rows\n", res.BackupID, res.BackupCollection, tsText(res.From), res.Database, res.Name, progress.HumanCount(res.Restore.Collections[0].Rows))
+	}
+	g.printf("replayed %d captured changes (%s) up to %s\n", res.Replayed, strings.Join(kinds, ", "), tsText(res.At))
 	return nil
 }
 
 // tsText shows a hybrid timestamp as wall time and number.
 func tsText(ts uint64) string {
 	return fmt.Sprintf("%s, ts %d", capture.WallTime(ts).Format(time.RFC3339Nano), ts)
+}
+
+// captureRestoreAuditEntry is the audit entry of a point-in-time restore
+// built from a captured creation (no backup).
+func captureRestoreAuditEntry(g *GlobalOptions, p restore.Params, res *pitr.Result) audit.Entry {
+	e := audit.Entry{Operation: audit.OpRestore, Params: g.commonParams(map[string]any{
+		"milvus": g.Milvus, "collections": p.Collections, "database": p.Database, "target": p.Target, "suffix": p.Suffix,
+		"drop_existing": p.DropExisting, "from": "capture log"})}
+	if res != nil {
+		e.Collections = []string{res.Database + "." + res.Name}
+	}
+	return e
 }

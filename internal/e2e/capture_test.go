@@ -43,30 +43,29 @@ func milvus23Target(t *testing.T) string {
 	return ""
 }
 
-// startGuardProcess runs `milvault guard --capture fail-closed` as its own
-// process and waits until it accepts connections.
-func startGuardProcess(t *testing.T, bin, addr, repo string) *exec.Cmd {
+// startGuardProcess runs `milvault guard --capture fail-closed` on listen
+// as its own process and waits until it accepts connections.
+func startGuardProcess(t *testing.T, bin, addr, repo, listen string) *exec.Cmd {
 	t.Helper()
-	killGuardPort := killGuardAddr()
-	if ln, err := net.Listen("tcp", killGuardPort); err != nil {
-		t.Skipf("the test's guard port %s is busy: %v", killGuardPort, err)
+	if ln, err := net.Listen("tcp", listen); err != nil {
+		t.Skipf("the test's guard port %s is busy: %v", listen, err)
 	} else {
 		ln.Close()
 	}
-	cmd := exec.Command(bin, "--milvus", addr, "--repo", repo, "guard", "--listen", killGuardPort, "--http-listen", "",
+	cmd := exec.Command(bin, "--milvus", addr, "--repo", repo, "guard", "--listen", listen, "--http-listen", "",
 		"--capture", "fail-closed", "--guard-id", "kill-test", "--capture-commit-interval", "200ms")
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
 	for i := 0; i < 100; i++ {
-		if c, err := net.Dial("tcp", killGuardPort); err == nil {
+		if c, err := net.Dial("tcp", listen); err == nil {
 			c.Close()
 			return cmd
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	t.Fatalf("the guard did not listen on %s", killGuardPort)
+	t.Fatalf("the guard did not listen on %s", listen)
 	return nil
 }
 
@@ -100,7 +99,7 @@ func TestGuardCaptureKill(t *testing.T) {
 	repoDir := newRepo(t)
 	bin := binary(t, e.root)
 	coll := createCaptureCollection(t, e)
-	guardCmd := startGuardProcess(t, bin, addr, repoDir)
+	guardCmd := startGuardProcess(t, bin, addr, repoDir, killGuardAddr())
 	e.mustRun(t, repoDir, "backup", "-c", coll)
 	time.Sleep(300 * time.Millisecond) // Milvus's timestamps lag the wall clock a little
 	app, err := milvus.Connect(testContext(t), milvus.Config{Address: killGuardAddr()})
@@ -171,7 +170,7 @@ func checkStoppedGap(t *testing.T, e *env, repoDir string) {
 // report the unclean stop of the killed run as a gap.
 func checkRestartGap(t *testing.T, e *env, bin, addr, repoDir string) {
 	t.Helper()
-	cmd := startGuardProcess(t, bin, addr, repoDir)
+	cmd := startGuardProcess(t, bin, addr, repoDir, killGuardAddr())
 	cmd.Process.Signal(syscall.SIGTERM)
 	cmd.Wait()
 	out := e.mustRun(t, repoDir, "log")
