@@ -374,19 +374,7 @@ func TestPointInTimeRestore(t *testing.T) {
 	for i, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			target := fmt.Sprintf("%s_at%d", w.coll, i)
-			t.Cleanup(func() { direct.DropCollection(context.Background(), "default", target) })
-			res, err := pitr.Run(ctx, pitr.Deps{Milvus: direct, Repo: r}, pitr.Params{Collection: w.coll, At: tc.at,
-				Restore: restore.Params{Target: target, Load: restore.LoadAlways}})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if res.BackupID != tc.base {
-				t.Errorf("base backup %s, want %s", res.BackupID, tc.base)
-			}
-			want := w.at(tc.at)
-			if got := readState(t, direct, target); diff(got, want) != "" {
-				t.Errorf("restored at %d (%d rows, replayed %v) differs from the state the application saw:\n%s", tc.at, len(got), res.Counts, diff(got, want))
-			}
+			w.restoreAndCompare(t, direct, r, target, tc.at, tc.base, fmt.Sprint(tc.at))
 			if i == len(cases)-1 {
 				checkPartition(t, direct, target, "p1", 9) // 200..209 less 200
 			}
@@ -398,6 +386,27 @@ func TestPointInTimeRestore(t *testing.T) {
 	}
 	if len(all.Records) != len(w.steps) {
 		t.Errorf("the capture log holds %d writes, the application saw %d acknowledged", len(all.Records), len(w.steps))
+	}
+}
+
+// restoreAndCompare restores the world's collection as it was at ts into
+// target (dropped at the end of the test) and compares every row with
+// what the application saw then; base is the backup the restore must
+// start from, when says "at what" in messages.
+func (w *world) restoreAndCompare(t *testing.T, direct *milvus.Client, r *repo.Repository, target string, at uint64, base, when string) {
+	t.Helper()
+	t.Cleanup(func() { direct.DropCollection(context.Background(), "default", target) })
+	res, err := pitr.Run(context.Background(), pitr.Deps{Milvus: direct, Repo: r}, pitr.Params{Collection: w.coll, At: at,
+		Restore: restore.Params{Target: target, Load: restore.LoadAlways}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.BackupID != base {
+		t.Errorf("base backup %s, want %s", res.BackupID, base)
+	}
+	want := w.at(at)
+	if got := readState(t, direct, target); diff(got, want) != "" {
+		t.Errorf("restored at %s (%d rows, replayed %v) differs from the state the application saw:\n%s", when, len(got), res.Counts, diff(got, want))
 	}
 }
 

@@ -12,9 +12,7 @@ import (
 	"github.com/milvault/milvault/backup"
 	"github.com/milvault/milvault/capture"
 	"github.com/milvault/milvault/milvus"
-	"github.com/milvault/milvault/pitr"
 	"github.com/milvault/milvault/repo"
-	"github.com/milvault/milvault/restore"
 )
 
 // longWorkload is how long TestPointInTimeRestoreLongWorkload writes:
@@ -79,20 +77,7 @@ func TestPointInTimeRestoreLongWorkload(t *testing.T) {
 	for i, tc := range longCases(t, w, m1.Snapshot.Timestamp, capture.HybridTS(m1.CompletedAt), b0, b1) {
 		t.Run(tc.name, func(t *testing.T) {
 			target := fmt.Sprintf("%s_long%d", w.coll, i)
-			t.Cleanup(func() { direct.DropCollection(context.Background(), "default", target) })
-			res, err := pitr.Run(ctx, pitr.Deps{Milvus: direct, Repo: r}, pitr.Params{Collection: w.coll, At: tc.at,
-				Restore: restore.Params{Target: target, Load: restore.LoadAlways}})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if res.BackupID != tc.base {
-				t.Errorf("base backup %s, want %s", res.BackupID, tc.base)
-			}
-			want := w.at(tc.at)
-			if got := readState(t, direct, target); diff(got, want) != "" {
-				t.Errorf("restored at %.2f minutes (%d rows, replayed %v) differs from the state the application saw:\n%s",
-					minutesBetween(first, tc.at), len(got), res.Counts, diff(got, want))
-			}
+			w.restoreAndCompare(t, direct, r, target, tc.at, tc.base, fmt.Sprintf("%.2f minutes", minutesBetween(first, tc.at)))
 		})
 	}
 }
