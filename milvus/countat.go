@@ -22,14 +22,19 @@ func (c *Client) CountAt(ctx context.Context, db, coll string, ts uint64) (int64
 		// the Customized level.
 		req.ConsistencyLevel, req.GuaranteeTimestamp = commonpb.ConsistencyLevel_Customized, ts
 	}
+	return c.count(ctx, req)
+}
+
+// count runs a count(*) query and reads its one value.
+func (c *Client) count(ctx context.Context, req *milvuspb.QueryRequest) (int64, error) {
 	resp, err := c.svc.Query(ctx, req)
 	if err := check(resp, err); err != nil {
-		return 0, fmt.Errorf("count rows of %s.%s: %w", db, coll, err)
+		return 0, fmt.Errorf("count rows of %s.%s: %w", req.GetDbName(), req.GetCollectionName(), err)
 	}
 	for _, f := range resp.GetFieldsData() {
 		if d := f.GetScalars().GetLongData().GetData(); len(d) > 0 {
 			return d[0], nil
 		}
 	}
-	return 0, fmt.Errorf("count rows of %s.%s: the server returned no count", db, coll)
+	return 0, fmt.Errorf("count rows of %s.%s: the server returned no count", req.GetDbName(), req.GetCollectionName())
 }

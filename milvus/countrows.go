@@ -21,17 +21,8 @@ func (c *Client) CountRows(ctx context.Context, db, coll string, partitions []st
 	if len(partitions) > 0 && strings.HasPrefix(c.version, "milvus_lite-") {
 		return 0, fmt.Errorf("count rows of %s.%s: Milvus Lite counts the whole collection, not partitions %v", db, coll, partitions)
 	}
-	resp, err := c.svc.Query(ctx, &milvuspb.QueryRequest{
+	return c.count(ctx, &milvuspb.QueryRequest{
 		DbName: db, CollectionName: coll, PartitionNames: partitions,
 		OutputFields: []string{"count(*)"}, ConsistencyLevel: commonpb.ConsistencyLevel_Strong,
 	})
-	if err := check(resp, err); err != nil {
-		return 0, fmt.Errorf("count rows of %s.%s: %w", db, coll, err)
-	}
-	for _, f := range resp.GetFieldsData() {
-		if d := f.GetScalars().GetLongData().GetData(); len(d) > 0 {
-			return d[0], nil
-		}
-	}
-	return 0, fmt.Errorf("count rows of %s.%s: the server returned no count", db, coll)
 }

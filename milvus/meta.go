@@ -278,17 +278,8 @@ func HasPartitionKey(s *schemapb.CollectionSchema) bool {
 
 // Count returns the number of rows a strong-consistency count(*) query sees.
 func (c *Client) Count(ctx context.Context, db, coll string) (int64, error) {
-	resp, err := c.svc.Query(ctx, &milvuspb.QueryRequest{
+	return c.count(ctx, &milvuspb.QueryRequest{
 		DbName: db, CollectionName: coll, OutputFields: []string{"count(*)"},
 		ConsistencyLevel: commonpb.ConsistencyLevel_Strong,
 	})
-	if err := check(resp, err); err != nil {
-		return 0, fmt.Errorf("count rows of %s.%s: %w", db, coll, err)
-	}
-	for _, f := range resp.GetFieldsData() {
-		if d := f.GetScalars().GetLongData().GetData(); len(d) > 0 {
-			return d[0], nil
-		}
-	}
-	return 0, fmt.Errorf("count rows of %s.%s: the server returned no count", db, coll)
 }
