@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"sort"
 	"strings"
 	"time"
@@ -290,14 +289,9 @@ func (r *Repository) List(ctx context.Context) (backups []*manifest.Manifest, pr
 }
 
 func (r *Repository) load(ctx context.Context, name string) (*manifest.Manifest, error) {
-	rc, err := r.store.Open(ctx, name)
+	data, err := r.readWhole(ctx, name)
 	if err != nil {
 		return nil, err
-	}
-	defer rc.Close()
-	data, err := io.ReadAll(rc)
-	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", name, err)
 	}
 	m, err := r.decodeManifest(name, data)
 	if err != nil {
