@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"time"
 )
 
 // Kind is what a record holds.
@@ -124,6 +125,20 @@ type Gap struct {
 	// Records counts the writes known to be lost (0 when unknown).
 	Records int64
 	Reason  string
+}
+
+// Bounds returns the gap's ends as wall times (RFC 3339), "the beginning"
+// for a gap open at its start and "the end of the log" for one open at
+// its end.
+func (g Gap) Bounds() (from, to string) {
+	from, to = WallTime(g.From).Format(time.RFC3339Nano), WallTime(g.To).Format(time.RFC3339Nano)
+	if g.From == 0 {
+		from = "the beginning"
+	}
+	if g.To == ^uint64(0) {
+		to = "the end of the log"
+	}
+	return from, to
 }
 
 // size is the record's approximate memory and encoded size.

@@ -130,13 +130,7 @@ func (e *GapError) Error() string {
 func (*GapError) Kind() errkind.Kind { return errkind.Conflict }
 
 func describeGap(g capture.Gap) string {
-	from, to := capture.WallTime(g.From).Format(time.RFC3339Nano), capture.WallTime(g.To).Format(time.RFC3339Nano)
-	if g.From == 0 {
-		from = "the beginning"
-	}
-	if g.To == ^uint64(0) {
-		to = "the end of the log"
-	}
+	from, to := g.Bounds()
 	s := fmt.Sprintf("(%s, %s] %s", from, to, g.Reason)
 	if g.Records > 0 {
 		s += fmt.Sprintf(" (%d writes lost)", g.Records)

@@ -124,13 +124,7 @@ func writeCounts(m map[string]int64) string {
 
 // describeCaptureGap says which writes may be missing, and why.
 func describeCaptureGap(gap capture.Gap) string {
-	from, to := wall(gap.From), wall(gap.To)
-	if gap.From == 0 {
-		from = "the beginning"
-	}
-	if gap.To == ^uint64(0) {
-		to = "the end of the log"
-	}
+	from, to := gap.Bounds()
 	s := fmt.Sprintf("writes after %s up to %s may be missing: %s", from, to, gap.Reason)
 	if gap.Records > 0 {
 		s += fmt.Sprintf(" (%d acknowledged writes lost)", gap.Records)
