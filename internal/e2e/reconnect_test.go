@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"bytes"
-	"os"
 	"os/exec"
 	"strings"
 	"syscall"
@@ -19,19 +18,7 @@ import (
 // on and committed one backup (exit 0, no --resume), which verifies and
 // restores equal to the source.
 func TestReconnectAfterMilvusRestart(t *testing.T) {
-	if os.Getenv(restartEnv) != "1" {
-		t.Skipf("%s is not 1: the test restarts the shared Milvus 2.3.5 (scripts/test.sh runs it alone after the suite)", restartEnv)
-	}
-	var addr string
-	for _, tg := range targets(t) {
-		if tg.name == "milvus23" {
-			addr = tg.addr
-		}
-	}
-	if addr == "" {
-		t.Skip("no milvus23 in MILVAULT_TEST_TARGETS: the test restarts Milvus 2.3.5 with scripts/milvus-env.sh")
-	}
-	e := newEnv(t, addr)
+	e := newEnv(t, restartTarget(t))
 	bin := binary(t, e.root)
 	name := uniqueName("reconnect")
 	e.createFixture(t, fixture.Options{Name: name, Rows: 20000, Dim: 64, Seed: 11})

@@ -20,6 +20,23 @@ import (
 // alone, after the suite, since other packages' tests use the same server.
 const restartEnv = "MILVAULT_TEST_RESTART_MILVUS"
 
+// restartTarget returns the address of the Milvus 2.3.5 a test may stop
+// and start again, or skips the test when it may not (restartEnv unset)
+// or there is none.
+func restartTarget(t *testing.T) string {
+	t.Helper()
+	if os.Getenv(restartEnv) != "1" {
+		t.Skipf("%s is not 1: the test restarts the shared Milvus 2.3.5 (scripts/test.sh runs it alone after the suite)", restartEnv)
+	}
+	for _, tg := range targets(t) {
+		if tg.name == "milvus23" {
+			return tg.addr
+		}
+	}
+	t.Skip("no milvus23 in MILVAULT_TEST_TARGETS: the test restarts Milvus 2.3.5 with scripts/milvus-env.sh")
+	return ""
+}
+
 // TestResumeAfterMilvusRestart stops the real Milvus 2.3.5 in the middle of
 // a backup (the backup process is paused while the server stops, so that
 // the stop lands mid-scan), starts it again on its data, and checks that
@@ -27,19 +44,7 @@ const restartEnv = "MILVAULT_TEST_RESTART_MILVUS"
 // saying to resume; that `backup --resume` completes it; and that the result
 // verifies and restores equal to the source.
 func TestResumeAfterMilvusRestart(t *testing.T) {
-	if os.Getenv(restartEnv) != "1" {
-		t.Skipf("%s is not 1: the test restarts the shared Milvus 2.3.5 (scripts/test.sh runs it alone after the suite)", restartEnv)
-	}
-	var addr string
-	for _, tg := range targets(t) {
-		if tg.name == "milvus23" {
-			addr = tg.addr
-		}
-	}
-	if addr == "" {
-		t.Skip("no milvus23 in MILVAULT_TEST_TARGETS: the test restarts Milvus 2.3.5 with scripts/milvus-env.sh")
-	}
-	e := newEnv(t, addr)
+	e := newEnv(t, restartTarget(t))
 	bin := binary(t, e.root)
 	name := uniqueName("restart")
 	e.createFixture(t, fixture.Options{Name: name, Rows: 20000, Dim: 64, Seed: 9})
